@@ -1,0 +1,104 @@
+"""The one wiring module: builds the python-telegram-bot Application."""
+from __future__ import annotations
+
+import logging
+
+from telegram import BotCommand
+from telegram.error import TelegramError
+from telegram.ext import Application, ApplicationBuilder
+
+import handlers
+from bot.clock import Clock, SystemClock
+from bot.config import Config
+from bot.orgfile import load_org
+from bot.sender import OutboxSender
+from bot.services import Services
+from bot.texts import Texts
+from rules.policy import load_policy
+from storage.db import open_database
+from storage.org import replace_org
+
+__all__ = ["build_application", "start", "stop"]
+
+log = logging.getLogger(__name__)
+
+
+def build_application(config: Config, *, clock: Clock | None = None, sender_batch: int = 16) -> Application:
+    clock = clock or SystemClock()
+    # Loaded before the network is touched so a bad policy or org file stops start-up at once.
+    policy = load_policy(config.policy_path)
+    org = load_org(config.org_path)
+
+    async def post_init(app: Application) -> None:
+        db = await open_database(config.db_path)
+        async with db.transaction() as conn:
+            await replace_org(conn, org)
+        svc = Services(db=db, clock=clock, policy=policy, texts=Texts(config.tz), tz=config.tz, default_lang=config.lang)
+        app.bot_data["svc"] = svc
+        sender = OutboxSender(app.bot, svc, batch=sender_batch)
+        app.bot_data["sender"] = sender
+        sender.start()
+        await _set_commands(app, svc)
+
+    async def post_stop(app: Application) -> None:
+        sender = app.bot_data.pop("sender", None)
+        if sender is not None:
+            await sender.stop()
+
+    async def post_shutdown(app: Application) -> None:
+        svc = app.bot_data.pop("svc", None)
+        if svc is not None:
+            await svc.db.close()
+
+    app = (
+        ApplicationBuilder()
+        .token(config.token)
+        .base_url(config.api_base_url)
+        .base_file_url(config.file_base_url)
+        .connect_timeout(5)
+        .read_timeout(15)
+        .write_timeout(15)
+        .get_updates_read_timeout(30)
+        .post_init(post_init)
+        .post_stop(post_stop)
+        .post_shutdown(post_shutdown)
+        .build()
+    )
+    handlers.register(app)
+    return app
+
+
+async def _set_commands(app: Application, svc: Services) -> None:
+    """The command menu in both languages; a failure here must not keep the bot from serving."""
+    try:
+        for lang in ("zh", "en"):
+            commands = [BotCommand(c, svc.texts.label(lang, f"cmd_{c}")) for c in ("report", "my", "cancel", "language", "help")]
+            await app.bot.set_my_commands(commands, language_code=lang)
+        await app.bot.set_my_commands([BotCommand(c, svc.texts.label(svc.default_lang, f"cmd_{c}")) for c in ("report", "my", "cancel", "language", "help")])
+    except TelegramError as e:
+        log.warning("setMyCommands failed (%s); continuing without a command menu", e)
+
+
+async def start(app: Application, *, webhook: dict | None = None, poll_timeout: int = 1) -> None:
+    """What ``run_polling``/``run_webhook`` do, for callers that own the event loop
+    (tests, the demo, benchmarks)."""
+    await app.initialize()
+    if app.post_init:
+        await app.post_init(app)
+    if webhook is not None:
+        await app.updater.start_webhook(**webhook)
+    else:
+        await app.updater.start_polling(poll_interval=0, timeout=poll_timeout)
+    await app.start()
+
+
+async def stop(app: Application) -> None:
+    if app.updater.running:
+        await app.updater.stop()
+    if app.running:
+        await app.stop()
+        if app.post_stop:
+            await app.post_stop(app)
+    await app.shutdown()
+    if app.post_shutdown:
+        await app.post_shutdown(app)

@@ -1,0 +1,328 @@
+"""The service desk: tickets from creation to closing, and what each step tells whom.
+
+Each public coroutine is one user action: it reads and writes the database in one
+transaction and puts the messages the action causes into the outbox in that same
+transaction (nothing is lost, nothing half-done). Decisions come from ``rules/``.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from bot.clock import to_iso
+from bot.payload import Buttons, message
+from bot.services import Services, Who
+from bot.texts import pick_language
+from rules.policy import Source, assess
+from rules.tickets import Action, Status, TransitionRefused, action_for, may_press, next_status
+from storage import drafts, org, tickets, users
+from storage.drafts import Draft
+from storage.outbox import Priority, enqueue_card, enqueue_message
+from storage.tickets import NewTicket, Ticket
+
+__all__ = [
+    "main_menu", "user_lang", "greet", "help_text", "unknown_command", "ask_language", "set_language", "place_name",
+    "draft_summary", "create_ticket_from_draft", "press", "add_note", "my_tickets", "ticket_history",
+    "render_card", "resident_unreachable",
+]
+
+log = logging.getLogger(__name__)
+
+STAFF_ROLES_SEEING_ALL = ("dispatcher", "department_head")
+
+
+def main_menu(svc: Services, lang: str) -> Buttons:
+    t = svc.texts
+    return [[(t.label(lang, "report"), "menu:report")], [(t.label(lang, "my"), "menu:my")], [(t.label(lang, "language"), "menu:lang")]]
+
+
+async def user_lang(conn: aiosqlite.Connection, svc: Services, user_id: int, telegram_lang: str | None) -> str:
+    row = await users.get_user(conn, user_id)
+    return pick_language(row.lang if row and row.lang_chosen else None, telegram_lang, svc.default_lang)
+
+
+async def _reply(conn, svc: Services, chat_id: int, payload: dict[str, Any]) -> None:
+    await enqueue_message(conn, chat_id, payload, priority=Priority.STATUS, purpose="reply", now=svc.clock.now())
+
+
+async def _simple(svc: Services, who: Who, template: str, menu: bool = True, **ctx: Any) -> None:
+    async with svc.db.transaction() as conn:
+        lang = await user_lang(conn, svc, who.user_id, who.telegram_lang)
+        buttons = main_menu(svc, lang) if menu else None
+        await _reply(conn, svc, who.chat_id, message(svc.texts.render(lang, template, **ctx), buttons=buttons))
+    svc.wake_sender()
+
+
+async def greet(svc: Services, who: Who) -> None:
+    await _simple(svc, who, "resident.greeting", name=who.name)
+
+
+async def help_text(svc: Services, who: Who) -> None:
+    await _simple(svc, who, "resident.help")
+
+
+async def unknown_command(svc: Services, who: Who, in_group: bool) -> None:
+    await _simple(svc, who, "resident.unknown_command", menu=not in_group)
+
+
+async def ask_language(svc: Services, who: Who) -> None:
+    async with svc.db.transaction() as conn:
+        lang = await user_lang(conn, svc, who.user_id, who.telegram_lang)
+        buttons = [[("中文", "lang:zh")], [("English", "lang:en")]]
+        await _reply(conn, svc, who.chat_id, message(svc.texts.render(lang, "resident.language_ask"), buttons=buttons))
+    svc.wake_sender()
+
+
+async def set_language(svc: Services, who: Who, lang: str) -> str:
+    if lang not in ("zh", "en"):
+        lang = svc.default_lang
+    async with svc.db.transaction() as conn:
+        await users.set_language(conn, who.user_id, lang, to_iso(svc.clock.now()))
+        await _reply(conn, svc, who.chat_id, message(svc.texts.render(lang, "resident.language_set"), buttons=main_menu(svc, lang)))
+    svc.wake_sender()
+    return svc.texts.label(lang, "alert_language_set")
+
+
+async def place_name(conn, lang: str, community_id: str | None, community_text: str | None) -> str:
+    community = await org.get_community(conn, community_id)
+    return community.name(lang) if community else (community_text or "")
+
+
+async def draft_summary(conn, svc: Services, lang: str, draft: Draft) -> dict[str, Any]:
+    data = draft.data
+    category = svc.policy.category(data["category"])
+    return {
+        "category": category.label(lang),
+        "place": await place_name(conn, lang, data.get("community_id"), data.get("community_text")),
+        "address": data.get("address") or "",
+        "phone": data.get("phone") or "",
+        "temperature": data.get("temperature"),
+        "has_photo": bool(data.get("photo")),
+        "description": data.get("description") or "",
+    }
+
+
+async def create_ticket_from_draft(conn, svc: Services, who: Who, lang: str, draft: Draft) -> str:
+    """Confirm: the ticket, its ledger, its card and the resident's receipt, all at once.
+
+    Routing (Art. 5): the category's centre kind plus the community picks the centre; a ticket
+    that cannot be routed goes to the dispatch group with the reason, never dropped.
+    """
+    now = svc.clock.now()
+    data = draft.data
+    assessment = assess(svc.policy, data["category"], Source.RESIDENT, now)
+    kind = str(assessment.category.centre_kind)
+    centre = None
+    route_note: str | None = None
+    if data.get("community_id"):
+        centre = await org.centre_for(conn, data["community_id"], kind)
+        if centre is None:
+            route_note = "no_centre"
+    else:
+        route_note = "unknown_community"
+    ticket_id = await tickets.insert_ticket(conn, NewTicket(
+        category=assessment.category.code, source=str(assessment.source), level=str(assessment.level),
+        centre_id=centre.id if centre else None, route_note=route_note,
+        resident_user_id=who.user_id, resident_chat_id=who.chat_id, resident_lang=lang, resident_name=who.name,
+        phone=data.get("phone"), community_id=data.get("community_id"), community_text=data.get("community_text"),
+        address=data.get("address"), temperature=data.get("temperature"), photo_file_id=data.get("photo"),
+        description=data.get("description"), received_at=now,
+        accept_by=assessment.deadlines.accept_by, onsite_by=assessment.deadlines.onsite_by, close_by=assessment.deadlines.close_by,
+    ))
+    await tickets.add_event(conn, ticket_id, now, "created", who.user_id, who.name,
+                            {"source": str(assessment.source), "level": str(assessment.level), "reasons": list(assessment.reasons)})
+    if centre is not None:
+        await tickets.add_event(conn, ticket_id, now, "routed", detail={"centre": centre.id})
+        card_chat = centre.chat_id
+    else:
+        await tickets.add_event(conn, ticket_id, now, "routed_to_dispatch", detail={"reason": route_note, "kind": kind})
+        card_chat = await org.get_setting(conn, "dispatch_chat_id")
+    await users.remember_contact(
+        conn, who.user_id, name=who.name, phone=data.get("phone"), community_id=data.get("community_id"),
+        community_text=data.get("community_text"), address=data.get("address"), now=to_iso(now),
+    )
+    await drafts.delete_draft(conn, who.user_id)
+    await enqueue_card(conn, card_chat, ticket_id, now=now)
+    if data.get("photo"):
+        caption = svc.texts.render(svc.default_lang, "staff.card_photo", number=f"{ticket_id:04d}")
+        await enqueue_message(conn, card_chat, message(caption, photo=data["photo"], reply_to_card=ticket_id),
+                              priority=Priority.URGENT, purpose="card_photo", now=now, ticket_id=ticket_id)
+    await enqueue_message(conn, who.chat_id, message(svc.texts.render(
+        lang, "resident.submitted", number=f"{ticket_id:04d}", centre=centre.name(lang) if centre else None,
+        onsite_by=assessment.deadlines.onsite_by,
+    ), buttons=main_menu(svc, lang)), priority=Priority.STATUS, purpose="resident_status", now=now, ticket_id=ticket_id)
+    log.info("ticket %s created, category %s, centre %s", ticket_id, assessment.category.code, centre.id if centre else "dispatch")
+    return f"{ticket_id:04d}"
+
+
+async def press(svc: Services, who: Who, ticket_id: int, action: str, chat_id: int, message_id: int) -> str:
+    """A crew button. Authorised here against the database, never from the callback data."""
+    async with svc.db.transaction() as conn:
+        lang = await user_lang(conn, svc, who.user_id, who.telegram_lang)
+        t = svc.texts
+        ticket = await tickets.get_ticket(conn, ticket_id)
+        if ticket is None:
+            return t.label(lang, "alert_unknown_button")
+        staff = await org.get_staff(conn, who.user_id)
+        if staff is None or not may_press(staff.role, staff.centre_id, ticket.centre_id):
+            return t.label(lang, "alert_not_yours")
+        if (ticket.card_chat_id, ticket.card_message_id) != (chat_id, message_id):
+            return t.label(lang, "alert_stale")
+        now = svc.clock.now()
+        if action == "nonote":
+            if ticket.status != Status.CLOSED or ticket.close_note is not None:
+                return t.label(lang, "alert_done_already")
+            await tickets.set_close_note(conn, ticket_id, "")
+            await tickets.add_event(conn, ticket_id, now, "note_skipped", who.user_id, staff.name)
+            await enqueue_card(conn, chat_id, ticket_id, now=now)
+            svc.wake_sender()
+            return t.label(lang, "alert_ok")
+        try:
+            act = Action(action)
+            target = next_status(ticket.status, act)
+        except ValueError:
+            return t.label(lang, "alert_unknown_button")
+        except TransitionRefused as refused:
+            return t.label(lang, f"alert_{refused.reason}")
+        if not await tickets.transition(conn, ticket_id, from_status=ticket.status, to_status=target, at=now, by=who.user_id):
+            return t.label(lang, "alert_done_already")
+        await tickets.add_event(conn, ticket_id, now, str(act), who.user_id, staff.name)
+        await enqueue_card(conn, chat_id, ticket_id, now=now)
+        if ticket.resident_chat_id is not None:
+            template = {Action.ACCEPT: "resident.status_accepted", Action.ARRIVE: "resident.status_arrived", Action.CLOSE: "resident.status_closed"}[act]
+            text = t.render(ticket.resident_lang, template, number=ticket.number, who=staff.name, at=now, onsite_by=ticket.onsite_by)
+            await enqueue_message(conn, ticket.resident_chat_id, message(text), priority=Priority.STATUS,
+                                  purpose="resident_status", now=now, ticket_id=ticket_id)
+    svc.wake_sender()
+    return t.label(lang, f"alert_ok_{act}")
+
+
+async def add_note(svc: Services, who: Who, chat_id: int, card_message_id: int, text: str) -> None:
+    """A reply to a closed ticket's card is the crew's note of what was done."""
+    async with svc.db.transaction() as conn:
+        lang = await user_lang(conn, svc, who.user_id, who.telegram_lang)
+        t = svc.texts
+        async with conn.execute("SELECT id FROM tickets WHERE card_chat_id = ? AND card_message_id = ?", (chat_id, card_message_id)) as cur:
+            row = await cur.fetchone()
+        ticket = await tickets.get_ticket(conn, row[0]) if row else None
+        staff = await org.get_staff(conn, who.user_id)
+        if ticket is None:
+            key = "staff.reply_not_card"
+        elif staff is None or not may_press(staff.role, staff.centre_id, ticket.centre_id):
+            key = "staff.note_not_yours"
+        elif ticket.status != Status.CLOSED:
+            key = "staff.note_not_closed"
+        else:
+            note = text.strip()[:500]
+            await tickets.set_close_note(conn, ticket.id, note)
+            await tickets.add_event(conn, ticket.id, svc.clock.now(), "note", who.user_id, staff.name, {"note": note})
+            await enqueue_card(conn, chat_id, ticket.id, now=svc.clock.now())
+            key = "staff.note_saved"
+        await _reply(conn, svc, chat_id, message(t.render(lang, key, number=ticket.number if ticket else "")))
+    svc.wake_sender()
+
+
+def _status_label(svc: Services, lang: str, status: str) -> str:
+    return svc.texts.label(lang, f"status_{status}")
+
+
+async def my_tickets(svc: Services, who: Who) -> None:
+    async with svc.db.transaction() as conn:
+        lang = await user_lang(conn, svc, who.user_id, who.telegram_lang)
+        items = []
+        for tk in await tickets.tickets_of_resident(conn, who.user_id):
+            centre = await org.get_centre(conn, tk.centre_id)
+            items.append({
+                "number": tk.number, "category": svc.policy.category(tk.category).label(lang),
+                "status": _status_label(svc, lang, tk.status), "closed": tk.status == Status.CLOSED,
+                "centre": centre.name(lang) if centre else None, "received": tk.received_at,
+                "next": _next_deadline(tk),
+            })
+        await _reply(conn, svc, who.chat_id, message(svc.texts.render(lang, "resident.my_tickets", items=items), buttons=main_menu(svc, lang)))
+    svc.wake_sender()
+
+
+def _next_deadline(tk: Ticket) -> tuple[str, datetime] | None:
+    return {
+        Status.NEW: ("accept", tk.accept_by), Status.ACCEPTED: ("onsite", tk.onsite_by), Status.ON_SITE: ("close", tk.close_by),
+    }.get(Status(tk.status))
+
+
+async def ticket_history(svc: Services, who: Who, chat_id: int, chat_is_private: bool, number: str) -> None:
+    """``/ticket N`` for staff. A resident's contact is shown only where the centre holding the
+    ticket or dispatch will read it."""
+    async with svc.db.transaction() as conn:
+        lang = await user_lang(conn, svc, who.user_id, who.telegram_lang) if chat_is_private else svc.default_lang
+        t = svc.texts
+        staff = await org.get_staff(conn, who.user_id)
+        ticket = await tickets.get_ticket(conn, int(number)) if number.isdigit() else None
+        if staff is None:
+            text = t.render(lang, "staff.staff_only")
+        elif ticket is None:
+            text = t.render(lang, "staff.no_such_ticket", number=number)
+        else:
+            centre = await org.get_centre(conn, ticket.centre_id)
+            dispatch = await org.get_setting(conn, "dispatch_chat_id")
+            if chat_is_private:
+                show_contact = staff.role in STAFF_ROLES_SEEING_ALL or (staff.centre_id is not None and staff.centre_id == ticket.centre_id)
+            else:
+                show_contact = chat_id == dispatch or (centre is not None and chat_id == centre.chat_id)
+            events = await tickets.list_events(conn, ticket.id)
+            text = t.render(lang, "staff.history", **await _card_context(conn, svc, lang, ticket, show_contact), events=events)
+        await _reply(conn, svc, chat_id, message(text))
+    svc.wake_sender()
+
+
+async def _card_context(conn, svc: Services, lang: str, ticket: Ticket, show_contact: bool) -> dict[str, Any]:
+    centre = await org.get_centre(conn, ticket.centre_id)
+    names = {}
+    for uid in (ticket.accepted_by, ticket.arrived_by, ticket.closed_by):
+        if uid is not None and uid not in names:
+            s = await org.get_staff(conn, uid)
+            names[uid] = s.name if s else str(uid)
+    return {
+        "t": ticket,
+        "category": svc.policy.category(ticket.category).label(lang),
+        "level": svc.texts.label(lang, f"level_{ticket.level}"),
+        "status": _status_label(svc, lang, ticket.status),
+        "place": await place_name(conn, lang, ticket.community_id, ticket.community_text),
+        "centre": centre.name(lang) if centre else None,
+        "show_contact": show_contact,
+        "names": names,
+        "next": _next_deadline(ticket),
+    }
+
+
+async def render_card(conn, svc: Services, ticket_id: int) -> tuple[str, Buttons]:
+    """The crew card as it should look now, in the company's language."""
+    lang = svc.default_lang
+    ticket = await tickets.get_ticket(conn, ticket_id)
+    ctx = await _card_context(conn, svc, lang, ticket, show_contact=True)
+    text = svc.texts.render(lang, "staff.card", **ctx)
+    act = action_for(ticket.status)
+    buttons: Buttons = []
+    if act is not None:
+        buttons.append([(svc.texts.label(lang, f"btn_{act}"), f"t:{ticket.id}:{act}")])
+    elif ticket.close_note is None:
+        buttons.append([(svc.texts.label(lang, "btn_nonote"), f"t:{ticket.id}:nonote")])
+    return text, buttons
+
+
+async def resident_unreachable(conn, svc: Services, ticket_id: int, error: str) -> None:
+    """Telegram refused a message to the resident for good: record it and ask dispatch to call."""
+    now = svc.clock.now()
+    async with conn.execute("SELECT 1 FROM ticket_events WHERE ticket_id = ? AND kind = 'resident_unreachable'", (ticket_id,)) as cur:
+        already = await cur.fetchone() is not None
+    await tickets.add_event(conn, ticket_id, now, "delivery_failed", detail={"error": error})
+    if already:
+        return
+    await tickets.add_event(conn, ticket_id, now, "resident_unreachable", detail={"error": error})
+    ticket = await tickets.get_ticket(conn, ticket_id)
+    dispatch = await org.get_setting(conn, "dispatch_chat_id")
+    if dispatch is not None and ticket is not None:
+        text = svc.texts.render(svc.default_lang, "staff.resident_unreachable", number=ticket.number, name=ticket.resident_name or "",
+                                phone=ticket.phone or "", error=error)
+        await enqueue_message(conn, dispatch, message(text), priority=Priority.URGENT, purpose="alert", now=now, ticket_id=ticket_id)

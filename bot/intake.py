@@ -1,0 +1,336 @@
+"""A resident's report, one short step at a time (Art. 4, 5, 13).
+
+The draft lives in the database, so a restart mid-report loses nothing. Every inline button
+carries the draft's nonce: a button from an earlier report, or from a step already answered,
+is recognised as stale and answered instead of acted on. Every answer the bot gives goes
+through the outbox in the same transaction as the draft change.
+"""
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from bot import desk
+from bot.clock import to_iso
+from bot.payload import Buttons, message
+from bot.services import Services, Who
+from bot.texts import pick_language
+from rules.intake import FREE_TEXT_MAX, InvalidInput, check_description, parse_address, parse_phone, parse_temperature
+from storage import drafts, org, users
+from storage.drafts import Draft
+from storage.outbox import Priority, enqueue_message
+
+__all__ = ["Input", "start_report", "cancel", "handle", "TEMPERATURE_CATEGORIES"]
+
+log = logging.getLogger(__name__)
+
+TEMPERATURE_CATEGORIES = frozenset({"not_warm", "room_temp"})
+_ORDER = ("category", "community", "address", "phone", "temperature", "photo", "description", "summary")
+_BUTTON_STEPS = {"category", "address_same", "summary", "edit"}
+_EDITABLE = ("category", "community", "phone", "temperature", "photo", "description")
+
+
+@dataclass(frozen=True)
+class Input:
+    kind: Literal["text", "button", "contact", "photo", "other"]
+    text: str | None = None
+    data: str | None = None
+    photo: str | None = None
+
+
+async def _lang(conn, who: Who, svc: Services) -> str:
+    row = await users.get_user(conn, who.user_id)
+    return pick_language(row.lang if row and row.lang_chosen else None, who.telegram_lang, svc.default_lang)
+
+
+async def _say(conn, svc: Services, who: Who, payload: dict[str, Any]) -> None:
+    await enqueue_message(conn, who.chat_id, payload, priority=Priority.STATUS, purpose="reply", now=svc.clock.now())
+
+
+def _btn(draft: Draft, value: str) -> str:
+    return f"i:{draft.nonce}:{value}"
+
+
+async def start_report(svc: Services, who: Who) -> None:
+    async with svc.db.transaction() as conn:
+        lang = await _lang(conn, who, svc)
+        existing = await drafts.get_draft(conn, who.user_id)
+        if existing is not None:
+            t = svc.texts
+            await _say(conn, svc, who, message(
+                t.render(lang, "resident.already_reporting"),
+                buttons=[[(t.label(lang, "continue"), _btn(existing, "cont"))], [(t.label(lang, "restart"), _btn(existing, "restart"))]],
+            ))
+        else:
+            draft = Draft(who.user_id, secrets.token_hex(3), "category", {})
+            await _enter(conn, svc, who, lang, draft, "category")
+    svc.wake_sender()
+
+
+async def cancel(svc: Services, who: Who) -> None:
+    async with svc.db.transaction() as conn:
+        lang = await _lang(conn, who, svc)
+        had = await drafts.get_draft(conn, who.user_id)
+        await drafts.delete_draft(conn, who.user_id)
+        key = "resident.cancelled" if had else "resident.nothing_to_cancel"
+        await _say(conn, svc, who, message(svc.texts.render(lang, key), buttons=desk.main_menu(svc, lang), remove_keyboard=False))
+    svc.wake_sender()
+
+
+async def handle(svc: Services, who: Who, inp: Input) -> str | None:
+    """One message or button press from a resident in a private chat.
+
+    Returns the text for answering a button press (an alert when the press was refused).
+    """
+    alert: str | None = None
+    async with svc.db.transaction() as conn:
+        lang = await _lang(conn, who, svc)
+        draft = await drafts.get_draft(conn, who.user_id)
+        t = svc.texts
+        if inp.kind == "button":
+            nonce, _, value = (inp.data or "").partition(":")
+            if draft is None or nonce != draft.nonce:
+                alert = t.label(lang, "alert_stale")
+            else:
+                alert = await _on_button(conn, svc, who, lang, draft, value)
+        elif draft is None:
+            await _say(conn, svc, who, message(t.render(lang, "resident.not_understood"), buttons=desk.main_menu(svc, lang)))
+        else:
+            await _on_message(conn, svc, who, lang, draft, inp)
+    svc.wake_sender()
+    return alert
+
+
+async def _on_button(conn, svc: Services, who: Who, lang: str, draft: Draft, value: str) -> str | None:
+    t = svc.texts
+    kind, _, arg = value.partition(":")
+    step = draft.step
+    if kind == "cancel":
+        await drafts.delete_draft(conn, who.user_id)
+        await _say(conn, svc, who, message(t.render(lang, "resident.cancelled"), buttons=desk.main_menu(svc, lang)))
+        return None
+    if kind == "cont":
+        await _prompt(conn, svc, who, lang, draft)
+        return None
+    if kind == "restart":
+        fresh = Draft(who.user_id, secrets.token_hex(3), "category", {})
+        await _enter(conn, svc, who, lang, fresh, "category")
+        return None
+    allowed = {
+        "cat": "category", "same": "address_same", "com": "community", "skip": None,
+        "confirm": "summary", "edit": "summary", "field": "edit",
+    }
+    if kind not in allowed or (allowed[kind] is not None and allowed[kind] != step):
+        await _prompt(conn, svc, who, lang, draft)
+        return t.label(lang, "alert_old_question")
+    if kind == "cat":
+        try:
+            svc.policy.category(arg)
+        except Exception:
+            return t.label(lang, "alert_stale")
+        draft.data["category"] = arg
+        await _done(conn, svc, who, lang, draft, "category")
+    elif kind == "same":
+        if arg == "yes":
+            remembered = await users.get_user(conn, who.user_id)
+            draft.data.update(
+                community_id=remembered.community_id, community_text=remembered.community_text, address=remembered.address,
+            )
+            await _done(conn, svc, who, lang, draft, "address")
+        else:
+            await _enter(conn, svc, who, lang, draft, "community", remembered_ok=False)
+    elif kind == "com":
+        if arg == "none":
+            await _enter(conn, svc, who, lang, draft, "community_text")
+        else:
+            community = await org.get_community(conn, arg)
+            if community is None:
+                return t.label(lang, "alert_stale")
+            draft.data.update(community_id=community.id, community_text=None)
+            await _done(conn, svc, who, lang, draft, "community")
+    elif kind == "skip":
+        if step not in ("temperature", "photo", "description") or (step == "description" and _description_required(draft)):
+            await _prompt(conn, svc, who, lang, draft)
+            return t.label(lang, "alert_old_question")
+        draft.data[step] = None
+        await _done(conn, svc, who, lang, draft, step)
+    elif kind == "confirm":
+        number = await desk.create_ticket_from_draft(conn, svc, who, lang, draft)
+        return t.label(lang, "alert_submitted", number=number)
+    elif kind == "edit":
+        await _enter(conn, svc, who, lang, draft, "edit")
+    elif kind == "field":
+        if arg not in _EDITABLE:
+            return t.label(lang, "alert_stale")
+        draft.data["editing"] = True
+        await _enter(conn, svc, who, lang, draft, arg, remembered_ok=False)
+    return None
+
+
+def _description_required(draft: Draft) -> bool:
+    # "Other" says nothing by itself; the crew needs a sentence to know what to bring.
+    return draft.data.get("category") == "other"
+
+
+async def _on_message(conn, svc: Services, who: Who, lang: str, draft: Draft, inp: Input) -> None:
+    t = svc.texts
+    step = draft.step
+    if step in _BUTTON_STEPS:
+        await _say(conn, svc, who, message(t.render(lang, "resident.expected_button")))
+        await _prompt(conn, svc, who, lang, draft)
+        return
+    if step == "photo":
+        if inp.kind == "photo":
+            draft.data["photo"] = inp.photo
+            await _done(conn, svc, who, lang, draft, "photo")
+        else:
+            await _say(conn, svc, who, message(t.render(lang, "resident.expected_photo")))
+            await _prompt(conn, svc, who, lang, draft)
+        return
+    if step == "phone" and inp.kind == "contact":
+        text = inp.text or ""
+    elif inp.kind != "text":
+        await _say(conn, svc, who, message(t.render(lang, "resident.expected_text")))
+        await _prompt(conn, svc, who, lang, draft)
+        return
+    else:
+        text = inp.text or ""
+    try:
+        if step == "community":
+            if len(text) > FREE_TEXT_MAX:
+                raise InvalidInput("too_long", limit=FREE_TEXT_MAX)
+            matches = await org.find_communities(conn, text)
+            draft.data["query"] = text.strip()
+            await drafts.save_draft(conn, draft, to_iso(svc.clock.now()))
+            await _say(conn, svc, who, _community_choices(svc, lang, draft, text.strip(), matches))
+            return
+        if step == "community_text":
+            if not text.strip() or len(text) > FREE_TEXT_MAX:
+                raise InvalidInput("too_long", limit=FREE_TEXT_MAX)
+            draft.data.update(community_id=None, community_text=text.strip())
+            await _done(conn, svc, who, lang, draft, "community")
+        elif step == "address":
+            draft.data["address"] = parse_address(text)
+            await _done(conn, svc, who, lang, draft, "address")
+        elif step == "phone":
+            remembered = await users.get_user(conn, who.user_id)
+            if remembered and remembered.phone and text == t.label(lang, "use_phone", phone=remembered.phone):
+                phone = remembered.phone
+            else:
+                phone = parse_phone(_strip_country(text))
+            draft.data["phone"] = phone
+            await _say(conn, svc, who, message(t.render(lang, "resident.phone_ok", phone=phone), remove_keyboard=True))
+            await _done(conn, svc, who, lang, draft, "phone")
+        elif step == "temperature":
+            draft.data["temperature"] = parse_temperature(text)
+            await _done(conn, svc, who, lang, draft, "temperature")
+        elif step == "description":
+            draft.data["description"] = check_description(text)
+            await _done(conn, svc, who, lang, draft, "description")
+    except InvalidInput as problem:
+        await _say(conn, svc, who, message(t.render(lang, "resident.invalid", code=problem.code, **problem.params)))
+        await _prompt(conn, svc, who, lang, draft)
+
+
+def _strip_country(text: str) -> str:
+    # Telegram hands over a shared contact's number as 8613800000000, with no plus.
+    digits = text.strip()
+    if digits.startswith("86") and len(digits) == 13:
+        return digits[2:]
+    return digits
+
+
+def _community_choices(svc: Services, lang: str, draft: Draft, query: str, matches) -> dict[str, Any]:
+    t = svc.texts
+    rows: Buttons = [[(m.name(lang), _btn(draft, f"com:{m.id}"))] for m in matches]
+    rows.append([(t.label(lang, "not_listed"), _btn(draft, "com:none"))])
+    key = "resident.community_matches" if matches else "resident.community_none"
+    return message(t.render(lang, key, query=query), buttons=rows)
+
+
+def _next_step(draft: Draft, done: str) -> str:
+    data = draft.data
+    needs_temperature = data.get("category") in TEMPERATURE_CATEGORIES
+    if data.get("editing"):
+        if done == "community":
+            return "address"
+        if done == "category" and needs_temperature and "temperature" not in data:
+            return "temperature"
+        return "summary"
+    step = _ORDER[_ORDER.index(done) + 1]
+    if step == "temperature" and not needs_temperature:
+        step = "photo"
+    return step
+
+
+async def _done(conn, svc: Services, who: Who, lang: str, draft: Draft, step: str) -> None:
+    await _enter(conn, svc, who, lang, draft, _next_step(draft, step))
+
+
+async def _enter(conn, svc: Services, who: Who, lang: str, draft: Draft, step: str, remembered_ok: bool = True) -> None:
+    if step == "community" and remembered_ok and not draft.data.get("editing"):
+        remembered = await users.get_user(conn, who.user_id)
+        if remembered and remembered.address and (remembered.community_id or remembered.community_text):
+            step = "address_same"
+    if step == "summary":
+        draft.data.pop("editing", None)
+    draft.step = step
+    await drafts.save_draft(conn, draft, to_iso(svc.clock.now()))
+    await _prompt(conn, svc, who, lang, draft)
+
+
+async def _prompt(conn, svc: Services, who: Who, lang: str, draft: Draft) -> None:
+    """(Re)send the question of the draft's current step."""
+    t = svc.texts
+    step = draft.step
+    cancel_row = [(t.label(lang, "cancel"), _btn(draft, "cancel"))]
+    if step == "category":
+        rows: Buttons = [[(c.label(lang), _btn(draft, f"cat:{c.code}"))] for c in svc.policy.categories.values()]
+        payload = message(t.render(lang, "resident.ask_category"), buttons=rows + [cancel_row])
+    elif step == "address_same":
+        remembered = await users.get_user(conn, who.user_id)
+        place = await desk.place_name(conn, lang, remembered.community_id, remembered.community_text)
+        payload = message(
+            t.render(lang, "resident.ask_same_address", place=place, address=remembered.address),
+            buttons=[[(t.label(lang, "same_address"), _btn(draft, "same:yes"))], [(t.label(lang, "other_address"), _btn(draft, "same:no"))], cancel_row],
+        )
+    elif step == "community":
+        payload = message(t.render(lang, "resident.ask_community"), buttons=[cancel_row])
+    elif step == "community_text":
+        payload = message(t.render(lang, "resident.ask_community_text"), buttons=[cancel_row])
+    elif step == "address":
+        place = await desk.place_name(conn, lang, draft.data.get("community_id"), draft.data.get("community_text"))
+        payload = message(t.render(lang, "resident.ask_address", place=place), buttons=[cancel_row])
+    elif step == "phone":
+        remembered = await users.get_user(conn, who.user_id)
+        keyboard = [[{"text": t.label(lang, "share_phone"), "request_contact": True}]]
+        if remembered and remembered.phone:
+            keyboard.append([{"text": t.label(lang, "use_phone", phone=remembered.phone)}])
+        payload = message(t.render(lang, "resident.ask_phone"), reply_keyboard=keyboard)
+    elif step == "temperature":
+        payload = message(t.render(lang, "resident.ask_temperature"), buttons=[[(t.label(lang, "skip"), _btn(draft, "skip"))], cancel_row])
+    elif step == "photo":
+        payload = message(t.render(lang, "resident.ask_photo"), buttons=[[(t.label(lang, "skip"), _btn(draft, "skip"))], cancel_row])
+    elif step == "description":
+        required = _description_required(draft)
+        rows = [] if required else [[(t.label(lang, "skip"), _btn(draft, "skip"))]]
+        payload = message(t.render(lang, "resident.ask_description", required=required), buttons=rows + [cancel_row])
+    elif step == "summary":
+        summary = await desk.draft_summary(conn, svc, lang, draft)
+        payload = message(
+            t.render(lang, "resident.summary", **summary),
+            buttons=[[(t.label(lang, "confirm"), _btn(draft, "confirm"))], [(t.label(lang, "edit"), _btn(draft, "edit"))], cancel_row],
+        )
+    elif step == "edit":
+        needs_temperature = draft.data.get("category") in TEMPERATURE_CATEGORIES
+        rows = [[(t.label(lang, f"field_{f}"), _btn(draft, f"field:{f}"))] for f in _EDITABLE if f != "temperature" or needs_temperature]
+        payload = message(t.render(lang, "resident.ask_edit"), buttons=rows + [cancel_row])
+    else:  # a draft from an older version of the bot: start it again rather than strand it
+        log.warning("draft in unknown step %s; restarting", step)
+        draft.step = "category"
+        await drafts.save_draft(conn, draft, to_iso(svc.clock.now()))
+        await _prompt(conn, svc, who, lang, draft)
+        return
+    await _say(conn, svc, who, payload)

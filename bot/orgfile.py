@@ -1,0 +1,564 @@
+"""The organisation file: group chats, service centres, communities and staff.
+
+The operator edits this file by hand, so :func:`check_org` reports every problem at once and
+names the line of each. ``tomllib`` gives no positions, so a small scanner (:class:`_LineIndex`)
+walks the raw text and records the line of every table header and key; a problem found in the
+parsed data is then placed on the line of the key at fault, or of its table's header when the
+key is missing.
+
+Who is who (Art. 9-12): dispatch is the single coordinator; the service network is the repair
+centres, the network station, the metering centre and the automation centre; each centre
+registers its hotline staff (names and contacts) with dispatch (Art. 12).
+"""
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "CENTRE_KINDS",
+    "ROLES",
+    "Centre",
+    "Community",
+    "Staff",
+    "Org",
+    "OrgIssue",
+    "OrgFileError",
+    "check_org",
+    "load_org",
+]
+
+# Same values as rules.policy.CentreKind (Art. 9-10); repeated as text so that this file can
+# be checked without loading the policy.
+CENTRE_KINDS = ("repair", "network", "metering", "automation")
+ROLES = ("crew", "centre_lead", "dispatcher", "department_head")
+_KINDS_TEXT = ", ".join(CENTRE_KINDS)
+# Crews and centre leads act for one centre; dispatchers and the department head for all.
+_ROLES_NEEDING_CENTRE = ("crew", "centre_lead")
+_PHONE_RE = re.compile(r"^\+?[0-9]{7,15}$")
+
+_TOP_KEYS = {"dispatch_chat_id", "customer_service_chat_id", "leadership_chat_id", "centres", "communities", "staff"}
+_CENTRE_KEYS = {"id", "name_zh", "name_en", "kind", "chat_id"}
+_COMMUNITY_KEYS = {"id", "name_zh", "name_en", "aliases", "centres"}
+_STAFF_KEYS = {"user_id", "name", "phone", "centre", "role"}
+
+
+@dataclass(frozen=True)
+class Centre:
+    id: str
+    name_zh: str
+    name_en: str
+    kind: str
+    chat_id: int
+
+    def name(self, lang: str) -> str:
+        return self.name_zh if lang.lower().startswith("zh") else self.name_en
+
+
+@dataclass(frozen=True)
+class Community:
+    id: str
+    name_zh: str
+    name_en: str
+    aliases: tuple[str, ...]
+    centres: dict[str, str]  # centre kind -> centre id; a kind may be missing
+
+    def name(self, lang: str) -> str:
+        return self.name_zh if lang.lower().startswith("zh") else self.name_en
+
+    def matches(self, text: str) -> bool:
+        """Whether ``text`` names this community (id, either name or an alias; case-insensitive)."""
+        wanted = text.strip().casefold()
+        return bool(wanted) and wanted in {n.casefold() for n in (self.id, self.name_zh, self.name_en, *self.aliases)}
+
+
+@dataclass(frozen=True)
+class Staff:
+    user_id: int
+    name: str
+    phone: str
+    centre: str | None
+    role: str
+
+
+@dataclass(frozen=True)
+class OrgIssue:
+    line: int | None
+    message: str
+    # A warning does not stop the file from loading (e.g. no dispatcher yet, an unknown key).
+    warning: bool = False
+
+    def __str__(self) -> str:
+        text = f"warning: {self.message}" if self.warning else self.message
+        return f"line {self.line}: {text}" if self.line is not None else text
+
+
+@dataclass(frozen=True)
+class Org:
+    dispatch_chat_id: int
+    customer_service_chat_id: int | None
+    leadership_chat_id: int | None
+    centres: tuple[Centre, ...]
+    communities: tuple[Community, ...]
+    staff: tuple[Staff, ...]
+    warnings: tuple[OrgIssue, ...] = field(default=(), compare=False)
+
+    def centre(self, centre_id: str) -> Centre | None:
+        return next((c for c in self.centres if c.id == centre_id), None)
+
+    def community(self, community_id: str) -> Community | None:
+        return next((c for c in self.communities if c.id == community_id), None)
+
+    def find_community(self, text: str) -> Community | None:
+        """The community that ``text`` names (id, name or alias), if exactly one does."""
+        found = [c for c in self.communities if c.matches(text)]
+        return found[0] if len(found) == 1 else None
+
+    def centre_for(self, community_id: str, kind: str) -> Centre | None:
+        """The centre of ``kind`` serving a community; ``None`` when none is assigned (unroutable)."""
+        community = self.community(community_id)
+        if community is None or kind not in community.centres:
+            return None
+        return self.centre(community.centres[kind])
+
+    def centre_by_chat(self, chat_id: int) -> Centre | None:
+        return next((c for c in self.centres if c.chat_id == chat_id), None)
+
+    def member(self, user_id: int) -> Staff | None:
+        return next((s for s in self.staff if s.user_id == user_id), None)
+
+    def staff_of(self, centre_id: str, role: str | None = None) -> tuple[Staff, ...]:
+        return tuple(s for s in self.staff if s.centre == centre_id and (role is None or s.role == role))
+
+    def with_role(self, role: str) -> tuple[Staff, ...]:
+        return tuple(s for s in self.staff if s.role == role)
+
+
+class OrgFileError(Exception):
+    """The organisation file cannot be used; ``issues`` lists every problem with its line."""
+
+    def __init__(self, path: Path | str, issues: list[OrgIssue]) -> None:
+        self.path = Path(path)
+        self.issues = issues
+        listed = "\n".join(f"  {self.path}: {issue}" for issue in issues)
+        count = f"{len(issues)} problem{'s' if len(issues) != 1 else ''}"
+        super().__init__(f"{self.path}: {count}\n{listed}")
+
+
+# --------------------------------------------------------------------------- line index
+
+_KeyPath = tuple[str | int, ...]
+
+
+class _LineIndex:
+    """Line numbers of table headers and keys, keyed by path (e.g. ``("staff", 2, "phone")``).
+
+    Arrays of tables get their element index in the path, counted in file order as tomllib
+    does, so a path found in the parsed data can be looked up here. Enough TOML is understood
+    to skip strings, comments and multi-line arrays; anything odder only costs precision
+    (the lookup falls back to the enclosing table), never correctness.
+    """
+
+    _BARE = re.compile(r"[A-Za-z0-9_-]+")
+
+    def __init__(self, text: str) -> None:
+        self.lines: dict[_KeyPath, int] = {}
+        self.array_counts: dict[_KeyPath, int] = {}
+        table: _KeyPath = ()
+        depth = 0  # open [ and { of a value spanning lines
+        in_multiline: str | None = None  # the delimiter of an open multi-line string
+        for number, raw in enumerate(text.splitlines(), start=1):
+            if in_multiline is None and depth == 0:
+                stripped = raw.lstrip()
+                if stripped.startswith("["):
+                    header = self._header(stripped)
+                    if header is not None:
+                        table = header
+                        self.lines.setdefault(table, number)
+                    continue
+                parsed = self._key(stripped)
+                if parsed is None:
+                    continue
+                key, rest = parsed
+                path = table + key
+                self.lines.setdefault(path, number)
+                depth, in_multiline = self._scan(rest, depth, None)
+            else:
+                depth, in_multiline = self._scan(raw, depth, in_multiline)
+
+    def line(self, path: Iterable[str | int]) -> int | None:
+        """The line of ``path``, else of the nearest enclosing table or key that has one."""
+        path = tuple(path)
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return None
+
+    def _header(self, text: str) -> _KeyPath | None:
+        is_array = text.startswith("[[")
+        inner = text[2:] if is_array else text[1:]
+        parts, rest = self._dotted(inner)
+        if parts is None:
+            return None
+        rest = rest.lstrip()
+        closing = "]]" if is_array else "]"
+        if not rest.startswith(closing):
+            return None
+        resolved: list[str | int] = []
+        for part in parts[:-1]:
+            resolved.append(part)
+            # A dotted header inside an array element refers to its latest element.
+            if tuple(resolved) in self.array_counts:
+                resolved.append(self.array_counts[tuple(resolved)] - 1)
+        resolved.append(parts[-1])
+        base = tuple(resolved)
+        if is_array:
+            index = self.array_counts.get(base, 0)
+            self.array_counts[base] = index + 1
+            return base + (index,)
+        return base
+
+    def _key(self, text: str) -> tuple[_KeyPath, str] | None:
+        parts, rest = self._dotted(text)
+        if parts is None:
+            return None
+        rest = rest.lstrip()
+        if not rest.startswith("="):
+            return None
+        return tuple(parts), rest[1:]
+
+    def _dotted(self, text: str) -> tuple[list[str] | None, str]:
+        parts: list[str] = []
+        rest = text
+        while True:
+            rest = rest.lstrip(" \t")
+            if rest[:1] in ('"', "'"):
+                quote = rest[0]
+                end = rest.find(quote, 1)
+                if end < 0:
+                    return None, text
+                parts.append(rest[1:end])
+                rest = rest[end + 1 :]
+            else:
+                match = self._BARE.match(rest)
+                if match is None:
+                    return None, text
+                parts.append(match.group())
+                rest = rest[match.end() :]
+            rest = rest.lstrip(" \t")
+            if not rest.startswith("."):
+                return parts, rest
+            rest = rest[1:]
+
+    @staticmethod
+    def _scan(text: str, depth: int, in_multiline: str | None) -> tuple[int, str | None]:
+        """Follow brackets and strings through one line of a value."""
+        i = 0
+        while i < len(text):
+            if in_multiline is not None:
+                end = text.find(in_multiline, i)
+                if end < 0:
+                    return depth, in_multiline
+                i = end + 3
+                in_multiline = None
+                continue
+            char = text[i]
+            if char == "#":
+                break
+            if text.startswith('"""', i) or text.startswith("'''", i):
+                in_multiline = text[i : i + 3]
+                i += 3
+                continue
+            if char in "\"'":
+                i += 1
+                while i < len(text) and text[i] != char:
+                    i += 2 if char == '"' and text[i] == "\\" else 1
+            elif char in "[{":
+                depth += 1
+            elif char in "]}":
+                depth = max(0, depth - 1)
+            i += 1
+        return depth, in_multiline
+
+
+# --------------------------------------------------------------------------- checking
+
+
+class _Checker:
+    def __init__(self, text: str) -> None:
+        self.index = _LineIndex(text)
+        self.issues: list[OrgIssue] = []
+
+    def line_of(self, path: _KeyPath, key: str) -> int | None:
+        return self.index.line(path + (key,))
+
+    def add(self, path: _KeyPath, message: str, *, warning: bool = False) -> None:
+        self.issues.append(OrgIssue(self.index.line(path), message, warning))
+
+    def value(
+        self, table: dict[str, Any], path: _KeyPath, key: str, kind: type, who: str, *, required: bool = True
+    ) -> Any:
+        """``table[key]`` if present and of ``kind``; otherwise record the problem and return None."""
+        if key not in table:
+            if required:
+                self.add(path, f"{who}: missing required key '{key}'")
+            return None
+        value = table[key]
+        # bool is an int in Python, but `chat_id = true` is not a chat id.
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            self.add(path + (key,), f"{who}: '{key}' must be {_KIND_NAMES[kind]}, got {_describe(value)}")
+            return None
+        if kind is str and not value.strip():
+            self.add(path + (key,), f"{who}: '{key}' must not be empty")
+            return None
+        return value
+
+    def group_chat(
+        self, table: dict[str, Any], path: _KeyPath, key: str, who: str, *, required: bool = True
+    ) -> int | None:
+        chat_id = self.value(table, path, key, int, who, required=required)
+        if chat_id is not None and chat_id >= 0:
+            self.add(path + (key,), f"{who}: '{key}' must be a negative integer (a group chat id), got {chat_id}")
+            return None
+        return chat_id
+
+    def unknown_keys(self, table: dict[str, Any], path: _KeyPath, allowed: set[str], who: str) -> None:
+        # Probably a typo; the value it was meant to set is then missing or defaulted.
+        for key in table:
+            if key not in allowed:
+                self.add(path + (key,), f"{who}: unknown key '{key}' (ignored)", warning=True)
+
+    def array(self, data: dict[str, Any], key: str, *, required: bool) -> list[tuple[_KeyPath, dict[str, Any]]]:
+        if key not in data:
+            if required:
+                self.add((), f"missing required key '{key}' (add at least one [[{key}]] table)")
+            return []
+        items = data[key]
+        if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+            self.add((key,), f"'{key}' must be an array of [[{key}]] tables, got {_describe(items)}")
+            return []
+        return [((key, i), item) for i, item in enumerate(items)]
+
+
+_KIND_NAMES = {str: "a string", int: "an integer", list: "a list", dict: "a table"}
+
+
+def _describe(value: Any) -> str:
+    kind = {str: "string", bool: "boolean", int: "integer", float: "number", list: "list", dict: "table"}
+    return f"{kind.get(type(value), type(value).__name__)} {value!r}"
+
+
+def check_org(text: str) -> tuple[Org | None, list[OrgIssue]]:
+    """Check an organisation file's text; the Org is ``None`` when any issue is an error.
+
+    Every problem is reported, in line order, each with its line (``None`` only for a problem
+    of the file as a whole, such as no dispatcher).
+    """
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"at line (\d+)", str(exc))
+        return None, [OrgIssue(int(match.group(1)) if match else None, f"TOML syntax error: {exc}")]
+
+    check = _Checker(text)
+    check.unknown_keys(data, (), _TOP_KEYS, "top level")
+    dispatch_chat = check.group_chat(data, (), "dispatch_chat_id", "top level")
+    service_chat = check.group_chat(data, (), "customer_service_chat_id", "top level", required=False)
+    leadership_chat = check.group_chat(data, (), "leadership_chat_id", "top level", required=False)
+
+    centres = _check_centres(check, data)
+    known_centres = _declared_centres(data)
+    communities = _check_communities(check, data, known_centres)
+    staff = _check_staff(check, data, known_centres)
+
+    # Counted from the raw tables: a dispatcher entry with a typo is its own error, not "no dispatcher".
+    raw_staff = data.get("staff") if isinstance(data.get("staff"), list) else []
+    if not any(isinstance(t, dict) and t.get("role") == "dispatcher" for t in raw_staff):
+        check.add((), "no staff with role 'dispatcher': nobody can take tickets over (Art. 5, Art. 9)", warning=True)
+
+    issues = sorted(check.issues, key=lambda issue: (issue.line is None, issue.line or 0))
+    if any(not issue.warning for issue in issues) or dispatch_chat is None:
+        return None, issues
+    org = Org(
+        dispatch_chat_id=dispatch_chat,
+        customer_service_chat_id=service_chat,
+        leadership_chat_id=leadership_chat,
+        centres=tuple(centres),
+        communities=tuple(communities),
+        staff=tuple(staff),
+        warnings=tuple(issues),
+    )
+    return org, issues
+
+
+def _check_centres(check: _Checker, data: dict[str, Any]) -> list[Centre]:
+    centres: list[Centre] = []
+    seen_ids: dict[str, _KeyPath] = {}
+    seen_chats: dict[int, str] = {}
+    for path, table in check.array(data, "centres", required=True):
+        who = f"centre '{table['id']}'" if isinstance(table.get("id"), str) else f"centre #{path[1] + 1}"
+        check.unknown_keys(table, path, _CENTRE_KEYS, who)
+        centre_id = check.value(table, path, "id", str, who)
+        name_zh = check.value(table, path, "name_zh", str, who)
+        name_en = check.value(table, path, "name_en", str, who)
+        kind = check.value(table, path, "kind", str, who)
+        chat_id = check.group_chat(table, path, "chat_id", who)
+        ok = None not in (centre_id, name_zh, name_en, kind, chat_id)
+        if kind is not None and kind not in CENTRE_KINDS:
+            check.add(path + ("kind",), f"{who}: unknown centre kind '{kind}' (expected one of: {_KINDS_TEXT})")
+            ok = False
+        if centre_id is not None:
+            if centre_id in seen_ids:
+                first = check.line_of(seen_ids[centre_id], "id")
+                check.add(path + ("id",), f"duplicate centre id '{centre_id}' (first at line {first})")
+                ok = False
+            else:
+                seen_ids[centre_id] = path
+        if chat_id is not None:
+            # One group per centre: a shared group could not tell whose task a reply answers.
+            if chat_id in seen_chats:
+                owner = seen_chats[chat_id]
+                check.add(path + ("chat_id",), f"{who}: chat_id {chat_id} is already the group of centre '{owner}'")
+                ok = False
+            else:
+                seen_chats[chat_id] = centre_id or who
+        if ok:
+            centres.append(Centre(centre_id, name_zh, name_en, kind, chat_id))
+    return centres
+
+
+def _declared_centres(data: dict[str, Any]) -> dict[str, Any] | None:
+    """Centre id -> its raw kind, for every centre table that has an id, valid or not.
+
+    References are checked against these rather than against the valid centres only, so that
+    one broken centre is reported once, not again by every community and member citing it;
+    ``None`` (no centres to check against) when the centres array itself is missing or broken.
+    """
+    tables = data.get("centres")
+    if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
+        return None
+    declared: dict[str, Any] = {}
+    for table in tables:
+        if isinstance(table, dict) and isinstance(table.get("id"), str):
+            declared.setdefault(table["id"], table.get("kind"))
+    return declared
+
+
+def _check_communities(check: _Checker, data: dict[str, Any], known: dict[str, Any] | None) -> list[Community]:
+    communities: list[Community] = []
+    seen_ids: dict[str, _KeyPath] = {}
+    seen_names: dict[str, str] = {}
+    for path, table in check.array(data, "communities", required=True):
+        who = f"community '{table['id']}'" if isinstance(table.get("id"), str) else f"community #{path[1] + 1}"
+        check.unknown_keys(table, path, _COMMUNITY_KEYS, who)
+        community_id = check.value(table, path, "id", str, who)
+        name_zh = check.value(table, path, "name_zh", str, who)
+        name_en = check.value(table, path, "name_en", str, who)
+        aliases = check.value(table, path, "aliases", list, who, required=False)
+        served = check.value(table, path, "centres", dict, who)
+        ok = None not in (community_id, name_zh, name_en, served)
+
+        if aliases is None:
+            aliases = []
+        elif not all(isinstance(alias, str) and alias.strip() for alias in aliases):
+            check.add(path + ("aliases",), f"{who}: 'aliases' must be a list of non-empty strings")
+            ok, aliases = False, []
+
+        if community_id is not None:
+            if community_id in seen_ids:
+                first = check.line_of(seen_ids[community_id], "id")
+                check.add(path + ("id",), f"duplicate community id '{community_id}' (first at line {first})")
+                ok = False
+            else:
+                seen_ids[community_id] = path
+            # Residents type a name or alias to pick their community; one word must mean one place.
+            own = {n.casefold(): n for n in (community_id, name_zh, name_en, *aliases) if isinstance(n, str)}
+            for folded, name in own.items():
+                other = seen_names.get(folded)
+                if other is not None and other != community_id:
+                    key = "aliases" if name in aliases else "id" if name == community_id else "name_zh"
+                    check.add(path + (key,), f"{who}: name or alias '{name}' is also used by community '{other}'")
+                    ok = False
+                else:
+                    seen_names[folded] = community_id
+
+        for kind, centre_id in (served or {}).items():
+            where = path + ("centres", kind)
+            if kind not in CENTRE_KINDS:
+                check.add(where, f"{who}: unknown centre kind '{kind}' in centres (expected one of: {_KINDS_TEXT})")
+                ok = False
+            elif not isinstance(centre_id, str):
+                check.add(where, f"{who}: centres.{kind} must be a centre id (a string), got {_describe(centre_id)}")
+                ok = False
+            elif known is None:
+                ok = False  # the centres array is broken and already reported
+            elif centre_id not in known:
+                check.add(where, f"{who}: unknown centre '{centre_id}' for {kind}")
+                ok = False
+            elif known[centre_id] in CENTRE_KINDS and known[centre_id] != kind:
+                check.add(where, f"{who}: centre '{centre_id}' is a {known[centre_id]} centre, not {kind}")
+                ok = False
+        if ok:
+            communities.append(Community(community_id, name_zh, name_en, tuple(aliases), dict(served)))
+    return communities
+
+
+def _check_staff(check: _Checker, data: dict[str, Any], known: dict[str, Any] | None) -> list[Staff]:
+    staff: list[Staff] = []
+    seen_ids: dict[int, _KeyPath] = {}
+    for path, table in check.array(data, "staff", required=False):
+        raw_id = table.get("user_id")
+        who = f"staff {raw_id}" if isinstance(raw_id, int) and not isinstance(raw_id, bool) else f"staff #{path[1] + 1}"
+        check.unknown_keys(table, path, _STAFF_KEYS, who)
+        user_id = check.value(table, path, "user_id", int, who)
+        name = check.value(table, path, "name", str, who)
+        phone = check.value(table, path, "phone", str, who)
+        role = check.value(table, path, "role", str, who)
+        centre = check.value(table, path, "centre", str, who, required=False)
+        ok = None not in (user_id, name, phone, role)
+        has_bad_centre = "centre" in table and centre is None
+
+        if user_id is not None:
+            if user_id <= 0:
+                check.add(path + ("user_id",), f"{who}: 'user_id' must be a positive integer (a Telegram user id)")
+                ok = False
+            elif user_id in seen_ids:
+                first = check.line_of(seen_ids[user_id], "user_id")
+                check.add(path + ("user_id",), f"duplicate staff user_id {user_id} (first at line {first})")
+                ok = False
+            else:
+                seen_ids[user_id] = path
+        # Art. 12: hotline staff's contacts are registered with dispatch, so they must be callable.
+        if phone is not None and not _PHONE_RE.match(phone):
+            message = f"{who}: phone '{phone}' is not a phone number (7-15 digits, optional leading +)"
+            check.add(path + ("phone",), message)
+            ok = False
+        if role is not None and role not in ROLES:
+            check.add(path + ("role",), f"{who}: unknown role '{role}' (expected one of: {', '.join(ROLES)})")
+            ok = False
+        if centre is not None and known is not None and centre not in known:
+            check.add(path + ("centre",), f"{who}: unknown centre '{centre}'")
+            ok = False
+        if role in _ROLES_NEEDING_CENTRE and centre is None and not has_bad_centre:
+            check.add(path, f"{who}: a {role} needs a 'centre'")
+            ok = False
+        if ok and not has_bad_centre:
+            staff.append(Staff(user_id, name, phone, centre, role))
+    return staff
+
+
+def load_org(path: Path | str) -> Org:
+    """Load the organisation file; raises :class:`OrgFileError` listing every error in it."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise OrgFileError(path, [OrgIssue(None, f"cannot read the file: {exc}")]) from None
+    org, issues = check_org(text)
+    if org is None:
+        raise OrgFileError(path, [issue for issue in issues if not issue.warning] or issues)
+    return org

@@ -1,0 +1,83 @@
+"""All user-facing text: Jinja2 macros in ``templates/<lang>/*.html`` and button labels in
+``templates/<lang>/labels.toml``. HTML parse mode, autoescaped, so a resident's ``<b>`` or
+``&`` arrives as text and never breaks a message.
+"""
+from __future__ import annotations
+
+import tomllib
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+__all__ = ["Texts", "TEMPLATES_DIR", "LANGS", "pick_language"]
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+LANGS = ("zh", "en")
+_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def pick_language(chosen: str | None, telegram_code: str | None, default: str) -> str:
+    """A choice made with /language wins; else the Telegram app's language; else the company's."""
+    if chosen in LANGS:
+        return chosen
+    code = (telegram_code or "").lower()
+    if code.startswith("zh"):
+        return "zh"
+    if code.startswith("en"):
+        return "en"
+    return default
+
+
+class Texts:
+    def __init__(self, tz: ZoneInfo, directory: Path = TEMPLATES_DIR) -> None:
+        self.tz = tz
+        self._env = Environment(
+            loader=FileSystemLoader(directory),
+            autoescape=True,
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self._env.filters["when"] = self._when
+        self._env.filters["when_en"] = self._when_en
+        self._modules: dict[tuple[str, str], Any] = {}
+        self._labels = {lang: tomllib.loads((directory / lang / "labels.toml").read_text(encoding="utf-8")) for lang in LANGS}
+
+    def _when(self, value: datetime | None) -> str:
+        if value is None:
+            return ""
+        local = value.astimezone(self.tz)
+        return f"{local.month}月{local.day}日 {local:%H:%M}"
+
+    def _when_en(self, value: datetime | None) -> str:
+        if value is None:
+            return ""
+        local = value.astimezone(self.tz)
+        return f"{local.day} {_MONTHS_EN[local.month - 1]} {local:%H:%M}"
+
+    def render(self, lang: str, name: str, /, **ctx: Any) -> str:
+        """``name`` is ``file.macro``, e.g. ``resident.greeting``."""
+        file, _, macro = name.partition(".")
+        key = (lang, file)
+        module = self._modules.get(key)
+        if module is None:
+            module = self._env.get_template(f"{lang}/{file}.html").make_module()
+            self._modules[key] = module
+        text = str(getattr(module, macro)(**ctx))
+        # Macros are indented for reading; lines are trimmed and blank runs folded.
+        lines = [line.strip() for line in text.strip().splitlines()]
+        out: list[str] = []
+        for line in lines:
+            if line or (out and out[-1]):
+                out.append(line)
+        return "\n".join(out).strip()
+
+    def label(self, lang: str, key: str, /, **params: Any) -> str:
+        text = self._labels[lang][key]
+        return text.format(**params) if params else text
+
+    def has_label(self, lang: str, key: str) -> bool:
+        return key in self._labels[lang]

@@ -1,0 +1,28 @@
+"""Handler registration: the one place that maps updates to handlers."""
+from __future__ import annotations
+
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from handlers import fallback, resident, staff
+
+__all__ = ["register"]
+
+
+def register(app: Application) -> None:
+    private = filters.ChatType.PRIVATE
+    app.add_handler(CommandHandler("start", resident.start, filters=private))
+    app.add_handler(CommandHandler("help", resident.help_cmd, filters=private))
+    app.add_handler(CommandHandler("report", resident.report, filters=private))
+    app.add_handler(CommandHandler("cancel", resident.cancel, filters=private))
+    app.add_handler(CommandHandler("language", resident.language, filters=private))
+    app.add_handler(CommandHandler("my", resident.my, filters=private))
+    app.add_handler(CommandHandler("ticket", staff.ticket))
+    app.add_handler(MessageHandler(filters.COMMAND, fallback.unknown_command))
+    app.add_handler(MessageHandler(private & ~filters.COMMAND, resident.message))
+    app.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.REPLY & ~filters.COMMAND, staff.card_reply))
+    app.add_handler(CallbackQueryHandler(resident.intake_button, pattern=r"^i:"))
+    app.add_handler(CallbackQueryHandler(resident.menu_button, pattern=r"^menu:(report|my|lang)$"))
+    app.add_handler(CallbackQueryHandler(resident.language_button, pattern=r"^lang:"))
+    app.add_handler(CallbackQueryHandler(staff.card_button, pattern=r"^t:"))
+    app.add_handler(CallbackQueryHandler(fallback.unknown_button))
+    app.add_error_handler(fallback.on_error)

@@ -1,0 +1,36 @@
+"""A resident's report in progress (one per user)."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiosqlite
+
+__all__ = ["Draft", "get_draft", "save_draft", "delete_draft"]
+
+
+@dataclass
+class Draft:
+    user_id: int
+    nonce: str
+    step: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+async def get_draft(conn: aiosqlite.Connection, user_id: int) -> Draft | None:
+    async with conn.execute("SELECT user_id, nonce, step, data FROM drafts WHERE user_id = ?", (user_id,)) as cur:
+        row = await cur.fetchone()
+    return Draft(row[0], row[1], row[2], json.loads(row[3])) if row else None
+
+
+async def save_draft(conn: aiosqlite.Connection, draft: Draft, now: str) -> None:
+    await conn.execute(
+        "INSERT INTO drafts(user_id, nonce, step, data, updated_at) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT(user_id) DO UPDATE SET nonce = excluded.nonce, step = excluded.step, data = excluded.data, updated_at = excluded.updated_at",
+        (draft.user_id, draft.nonce, draft.step, json.dumps(draft.data, ensure_ascii=False), now),
+    )
+
+
+async def delete_draft(conn: aiosqlite.Connection, user_id: int) -> None:
+    await conn.execute("DELETE FROM drafts WHERE user_id = ?", (user_id,))

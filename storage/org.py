@@ -1,0 +1,127 @@
+"""The organisation (centres, communities, staff) as the database holds it."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aiosqlite
+
+__all__ = [
+    "CentreRow", "CommunityRow", "StaffRow", "replace_org", "get_setting", "get_centre",
+    "list_centres", "get_community", "find_communities", "centre_for", "get_staff",
+]
+
+
+@dataclass(frozen=True)
+class CentreRow:
+    id: str
+    name_zh: str
+    name_en: str
+    kind: str
+    chat_id: int
+
+    def name(self, lang: str) -> str:
+        return self.name_en if lang == "en" else self.name_zh
+
+
+@dataclass(frozen=True)
+class CommunityRow:
+    id: str
+    name_zh: str
+    name_en: str
+
+    def name(self, lang: str) -> str:
+        return self.name_en if lang == "en" else self.name_zh
+
+
+@dataclass(frozen=True)
+class StaffRow:
+    user_id: int
+    name: str
+    phone: str
+    centre_id: str | None
+    role: str
+
+
+async def replace_org(conn: aiosqlite.Connection, org) -> None:  # org: bot.orgfile.Org
+    """Load the organisation file's content; tickets keep their centre ids."""
+    await conn.execute("DELETE FROM org_settings")
+    await conn.execute("DELETE FROM community_centres")
+    await conn.execute("DELETE FROM staff")
+    await conn.execute("DELETE FROM communities")
+    for key in ("dispatch_chat_id", "customer_service_chat_id", "leadership_chat_id"):
+        value = getattr(org, key)
+        await conn.execute("INSERT INTO org_settings(key, value) VALUES (?, ?)", (key, None if value is None else str(value)))
+    ids = [c.id for c in org.centres]
+    await conn.execute(f"DELETE FROM centres WHERE id NOT IN ({','.join('?' * len(ids))}) AND id NOT IN (SELECT centre_id FROM tickets WHERE centre_id IS NOT NULL)", ids)
+    for c in org.centres:
+        await conn.execute(
+            "INSERT INTO centres(id, name_zh, name_en, kind, chat_id) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT(id) DO UPDATE SET name_zh=excluded.name_zh, name_en=excluded.name_en, kind=excluded.kind, chat_id=excluded.chat_id",
+            (c.id, c.name_zh, c.name_en, c.kind, c.chat_id),
+        )
+    for m in org.communities:
+        search = "\n".join(s.lower() for s in (m.name_zh, m.name_en, *m.aliases) if s)
+        await conn.execute("INSERT INTO communities(id, name_zh, name_en, search) VALUES (?, ?, ?, ?)", (m.id, m.name_zh, m.name_en, search))
+        for kind, centre_id in m.centres.items():
+            await conn.execute("INSERT INTO community_centres(community_id, kind, centre_id) VALUES (?, ?, ?)", (m.id, kind, centre_id))
+    for s in org.staff:
+        await conn.execute(
+            "INSERT INTO staff(user_id, name, phone, centre_id, role) VALUES (?, ?, ?, ?, ?)",
+            (s.user_id, s.name, s.phone, s.centre, s.role),
+        )
+
+
+async def get_setting(conn: aiosqlite.Connection, key: str) -> int | None:
+    async with conn.execute("SELECT value FROM org_settings WHERE key = ?", (key,)) as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row and row[0] is not None else None
+
+
+async def get_centre(conn: aiosqlite.Connection, centre_id: str | None) -> CentreRow | None:
+    if centre_id is None:
+        return None
+    async with conn.execute("SELECT id, name_zh, name_en, kind, chat_id FROM centres WHERE id = ?", (centre_id,)) as cur:
+        row = await cur.fetchone()
+    return CentreRow(*row) if row else None
+
+
+async def list_centres(conn: aiosqlite.Connection) -> list[CentreRow]:
+    async with conn.execute("SELECT id, name_zh, name_en, kind, chat_id FROM centres ORDER BY id") as cur:
+        return [CentreRow(*r) for r in await cur.fetchall()]
+
+
+async def get_community(conn: aiosqlite.Connection, community_id: str | None) -> CommunityRow | None:
+    if community_id is None:
+        return None
+    async with conn.execute("SELECT id, name_zh, name_en FROM communities WHERE id = ?", (community_id,)) as cur:
+        row = await cur.fetchone()
+    return CommunityRow(*row) if row else None
+
+
+async def find_communities(conn: aiosqlite.Connection, text: str, limit: int = 8) -> list[CommunityRow]:
+    """Communities whose name or an alias contains ``text`` (case-insensitive)."""
+    needle = text.strip().lower()
+    if not needle:
+        return []
+    pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    async with conn.execute(
+        "SELECT id, name_zh, name_en FROM communities WHERE search LIKE ? ESCAPE '\\' ORDER BY name_zh LIMIT ?",
+        (pattern, limit),
+    ) as cur:
+        return [CommunityRow(*r) for r in await cur.fetchall()]
+
+
+async def centre_for(conn: aiosqlite.Connection, community_id: str, kind: str) -> CentreRow | None:
+    async with conn.execute(
+        "SELECT c.id, c.name_zh, c.name_en, c.kind, c.chat_id FROM community_centres cc "
+        "JOIN centres c ON c.id = cc.centre_id WHERE cc.community_id = ? AND cc.kind = ?",
+        (community_id, kind),
+    ) as cur:
+        row = await cur.fetchone()
+    return CentreRow(*row) if row else None
+
+
+async def get_staff(conn: aiosqlite.Connection, user_id: int) -> StaffRow | None:
+    async with conn.execute("SELECT user_id, name, phone, centre_id, role FROM staff WHERE user_id = ?", (user_id,)) as cur:
+        row = await cur.fetchone()
+    return StaffRow(*row) if row else None

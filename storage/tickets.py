@@ -1,0 +1,164 @@
+"""Tickets and their append-only ledger (台账)."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from bot.clock import from_iso, to_iso
+
+__all__ = [
+    "Ticket", "Event", "NewTicket", "insert_ticket", "get_ticket", "tickets_of_resident",
+    "set_card", "clear_card", "transition", "set_close_note", "add_event", "list_events",
+]
+
+_TIME_FIELDS = {"received_at", "accept_by", "onsite_by", "close_by", "accepted_at", "arrived_at", "closed_at"}
+
+
+@dataclass(frozen=True)
+class Ticket:
+    id: int
+    category: str
+    source: str
+    level: str
+    status: str
+    centre_id: str | None
+    route_note: str | None
+    resident_user_id: int | None
+    resident_chat_id: int | None
+    resident_lang: str
+    resident_name: str | None
+    phone: str | None
+    community_id: str | None
+    community_text: str | None
+    address: str | None
+    temperature: float | None
+    photo_file_id: str | None
+    description: str | None
+    received_at: datetime
+    accept_by: datetime
+    onsite_by: datetime
+    close_by: datetime
+    accepted_at: datetime | None
+    accepted_by: int | None
+    arrived_at: datetime | None
+    arrived_by: int | None
+    closed_at: datetime | None
+    closed_by: int | None
+    close_note: str | None
+    card_chat_id: int | None
+    card_message_id: int | None
+
+    @property
+    def number(self) -> str:
+        """Digits only, short enough to read over the phone."""
+        return f"{self.id:04d}"
+
+
+_COLUMNS = ", ".join(f.name for f in fields(Ticket))
+
+
+def _ticket(row: aiosqlite.Row) -> Ticket:
+    values = {k: (from_iso(row[k]) if k in _TIME_FIELDS and row[k] is not None else row[k]) for k in row.keys()}
+    return Ticket(**values)
+
+
+@dataclass(frozen=True)
+class NewTicket:
+    category: str
+    source: str
+    level: str
+    centre_id: str | None
+    route_note: str | None
+    resident_user_id: int | None
+    resident_chat_id: int | None
+    resident_lang: str
+    resident_name: str | None
+    phone: str | None
+    community_id: str | None
+    community_text: str | None
+    address: str | None
+    temperature: float | None
+    photo_file_id: str | None
+    description: str | None
+    received_at: datetime
+    accept_by: datetime
+    onsite_by: datetime
+    close_by: datetime
+
+
+async def insert_ticket(conn: aiosqlite.Connection, new: NewTicket) -> int:
+    names = [f.name for f in fields(NewTicket)]
+    values = [to_iso(v) if isinstance(v, datetime) else v for v in (getattr(new, n) for n in names)]
+    cur = await conn.execute(
+        f"INSERT INTO tickets({', '.join(names)}, status) VALUES ({', '.join('?' * len(names))}, 'new')", values
+    )
+    return cur.lastrowid
+
+
+async def get_ticket(conn: aiosqlite.Connection, ticket_id: int) -> Ticket | None:
+    async with conn.execute(f"SELECT {_COLUMNS} FROM tickets WHERE id = ?", (ticket_id,)) as cur:
+        row = await cur.fetchone()
+    return _ticket(row) if row else None
+
+
+async def tickets_of_resident(conn: aiosqlite.Connection, user_id: int, limit: int = 10) -> list[Ticket]:
+    async with conn.execute(
+        f"SELECT {_COLUMNS} FROM tickets WHERE resident_user_id = ? ORDER BY id DESC LIMIT ?", (user_id, limit)
+    ) as cur:
+        return [_ticket(r) for r in await cur.fetchall()]
+
+
+async def set_card(conn: aiosqlite.Connection, ticket_id: int, chat_id: int, message_id: int) -> None:
+    await conn.execute("UPDATE tickets SET card_chat_id = ?, card_message_id = ? WHERE id = ?", (chat_id, message_id, ticket_id))
+
+
+async def clear_card(conn: aiosqlite.Connection, ticket_id: int) -> None:
+    await conn.execute("UPDATE tickets SET card_message_id = NULL WHERE id = ?", (ticket_id,))
+
+
+async def transition(
+    conn: aiosqlite.Connection, ticket_id: int, *, from_status: str, to_status: str, at: datetime, by: int,
+) -> bool:
+    """Compare-and-set: False when another press changed the ticket first."""
+    stamp = {"accepted": "accepted", "on_site": "arrived", "closed": "closed"}[to_status]
+    cur = await conn.execute(
+        f"UPDATE tickets SET status = ?, {stamp}_at = ?, {stamp}_by = ? WHERE id = ? AND status = ?",
+        (to_status, to_iso(at), by, ticket_id, from_status),
+    )
+    return cur.rowcount == 1
+
+
+async def set_close_note(conn: aiosqlite.Connection, ticket_id: int, note: str | None) -> None:
+    await conn.execute("UPDATE tickets SET close_note = ? WHERE id = ?", (note, ticket_id))
+
+
+@dataclass(frozen=True)
+class Event:
+    id: int
+    ticket_id: int
+    at: datetime
+    kind: str
+    actor_id: int | None
+    actor: str | None
+    detail: dict[str, Any]
+
+
+async def add_event(
+    conn: aiosqlite.Connection, ticket_id: int, at: datetime, kind: str,
+    actor_id: int | None = None, actor: str | None = None, detail: dict[str, Any] | None = None,
+) -> None:
+    await conn.execute(
+        "INSERT INTO ticket_events(ticket_id, at, kind, actor_id, actor, detail) VALUES (?, ?, ?, ?, ?, ?)",
+        (ticket_id, to_iso(at), kind, actor_id, actor, json.dumps(detail or {}, ensure_ascii=False)),
+    )
+
+
+async def list_events(conn: aiosqlite.Connection, ticket_id: int) -> list[Event]:
+    async with conn.execute(
+        "SELECT id, ticket_id, at, kind, actor_id, actor, detail FROM ticket_events WHERE ticket_id = ? ORDER BY id", (ticket_id,)
+    ) as cur:
+        return [Event(r[0], r[1], from_iso(r[2]), r[3], r[4], r[5], json.loads(r[6])) for r in await cur.fetchall()]

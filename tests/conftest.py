@@ -1,0 +1,63 @@
+"""Fixtures: a strict emulator, the real Application polling it, a real SQLite file, a fake clock.
+
+Only the edges are fake: Telegram (the emulator) and time (FakeClock). Everything of ours is
+the real code.
+"""
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from telegram.ext import Application
+
+from bot import app as heatbot_app
+from bot.app import build_application
+from bot.clock import FakeClock
+from bot.config import Config
+from bot.emulator import Emulator, EmulatorClient
+from bot.world import World, build_world
+
+pytest_plugins = ["bot.emulator.pytest_plugin"]
+
+ROOT = Path(__file__).resolve().parent.parent
+ORG_FILE = ROOT / "org.example.toml"
+# 09:00 in Shanghai on a winter morning.
+TOKEN = "123456:TEST-TOKEN"
+START = datetime(2026, 1, 15, 1, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(START)
+
+
+def make_config(emulator: Emulator, db_path: Path, **overrides) -> Config:
+    values = dict(
+        token=TOKEN, api_base_url=emulator.api_base_url, file_base_url=emulator.file_base_url,
+        webhook_url=None, webhook_listen="127.0.0.1", webhook_port=0, webhook_secret=None,
+        db_path=db_path, org_path=ORG_FILE, policy_path=None, lang="zh", tz=ZoneInfo("Asia/Shanghai"),
+        log_level="WARNING",
+    )
+    values.update(overrides)
+    return Config(**values)
+
+
+@pytest.fixture
+async def world(tg: EmulatorClient) -> World:
+    return await build_world(tg, ORG_FILE)
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "heatbot.db"
+
+
+@pytest.fixture
+async def bot(emulator: Emulator, world: World, db_path: Path, clock: FakeClock) -> AsyncIterator[Application]:
+    app = build_application(make_config(emulator, db_path), clock=clock)
+    await heatbot_app.start(app)
+    yield app
+    await heatbot_app.stop(app)
