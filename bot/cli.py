@@ -7,11 +7,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
+import signal
+import sqlite3
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from telegram.ext import Application
+
+    from bot.config import Config
 
 __all__ = ["main"]
 
@@ -24,19 +33,52 @@ def _fail(message: str, code: int = 2) -> int:
 
 
 class _RedactToken(logging.Filter):
-    """Belt and braces: httpx logs request URLs, and Telegram URLs carry the token."""
+    """Belt and braces: httpx logs request URLs, and Telegram URLs carry the token.
+
+    Sits on the handler, so it sees every record (ours and libraries'), including the text of
+    an attached traceback, which is rendered and redacted here before the formatter sees it.
+    """
 
     def __init__(self, token: str) -> None:
         super().__init__()
-        self.token = token
+        # The secret half alone is as bad to leak as the whole token.
+        self.secrets = [t for t in (token, token.partition(":")[2]) if len(t) >= 8]
+
+    def _redact(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, "<token>")
+        return text
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if self.token:
+        if not self.secrets:
+            return True
+        try:
             message = record.getMessage()
-            if self.token in message:
-                record.msg = message.replace(self.token, "<token>")
-                record.args = ()
+        except Exception:  # a broken format string: let logging report it as usual
+            return True
+        redacted = self._redact(message)
+        if redacted != message:
+            record.msg, record.args = redacted, ()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self._redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self._redact(record.stack_info)
         return True
+
+
+class _QuietStartup(logging.Filter):
+    """python-telegram-bot logs a failed start-up call with a full traceback ("Network Retry
+    Loop (...) Aborting") and then raises; we turn what it raises into one line ourselves, so
+    those records are dropped while the bot is starting."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.starting = True
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (self.starting and "Aborting" in str(record.msg))
 
 
 def setup_logging(level: str, token: str = "") -> None:
@@ -51,6 +93,45 @@ def setup_logging(level: str, token: str = "") -> None:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
+# Only what handlers/ answers; other updates would wake the bot for nothing.
+ALLOWED_UPDATES = ["message", "callback_query"]
+
+
+async def _serve(app: Application, config: Config, quiet: _QuietStartup) -> None:
+    """What ``Application.run_polling``/``run_webhook`` do, but letting start-up failures reach
+    us as exceptions (they log a traceback and wrap them) and stopping cleanly on SIGINT/SIGTERM."""
+    from bot import app as heatbot_app
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        # initialize() calls getMe: a wrong token or an unreachable server fails here, at once.
+        await app.initialize()
+        if app.post_init:
+            await app.post_init(app)
+        if config.webhook_url:
+            await app.updater.start_webhook(
+                listen=config.webhook_listen, port=config.webhook_port, url_path="telegram",
+                webhook_url=config.webhook_url.rstrip("/") + "/telegram", secret_token=config.webhook_secret,
+                allowed_updates=ALLOWED_UPDATES,
+            )
+        else:
+            await app.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+        await app.start()
+        quiet.starting = False
+        log.info("heatbot is running (%s)", "webhook" if config.webhook_url else "long polling")
+        await stop.wait()
+    finally:
+        try:
+            await heatbot_app.stop(app)
+        except Exception:
+            # Do not let a failing shutdown hide why we are stopping.
+            log.warning("shutdown did not finish cleanly", exc_info=True)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from telegram.error import InvalidToken, NetworkError, TelegramError
 
@@ -58,38 +139,51 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bot.config import ConfigError, load_config
     from bot.orgfile import OrgFileError
     from rules.errors import PolicyError
+    from storage.db import MigrationError
 
     try:
         config = load_config()
     except ConfigError as e:
         return _fail(str(e))
     setup_logging(config.log_level, config.token)
+    quiet = _QuietStartup()
+    logging.getLogger("telegram.ext").addFilter(quiet)
     try:
         app = build_application(config)
     except (OrgFileError, PolicyError) as e:
-        return _fail(str(e).splitlines()[0] if str(e) else type(e).__name__)
+        return _fail(_first_line(e))
     try:
-        if config.webhook_url:
-            app.run_webhook(
-                listen=config.webhook_listen, port=config.webhook_port, url_path="telegram",
-                webhook_url=config.webhook_url.rstrip("/") + "/telegram", secret_token=config.webhook_secret,
-                allowed_updates=["message", "callback_query"],
-            )
-        else:
-            app.run_polling(allowed_updates=["message", "callback_query"])
+        asyncio.run(_serve(app, config, quiet))
     except InvalidToken:
         return _fail("Telegram rejected TELEGRAM_BOT_TOKEN (Unauthorized): check the token from @BotFather")
     except NetworkError as e:
-        return _fail(f"cannot reach the Bot API server at {config.api_base_url} ({type(e).__name__}: {e})")
+        # TimedOut is a NetworkError too. The message names the server, never the token.
+        return _fail(f"cannot reach the Bot API server at {config.api_base_url} (TELEGRAM_API_BASE_URL): {_first_line(e)}")
     except TelegramError as e:
-        return _fail(f"Telegram error at start-up: {e}")
+        return _fail(f"Telegram refused a start-up call: {_first_line(e)}")
+    except MigrationError as e:
+        return _fail(_first_line(e))
+    except sqlite3.Error as e:
+        return _fail(f"cannot use the database HEATBOT_DB={config.db_path}: {_first_line(e)}")
+    except OSError as e:
+        where = f"{config.webhook_listen}:{config.webhook_port} (WEBHOOK_LISTEN/WEBHOOK_PORT)" if config.webhook_url else f"HEATBOT_DB={config.db_path}"
+        return _fail(f"cannot use {where}: {e.strerror or _first_line(e)}")
+    except KeyboardInterrupt:
+        pass
     return 0
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__
 
 
 def cmd_emulator(args: argparse.Namespace) -> int:
     from bot.emulator.server import run_standalone
 
     logging.basicConfig(level=logging.INFO)
+    # `kill` (SIGTERM) stops it as cleanly as Ctrl-C does.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         asyncio.run(run_standalone(args.host, args.port, args.token))
     except KeyboardInterrupt:
@@ -100,12 +194,15 @@ def cmd_emulator(args: argparse.Namespace) -> int:
 
 
 def cmd_rules_explain(args: argparse.Namespace) -> int:
-    from zoneinfo import ZoneInfo
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     from rules.errors import RulesError
     from rules.policy import explain, format_explain, load_policy, parse_local_time, parse_source
 
-    tz = ZoneInfo(args.tz)
+    try:
+        tz = ZoneInfo(args.tz)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return _fail(f"--tz is not a known time zone: {args.tz!r} (e.g. Asia/Shanghai)")
     try:
         policy = load_policy(args.policy)
         source = parse_source(args.source)

@@ -65,7 +65,12 @@ async def help_text(svc: Services, who: Who) -> None:
 
 
 async def unknown_command(svc: Services, who: Who, in_group: bool) -> None:
-    await _simple(svc, who, "resident.unknown_command", menu=not in_group)
+    if in_group:
+        async with svc.db.transaction() as conn:
+            await _reply(conn, svc, who.chat_id, message(svc.texts.render(svc.default_lang, "staff.unknown_command")))
+        svc.wake_sender()
+    else:
+        await _simple(svc, who, "resident.unknown_command")
 
 
 async def ask_language(svc: Services, who: Who) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -23,29 +23,39 @@ log = logging.getLogger(__name__)
 
 
 class MigrationError(Exception):
-    pass
+    """A migration file is misnamed or missing, or one failed to apply (one line, for the CLI)."""
 
 
 class DatabaseTooNew(MigrationError):
     """The file was written by a newer heatbot; running old code on it could corrupt it."""
 
 
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[A-Za-z0-9_]+\.sql$")
+
+
 def available_migrations(directory: Path | None = None) -> list[tuple[int, str, str]]:
-    """(version, name, sql) for each ``NNNN_name.sql``, in order, with no gaps."""
+    """(version, name, sql) for each ``NNNN_name.sql`` (shipped ones by default), in order.
+
+    Numbers start at 0001 with no gap or repeat: a missing file would otherwise leave every
+    database that skipped it one table short without anybody noticing.
+    """
     if directory is None:
-        files = [(f.name, f.read_text(encoding="utf-8")) for f in resources.files("storage").joinpath("migrations").iterdir() if f.name.endswith(".sql")]
+        folder = resources.files("storage").joinpath("migrations")
+        files = [(f.name, f.read_text(encoding="utf-8")) for f in folder.iterdir() if f.name.endswith(".sql")]
     else:
-        files = [(p.name, p.read_text(encoding="utf-8")) for p in directory.glob("*.sql")]
+        files = [(p.name, p.read_text(encoding="utf-8")) for p in Path(directory).iterdir() if p.name.endswith(".sql")]
     found: list[tuple[int, str, str]] = []
     for name, sql in files:
-        head, _, _ = name.partition("_")
-        if not head.isdigit():
-            raise MigrationError(f"migration file {name} does not start with a number")
-        found.append((int(head), name, sql))
+        match = _MIGRATION_NAME.match(name)
+        if match is None:
+            raise MigrationError(f"migration file {name} is not named NNNN_name.sql (e.g. 0002_add_photos.sql)")
+        found.append((int(match.group(1)), name, sql))
     found.sort()
     for expected, (version, name, _) in enumerate(found, start=1):
+        if version < expected:
+            raise MigrationError(f"migration {name}: number {version:04d} is used twice")
         if version != expected:
-            raise MigrationError(f"migration {name}: expected number {expected:04d}")
+            raise MigrationError(f"migration {name}: expected number {expected:04d} (no gaps)")
     return found
 
 
@@ -70,11 +80,20 @@ class Database:
     async def close(self) -> None:
         await self.conn.close()
 
+    async def user_version(self) -> int:
+        async with self.conn.execute("PRAGMA user_version") as cur:
+            row = await cur.fetchone()
+        return int(row[0])
+
     async def migrate(self, migrations: list[tuple[int, str, str]] | None = None) -> int:
+        """Bring the schema up to the newest migration; return that version.
+
+        Each migration and its ``user_version`` bump are one transaction: a failing one leaves the
+        database exactly at the previous version. A database newer than the code is refused.
+        """
         migrations = available_migrations() if migrations is None else migrations
         latest = migrations[-1][0] if migrations else 0
-        async with self.conn.execute("PRAGMA user_version") as cur:
-            current = (await cur.fetchone())[0]
+        current = await self.user_version()
         if current > latest:
             raise DatabaseTooNew(
                 f"database {self.path} is at schema version {current}, newer than this heatbot "
@@ -83,36 +102,29 @@ class Database:
         for version, name, sql in migrations:
             if version <= current:
                 continue
-            log.info("applying migration %s", name)
             async with self._lock:
-                # executescript would COMMIT first; run statements ourselves so the
-                # migration and its user_version bump are one transaction.
-                await self.conn.execute("BEGIN IMMEDIATE")
+                # executescript would COMMIT an open transaction first, so the script opens its
+                # own: SQLite's parser splits the statements, and the migration and its version
+                # bump commit together or not at all.
                 try:
-                    for statement in _split_sql(sql):
-                        await self.conn.execute(statement)
-                    await self.conn.execute(f"PRAGMA user_version = {int(version)}")
-                except BaseException:
-                    await self.conn.execute("ROLLBACK")
-                    raise MigrationError(f"migration {name} failed; database left at version {version - 1}") from None
-                await self.conn.execute("COMMIT")
+                    await self.conn.executescript(
+                        f"BEGIN IMMEDIATE;\n{sql}\n;\nPRAGMA user_version = {int(version)};\nCOMMIT;"
+                    )
+                except Exception as e:
+                    if self.conn.in_transaction:
+                        await self.conn.execute("ROLLBACK")
+                    if await self.user_version() >= version:
+                        # Another process opening the same file applied it while we waited for
+                        # the write lock; our copy failed on its tables. Nothing is wrong.
+                        current = version
+                        continue
+                    reason = str(e).splitlines()[0] if str(e) else type(e).__name__
+                    raise MigrationError(
+                        f"migration {name} failed ({reason}); database left at version {current}"
+                    ) from e
+            log.info("applied migration %s", name)
+            current = version
         return latest
-
-
-def _split_sql(sql: str) -> list[str]:
-    statements, buf = [], []
-    for line in sql.splitlines():
-        stripped = line.strip()
-        if stripped.startswith("--") or not stripped:
-            continue
-        buf.append(line)
-        candidate = "\n".join(buf)
-        if stripped.endswith(";") and sqlite3.complete_statement(candidate):
-            statements.append(candidate)
-            buf = []
-    if "".join(buf).strip():
-        statements.append("\n".join(buf))
-    return statements
 
 
 async def open_database(path: Path | str, *, migrate: bool = True) -> Database:

@@ -16,6 +16,8 @@ from telegram.request import HTTPXRequest
 from bot.emulator import Emulator, EmulatorClient, FakeClock, User
 from bot.emulator.pytest_plugin import TEST_TOKEN
 
+pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+
 
 @dataclass
 class World:

@@ -659,7 +659,8 @@ async def get_chat(emu: Emulator, p: Params) -> Any:
         accent_color_id=0,
         max_reaction_count=11,
         accepted_gift_types={"unlimited_gifts": False, "limited_gifts": False,
-                             "unique_gifts": False, "premium_subscription": False},
+                             "unique_gifts": False, "premium_subscription": False,
+                             "gifts_from_channels": False},
     )
     return data
 

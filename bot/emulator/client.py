@@ -147,15 +147,24 @@ class Msg:
             location=d.get("location"),
         )
 
+    @property
+    def sender_name(self) -> str:
+        return self.sender
+
     def button_texts(self) -> list[str]:
         return [b.text for row in self.buttons for b in row]
 
     def button(self, text: str) -> InlineButton:
-        for row in self.buttons:
-            for b in row:
-                if b.text == text:
-                    return b
-        raise KeyError(f"no button {text!r}; buttons: {self.button_texts()}")
+        """The inline button with this exact text, or a unique substring (like press())."""
+        flat = [b for row in self.buttons for b in row]
+        exact = [b for b in flat if b.text == text]
+        partial = [b for b in flat if text and text in b.text]
+        if len(exact) == 1:
+            return exact[0]
+        if not exact and len(partial) == 1:
+            return partial[0]
+        problem = "ambiguous" if exact or partial else "no"
+        raise KeyError(f"{problem} button {text!r}; buttons: {self.button_texts()}")
 
 
 class _ChatHandle:
@@ -270,6 +279,16 @@ class User(_ChatHandle):
             wait=timeout)
         return CallbackAnswer(text=data.get("text"), show_alert=bool(data.get("show_alert")),
                               url=data.get("url"))
+
+    async def press_data(self, msg: Msg, data: str, timeout: float = 5.0) -> CallbackAnswer:
+        """Send a callback query with raw ``data`` from ``msg`` (stale or forged button)."""
+        answer = await self._client._request(
+            "POST", "/press",
+            json={"user_id": self.id, "chat_id": msg.chat_id, "message_id": msg.message_id,
+                  "data": data, "timeout": timeout},
+            wait=timeout)
+        return CallbackAnswer(text=answer.get("text"), show_alert=bool(answer.get("show_alert")),
+                              url=answer.get("url"))
 
     async def block(self) -> None:
         await self._client._request("POST", f"/users/{self.id}/block")

@@ -175,12 +175,22 @@ def setup_control_routes(emu: Emulator, app: web.Application) -> None:
             raise ControlError(409, "user has blocked the bot")
         if not chat.is_private and chat.bot_status != "member":
             raise ControlError(409, "the bot is not in this group any more")
-        button = _find_button(msg, str(b.get("button", "")), tail(chat))
-        if "callback_data" not in button:
-            raise ControlError(400, f"button {button.get('text')!r} has no callback_data "
-                                    "(URL/other buttons do not reach the bot)")
+        if b.get("data") is not None:
+            # Raw callback data: a stale button from an older version of the message as an
+            # out-of-date phone would still show it, or a forged client.
+            data = str(b["data"])
+            if not data:
+                raise ControlError(400, "data must not be empty")
+            label = f"data {data!r}"
+        else:
+            button = _find_button(msg, str(b.get("button", "")), tail(chat))
+            if "callback_data" not in button:
+                raise ControlError(400, f"button {button.get('text')!r} has no callback_data "
+                                        "(URL/other buttons do not reach the bot)")
+            data = button["callback_data"]
+            label = f"button {button.get('text')!r}"
         rec = CallbackRec(id=new_callback_id(), user_id=user.id, chat_id=chat.id,
-                          message_id=msg.message_id, data=button["callback_data"])
+                          message_id=msg.message_id, data=data)
         emu.callbacks[rec.id] = rec
         update = emu.enqueue_update("callback_query", {
             "id": rec.id,
@@ -192,8 +202,8 @@ def setup_control_routes(emu: Emulator, app: web.Application) -> None:
         if update is None:
             raise ControlError(409, "callback_query updates are excluded by allowed_updates")
         if not await emu.wait_until(lambda: rec.answered, timeout):
-            raise ControlError(504, f"bot did not answer callback query for button "
-                                    f"{button.get('text')!r} within {timeout}s",
+            raise ControlError(504, f"bot did not answer callback query for {label} "
+                                    f"within {timeout}s",
                                {"transcript_tail": tail(chat)})
         assert rec.answer is not None
         return rec.answer
@@ -235,9 +245,10 @@ def setup_control_routes(emu: Emulator, app: web.Application) -> None:
         from_bot = bool(b.get("from_bot", True))
 
         def found() -> MessageRec | None:
-            for mid in sorted(chat.messages):
-                m = chat.messages[mid]
-                if mid > after and (m.from_bot or not from_bot):
+            # Message ids are contiguous per chat, so only the new ones are scanned.
+            for mid in range(max(after, 0) + 1, chat.next_message_id):
+                m = chat.messages.get(mid)
+                if m is not None and (m.from_bot or not from_bot):
                     return m
             return None
 

@@ -16,6 +16,7 @@ import secrets
 import struct
 import time
 import zlib
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -128,7 +129,8 @@ class Emulator:
         self.updates: list[dict[str, Any]] = []
         self.next_update_id = 1
         self.callbacks: dict[str, CallbackRec] = {}
-        self.calls: list[CallRec] = []
+        # Bounded so long benchmarks do not grow memory without limit.
+        self.calls: deque[CallRec] = deque(maxlen=100_000)
         self.commands: dict[str, list[dict[str, str]]] = {}
         self.allowed_updates: frozenset[str] = DEFAULT_UPDATE_TYPES
         self.webhook: dict[str, Any] = {"url": ""}

@@ -1,0 +1,245 @@
+"""The deadline clock at work: start and stop clocks, sweep, remind, escalate (Art. 7, 12–13).
+
+The sweeper runs every few seconds from the job queue (and once at start-up, so a bot that
+was down fires what it missed). Each stage of each deadline fires once: the deadline's stage
+moves with a compare-and-set in the same transaction that writes the alert, the ledger event
+and the messages.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+import aiosqlite
+
+from bot.payload import message
+from bot.services import Services, Who
+from rules.deadlines import Stage, next_check, plan
+from rules.policy import DeadlineKind, Level, assess
+from storage import deadlines, org, tickets
+from storage.outbox import Priority, enqueue_card, enqueue_message
+from storage.tickets import Ticket
+
+__all__ = [
+    "start_clocks", "meet", "sweep", "acknowledge", "overdue_report", "override", "alert_wide_impact",
+    "restart_clock", "SWEEP_BATCH",
+]
+
+log = logging.getLogger(__name__)
+
+SWEEP_BATCH = 200
+_KIND_FOR_ACTION = {"accept": "accept", "arrive": "onsite", "close": "close"}
+
+
+def _lead(svc: Services, kind: str) -> timedelta:
+    return svc.policy.reminder_lead[DeadlineKind(kind)]
+
+
+def _next(svc: Services, kind: str, due: datetime, stage: int = 0) -> datetime | None:
+    return next_check(due, Stage(stage), _lead(svc, kind), svc.policy.escalation_interval)
+
+
+async def start_clocks(conn: aiosqlite.Connection, svc: Services, ticket_id: int, dues: dict[str, datetime]) -> None:
+    for kind, due in dues.items():
+        await deadlines.create(conn, ticket_id, kind, due, _next(svc, kind, due))
+
+
+async def restart_clock(conn: aiosqlite.Connection, svc: Services, ticket_id: int, kind: str, due: datetime) -> None:
+    """A fresh clock (a transferred ticket's accept limit, a coordination report)."""
+    await deadlines.create(conn, ticket_id, kind, due, _next(svc, kind, due))
+
+
+async def meet(conn: aiosqlite.Connection, svc: Services, ticket_id: int, action: str, now: datetime) -> None:
+    kind = _KIND_FOR_ACTION.get(action)
+    if kind is None:
+        return
+    met = await deadlines.meet(conn, ticket_id, kind, now)
+    if met is not None and now > met.due_at:
+        await tickets.add_event(conn, ticket_id, now, "late", detail={"limit": kind, "minutes": _minutes(now - met.due_at)})
+    if action == "close":
+        await deadlines.cancel_open(conn, ticket_id)
+    elif action == "arrive":
+        await deadlines.meet(conn, ticket_id, "accept", now)
+
+
+def _minutes(delta: timedelta) -> int:
+    return max(0, int(delta.total_seconds() // 60))
+
+
+async def _staff_with_role(conn, role: str, centre_id: str | None = None) -> list[tuple[int, str]]:
+    if centre_id is None:
+        sql, args = "SELECT user_id, name FROM staff WHERE role = ? ORDER BY user_id", (role,)
+    else:
+        sql, args = "SELECT user_id, name FROM staff WHERE role = ? AND centre_id = ? ORDER BY user_id", (role, centre_id)
+    async with conn.execute(sql, args) as cur:
+        return [(r[0], r[1]) for r in await cur.fetchall()]
+
+
+async def sweep(svc: Services, limit: int = SWEEP_BATCH) -> int:
+    """One pass: fire every stage that has come. Returns how many stages fired."""
+    fired = 0
+    now = svc.clock.now()
+    async with svc.db.transaction() as conn:
+        for d in await deadlines.due(conn, now, limit):
+            p = plan(d.due_at, d.stage, now, _lead(svc, d.kind), svc.policy.escalation_interval)
+            if not await deadlines.advance(conn, d.id, from_stage=d.stage, to_stage=p.stage, next_at=p.next_at):
+                continue
+            ticket = await tickets.get_ticket(conn, d.ticket_id)
+            for fire in p.fires:
+                await _fire(conn, svc, ticket, d, fire.stage, now, _minutes(fire.late_by))
+                fired += 1
+    if fired:
+        svc.wake_sender()
+    return fired
+
+
+async def _fire(conn, svc: Services, ticket: Ticket, d: deadlines.Deadline, stage: Stage, now: datetime, late_by: int) -> None:
+    t, lang = svc.texts, svc.default_lang
+    kind_name = t.label(lang, f"limit_{d.kind}")
+    centre = await org.get_centre(conn, ticket.centre_id)
+    centre_name = centre.name(lang) if centre else t.label(lang, "dispatch")
+    ctx = dict(number=ticket.number, limit=kind_name, due=d.due_at, centre=centre_name, late_by=late_by,
+               overdue=_minutes(now - d.due_at), place=ticket.address or "")
+    alert_kind = {Stage.REMINDED: "reminder", Stage.ESCALATED: "overdue", Stage.HEAD: "head"}[stage]
+    alert_id = await deadlines.add_alert(conn, ticket.id, d.id, alert_kind, now, late_by)
+    await tickets.add_event(conn, ticket.id, now, alert_kind, detail={"limit": d.kind, "late_by_minutes": late_by, "alert": alert_id})
+    ack = [[(t.label(lang, "btn_ack"), f"a:{alert_id}")]]
+    card_chat = ticket.card_chat_id or (centre.chat_id if centre else await org.get_setting(conn, "dispatch_chat_id"))
+    if stage == Stage.REMINDED:
+        await enqueue_message(conn, card_chat, message(t.render(lang, "clock.reminder", **ctx), reply_to_card=ticket.id),
+                              priority=Priority.URGENT, purpose="reminder", now=now, ticket_id=ticket.id)
+        return
+    if stage == Stage.ESCALATED:
+        await enqueue_card(conn, card_chat, ticket.id, now=now)     # the card turns visibly overdue
+        if ticket.centre_id is not None:
+            for user_id, _ in await _staff_with_role(conn, "centre_lead", ticket.centre_id):
+                await enqueue_message(conn, user_id, message(t.render(lang, "clock.overdue_lead", **ctx)),
+                                      priority=Priority.URGENT, purpose="escalation", now=now, ticket_id=ticket.id)
+        dispatch = await org.get_setting(conn, "dispatch_chat_id")
+        if dispatch is not None:
+            await enqueue_message(conn, dispatch, message(t.render(lang, "clock.overdue_dispatch", **ctx), buttons=ack),
+                                  priority=Priority.URGENT, purpose="escalation", now=now, ticket_id=ticket.id)
+        return
+    for user_id, _ in await _staff_with_role(conn, "department_head"):
+        await enqueue_message(conn, user_id, message(t.render(lang, "clock.overdue_head", **ctx), buttons=ack),
+                              priority=Priority.URGENT, purpose="escalation", now=now, ticket_id=ticket.id)
+
+
+async def alert_wide_impact(conn, svc: Services, ticket_id: int, reasons: list[str], now: datetime) -> None:
+    """Art. 7: events touching residents' vital interests with possible wide social impact go
+    to leadership at once."""
+    ticket = await tickets.get_ticket(conn, ticket_id)
+    t, lang = svc.texts, svc.default_lang
+    alert_id = await deadlines.add_alert(conn, ticket_id, None, "wide_impact", now)
+    await tickets.add_event(conn, ticket_id, now, "wide_impact", detail={"alert": alert_id})
+    text = t.render(lang, "clock.wide_impact", number=ticket.number, category=svc.policy.category(ticket.category).label(lang),
+                    place=ticket.address or "", source=ticket.source)
+    ack = [[(t.label(lang, "btn_ack"), f"a:{alert_id}")]]
+    chat = await org.get_setting(conn, "leadership_chat_id")
+    targets = [chat] if chat is not None else [uid for uid, _ in await _staff_with_role(conn, "department_head")]
+    for target in targets:
+        await enqueue_message(conn, target, message(text, buttons=ack), priority=Priority.URGENT, purpose="escalation",
+                              now=now, ticket_id=ticket_id)
+
+
+async def acknowledge(svc: Services, who: Who, alert_id: int, chat_id: int) -> str:
+    """"Seen, on it": records who took the alert, once; the first to press owns it."""
+    t, lang = svc.texts, svc.default_lang
+    async with svc.db.transaction() as conn:
+        staff = await org.get_staff(conn, who.user_id)
+        alert = await deadlines.get_alert(conn, alert_id)
+        if alert is None:
+            return t.label(lang, "alert_unknown_button")
+        if staff is None or staff.role not in ("dispatcher", "department_head", "centre_lead"):
+            return t.label(lang, "alert_not_yours")
+        now = svc.clock.now()
+        if not await deadlines.acknowledge(conn, alert_id, who.user_id, staff.name, now):
+            return t.label(lang, "alert_acked_already", name=alert.ack_name or "")
+        await tickets.add_event(conn, alert.ticket_id, now, "acknowledged", who.user_id, staff.name, {"alert": alert_id, "kind": alert.kind})
+        ticket = await tickets.get_ticket(conn, alert.ticket_id)
+        await enqueue_message(conn, chat_id, message(t.render(lang, "clock.acknowledged", number=ticket.number, name=staff.name, at=now)),
+                              priority=Priority.URGENT, purpose="reply", now=now, ticket_id=ticket.id)
+        if ticket.card_chat_id is not None:
+            await enqueue_card(conn, ticket.card_chat_id, ticket.id, now=now)
+    svc.wake_sender()
+    return t.label(lang, "alert_acked")
+
+
+async def overdue_report(svc: Services, who: Who, chat_id: int, horizon: timedelta = timedelta(hours=1)) -> None:
+    """``/overdue``: overdue and soon-due limits by centre, for dispatch."""
+    t, lang = svc.texts, svc.default_lang
+    now = svc.clock.now()
+    async with svc.db.transaction() as conn:
+        staff = await org.get_staff(conn, who.user_id)
+        dispatch = await org.get_setting(conn, "dispatch_chat_id")
+        if staff is None or staff.role not in ("dispatcher", "department_head") or chat_id not in (dispatch, who.user_id):
+            text = t.render(lang, "clock.dispatch_only")
+        else:
+            groups: dict[str, list[dict]] = {}
+            for d in await deadlines.open_before(conn, now + horizon):
+                ticket = await tickets.get_ticket(conn, d.ticket_id)
+                centre = await org.get_centre(conn, ticket.centre_id)
+                name = centre.name(lang) if centre else t.label(lang, "dispatch")
+                groups.setdefault(name, []).append({
+                    "number": ticket.number, "limit": t.label(lang, f"limit_{d.kind}"), "due": d.due_at,
+                    "overdue": d.due_at <= now, "minutes": _minutes(abs(now - d.due_at)),
+                    "category": svc.policy.category(ticket.category).label(lang),
+                })
+            text = t.render(lang, "clock.overdue_list", groups=groups, now=now)
+        await enqueue_message(conn, chat_id, message(text), priority=Priority.URGENT, purpose="reply", now=now)
+    svc.wake_sender()
+
+
+async def override(svc: Services, who: Who, chat_id: int, number: str, field: str, value: str) -> None:
+    """Dispatch sets a ticket's level or category (Art. 13, other rules (1)); the limits are
+    recomputed from the time the report was received (Art. 13)."""
+    t, lang = svc.texts, svc.default_lang
+    now = svc.clock.now()
+    async with svc.db.transaction() as conn:
+        staff = await org.get_staff(conn, who.user_id)
+        dispatch = await org.get_setting(conn, "dispatch_chat_id")
+        ticket = await tickets.get_ticket(conn, int(number)) if number.isdigit() else None
+        key, ctx = None, {"number": number, "value": value}
+        if staff is None or staff.role not in ("dispatcher", "department_head") or chat_id != dispatch:
+            key = "clock.dispatch_only"
+        elif ticket is None:
+            key = "clock.no_ticket"
+        elif ticket.status == "closed":
+            key = "clock.ticket_closed"
+        elif field == "level" and value not in ("major", "general"):
+            key = "clock.bad_level"
+        elif field == "category" and value not in svc.policy.categories:
+            key, ctx["codes"] = "clock.bad_category", ", ".join(svc.policy.categories)
+        if key is not None:
+            await enqueue_message(conn, chat_id, message(t.render(lang, key, **ctx)), priority=Priority.URGENT, purpose="reply", now=now)
+        else:
+            category = value if field == "category" else ticket.category
+            level_override = Level(value) if field == "level" else (Level(ticket.level) if await _level_was_overridden(conn, ticket.id) else None)
+            a = assess(svc.policy, category, ticket.source, ticket.received_at, level_override=level_override)
+            await conn.execute(
+                "UPDATE tickets SET category = ?, level = ?, accept_by = ?, onsite_by = ?, close_by = ? WHERE id = ?",
+                (category, str(a.level), *(d.strftime("%Y-%m-%dT%H:%M:%S.%fZ") for d in _utc(a.deadlines)), ticket.id),
+            )
+            for kind, due in zip(("accept", "onsite", "close"), (a.deadlines.accept_by, a.deadlines.onsite_by, a.deadlines.close_by)):
+                d = await deadlines.get(conn, ticket.id, kind)
+                if d is not None and d.state == "open" and not d.delayed:
+                    stage = Stage.NONE if due > d.due_at else d.stage
+                    await deadlines.move(conn, d.id, due_at=due, stage=stage, next_at=_next(svc, kind, due, stage), delayed=False)
+            await tickets.add_event(conn, ticket.id, now, f"set_{field}", who.user_id, staff.name,
+                                    {"from": getattr(ticket, field), "to": value})
+            await enqueue_card(conn, ticket.card_chat_id or chat_id, ticket.id, now=now)
+            await enqueue_message(conn, chat_id, message(t.render(lang, "clock.override_done", number=ticket.number,
+                                  level=t.label(lang, f"level_{a.level}"), category=svc.policy.category(category).label(lang),
+                                  close_by=a.deadlines.close_by)), priority=Priority.URGENT, purpose="reply", now=now)
+    svc.wake_sender()
+
+
+def _utc(d) -> tuple[datetime, ...]:
+    from datetime import UTC
+
+    return tuple(x.astimezone(UTC) for x in (d.accept_by, d.onsite_by, d.close_by))
+
+
+async def _level_was_overridden(conn, ticket_id: int) -> bool:
+    async with conn.execute("SELECT 1 FROM ticket_events WHERE ticket_id = ? AND kind = 'set_level' LIMIT 1", (ticket_id,)) as cur:
+        return await cur.fetchone() is not None

@@ -1,0 +1,301 @@
+"""The ``heatbot`` command as an operator meets it (issue 2): each expected failure is one clear
+line on stderr and a non-zero exit, never a traceback, and the token never shows.
+
+Every test runs the real command in a child process (``python -m bot.cli``, what the
+``heatbot`` console script calls) in an empty working directory, so a developer's ``.env`` or
+environment cannot leak in. The emulator runs in this process, on a free loopback port.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.emulator import Emulator, EmulatorClient
+
+ROOT = Path(__file__).resolve().parent.parent
+ORG_FILE = ROOT / "org.example.toml"
+GOOD_TOKEN = "123456:TEST-TOKEN"          # what the `emulator` fixture accepts
+WRONG_TOKEN = "999999:WRONG-TOKEN-xxxxxxxxxxxxxxxx"
+SECRETS = ("TEST-TOKEN", "WRONG-TOKEN")   # the part after the colon is what must never leak
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def err_lines(self) -> list[str]:
+        return [line for line in self.err.splitlines() if line.strip()]
+
+    def assert_one_clear_line(self, *words: str) -> str:
+        assert self.code != 0, self
+        assert len(self.err_lines) == 1, self.err
+        line = self.err_lines[0]
+        assert line.startswith("heatbot: ") and "Traceback" not in self.err
+        for word in words:
+            assert word in line, line
+        self.assert_no_token()
+        return line
+
+    def assert_no_token(self) -> None:
+        for secret in SECRETS:
+            assert secret not in self.out and secret not in self.err
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    """An empty working directory: ``load_config`` reads ``.env`` from the cwd."""
+    path = tmp_path / "cwd"
+    path.mkdir()
+    return path
+
+
+def child_env(**settings: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "HEATBOT_", "WEBHOOK_"))}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
+    env.update(settings)
+    return env
+
+
+def bot_env(tmp_path: Path, **settings: str) -> dict[str, str]:
+    """A complete, valid configuration; ``settings`` replace or (with "") drop values."""
+    values = {
+        "TELEGRAM_BOT_TOKEN": GOOD_TOKEN, "HEATBOT_ORG": str(ORG_FILE), "HEATBOT_DB": str(tmp_path / "heatbot.db"),
+        "TELEGRAM_API_BASE_URL": f"http://127.0.0.1:{free_port()}/bot",
+    }
+    values.update(settings)
+    return child_env(**{k: v for k, v in values.items() if v != ""})
+
+
+async def heatbot(*args: str, env: dict[str, str], cwd: Path, timeout: float = 20) -> Run:
+    """Run ``heatbot ARGS`` to completion without blocking the loop (the emulator lives in it)."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", *args, env=env, cwd=cwd,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), timeout)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+        raise AssertionError(f"heatbot {' '.join(args)} did not finish in {timeout} s") from None
+    return Run(proc.returncode, out.decode(), err.decode())
+
+
+# ---------------------------------------------------------------- heatbot run: start-up failures
+
+
+@pytest.mark.parametrize(
+    ("settings", "setting"),
+    [
+        ({"TELEGRAM_BOT_TOKEN": ""}, "TELEGRAM_BOT_TOKEN"),
+        ({"TELEGRAM_BOT_TOKEN": "TEST-TOKEN-but-no-id"}, "TELEGRAM_BOT_TOKEN"),
+        ({"TELEGRAM_API_BASE_URL": "http://127.0.0.1:8081/"}, "TELEGRAM_API_BASE_URL"),
+        ({"WEBHOOK_URL": "https://bot.example.com", "WEBHOOK_PORT": "https"}, "WEBHOOK_PORT"),
+        ({"HEATBOT_TZ": "Asia/Atlantis"}, "HEATBOT_TZ"),
+        ({"HEATBOT_ORG": "missing-org.toml"}, "HEATBOT_ORG"),
+        ({"HEATBOT_LOG_LEVEL": "CHATTY"}, "HEATBOT_LOG_LEVEL"),
+    ],
+    ids=["token-missing", "token-malformed", "api-url-not-ending-in-bot", "webhook-port", "tz", "org-file", "log-level"],
+)
+async def test_bad_configuration_stops_heatbot_run_with_one_line_naming_the_setting(tmp_path, workdir, settings, setting):
+    run = await heatbot("run", env=bot_env(tmp_path, **settings), cwd=workdir)
+    run.assert_one_clear_line(setting)
+    assert run.out == ""
+
+
+async def test_a_malformed_env_file_stops_heatbot_run_naming_the_line(tmp_path, workdir):
+    (workdir / ".env").write_text(f"TELEGRAM_BOT_TOKEN={GOOD_TOKEN}\nthis line is wrong\n", encoding="utf-8")
+    run = await heatbot("run", env=bot_env(tmp_path, TELEGRAM_BOT_TOKEN=""), cwd=workdir)
+    run.assert_one_clear_line(".env", "line 2")
+
+
+async def test_a_bad_organisation_file_stops_heatbot_run_with_one_line(tmp_path, workdir):
+    org = tmp_path / "org.toml"
+    org.write_text("dispatch_chat_id = = 1\n", encoding="utf-8")
+    run = await heatbot("run", env=bot_env(tmp_path, HEATBOT_ORG=str(org)), cwd=workdir)
+    run.assert_one_clear_line("line 1")
+
+
+async def test_an_unreachable_api_server_gives_one_clear_line(tmp_path, workdir):
+    url = f"http://127.0.0.1:{free_port()}/bot"     # nothing listens there
+    run = await heatbot("run", env=bot_env(tmp_path, TELEGRAM_API_BASE_URL=url), cwd=workdir)
+    run.assert_one_clear_line("cannot reach the Bot API server", url, "TELEGRAM_API_BASE_URL")
+
+
+async def test_a_wrong_token_gives_one_line_saying_telegram_rejected_it(tmp_path, workdir, emulator: Emulator):
+    env = bot_env(tmp_path, TELEGRAM_BOT_TOKEN=WRONG_TOKEN, TELEGRAM_API_BASE_URL=emulator.api_base_url)
+    run = await heatbot("run", env=env, cwd=workdir)
+    run.assert_one_clear_line("Telegram rejected TELEGRAM_BOT_TOKEN")
+
+
+async def test_a_database_from_a_newer_heatbot_gives_one_clear_line(tmp_path, workdir, emulator: Emulator):
+    import sqlite3
+
+    db = tmp_path / "newer.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("PRAGMA user_version = 999")
+    env = bot_env(tmp_path, HEATBOT_DB=str(db), TELEGRAM_API_BASE_URL=emulator.api_base_url)
+    run = await heatbot("run", env=env, cwd=workdir)
+    run.assert_one_clear_line("schema version 999", "upgrade heatbot")
+
+
+async def test_a_webhook_port_in_use_gives_one_clear_line(tmp_path, workdir, emulator: Emulator):
+    taken = emulator.port
+    env = bot_env(tmp_path, TELEGRAM_API_BASE_URL=emulator.api_base_url,
+                  WEBHOOK_URL=f"http://127.0.0.1:{taken}", WEBHOOK_PORT=str(taken))
+    run = await heatbot("run", env=env, cwd=workdir)
+    run.assert_one_clear_line("WEBHOOK_PORT", str(taken))
+
+
+# ---------------------------------------------------------------- heatbot run: serving
+
+
+@pytest.mark.parametrize("mode", ["polling", "webhook"])
+async def test_heatbot_run_greets_a_resident_and_logs_no_token_even_at_debug(tmp_path, workdir, emulator: Emulator,
+                                                                             tg: EmulatorClient, mode: str):
+    settings = {"TELEGRAM_API_BASE_URL": emulator.api_base_url, "HEATBOT_LOG_LEVEL": "DEBUG"}
+    if mode == "webhook":
+        port = free_port()
+        settings.update(WEBHOOK_URL=f"http://127.0.0.1:{port}", WEBHOOK_PORT=str(port), WEBHOOK_SECRET="cli_secret")
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "run", env=bot_env(tmp_path, **settings), cwd=workdir,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        resident = await tg.user("张三", language_code="zh")
+        await resident.send("/start")
+        greeting = await resident.next_message(timeout=15)
+        assert "📝 我要报修" in greeting.button_texts()
+        if mode == "webhook":
+            [call] = await tg.calls("setWebhook")
+            assert call.params["url"] == f"http://127.0.0.1:{port}/telegram"
+            assert call.params["secret_token"] == "cli_secret"
+    finally:
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGTERM)
+        out, err = await asyncio.wait_for(proc.communicate(), 15)
+    run = Run(proc.returncode, out.decode(), err.decode())
+    assert run.code == 0, run.err[-2000:]                 # SIGTERM is a clean stop
+    assert "DEBUG" in run.err and "getMe" in run.err      # it really logged at DEBUG
+    assert "Traceback" not in run.err
+    run.assert_no_token()
+
+
+# ---------------------------------------------------------------- heatbot rules explain
+
+
+async def test_rules_explain_prints_json_with_local_time_deadlines(workdir):
+    run = await heatbot("rules", "explain", "--category", "not_warm", "--received", "2026-01-15T09:00", "--json",
+                        env=child_env(), cwd=workdir)
+    assert run.code == 0, run.err
+    result = json.loads(run.out)
+    assert result["level"] == "major"
+    assert result["received"] == "2026-01-15T09:00:00+08:00"
+    assert result["deadlines"] == {                          # Art. 12, Art. 13 limits (1) and (3)
+        "accept": "2026-01-15T09:30:00+08:00",
+        "onsite": "2026-01-15T10:00:00+08:00",
+        "close": "2026-01-15T21:00:00+08:00",
+    }
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--category", "warm_beer"], ["warm_beer"]),
+        (["--category", "not_warm", "--tz", "Mars/Olympus"], ["--tz", "Mars/Olympus"]),
+        (["--category", "not_warm", "--received", "yesterday"], ["yesterday"]),
+        (["--category", "not_warm", "--source", "pigeon"], ["pigeon"]),
+        (["--category", "not_warm", "--policy", "no-such-policy.toml"], ["no-such-policy.toml"]),
+    ],
+    ids=["unknown-category", "unknown-tz", "bad-time", "unknown-source", "missing-policy-file"],
+)
+async def test_rules_explain_answers_bad_input_with_one_clear_line(workdir, args, words):
+    run = await heatbot("rules", "explain", *args, env=child_env(), cwd=workdir)
+    run.assert_one_clear_line(*words)
+    assert run.out == ""
+
+
+# ---------------------------------------------------------------- heatbot org check
+
+
+async def test_org_check_accepts_the_example_file(workdir):
+    run = await heatbot("org", "check", str(ORG_FILE), env=child_env(), cwd=workdir)
+    assert run.code == 0, run.out + run.err
+    assert "OK" in run.out and run.err == ""
+
+
+async def test_org_check_names_the_line_of_a_broken_file(tmp_path, workdir):
+    org = tmp_path / "org.toml"
+    good = ORG_FILE.read_text(encoding="utf-8").splitlines()
+    line = next(i for i, text in enumerate(good, start=1) if text.startswith("dispatch_chat_id"))
+    good[line - 1] = 'dispatch_chat_id = "dispatch"'
+    org.write_text("\n".join(good) + "\n", encoding="utf-8")
+    run = await heatbot("org", "check", str(org), env=child_env(), cwd=workdir)
+    assert run.code == 1
+    assert f"line {line}" in run.out and "dispatch_chat_id" in run.out
+    assert "Traceback" not in run.out + run.err
+
+
+async def test_org_check_of_a_missing_file_is_one_clear_line(workdir):
+    run = await heatbot("org", "check", "nowhere.toml", env=child_env(), cwd=workdir)
+    run.assert_one_clear_line("nowhere.toml")
+
+
+# ---------------------------------------------------------------- heatbot emulator
+
+
+async def test_heatbot_emulator_serves_the_bot_api_standalone(workdir):
+    port = free_port()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "emulator", "--port", str(port), env=child_env(), cwd=workdir,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        async with httpx.AsyncClient(timeout=2) as http:
+            for _ in range(100):
+                try:
+                    response = await http.post(f"http://127.0.0.1:{port}/bot{GOOD_TOKEN}/getMe")
+                    break
+                except httpx.TransportError:
+                    if proc.returncode is not None:
+                        break
+                    await asyncio.sleep(0.1)
+            else:
+                raise AssertionError("the emulator did not start listening within 10 s")
+            assert proc.returncode is None, (await proc.stderr.read()).decode()
+            assert response.status_code == 200
+            body = response.json()
+            assert body["ok"] is True and body["result"]["is_bot"] is True
+            wrong = await http.post(f"http://127.0.0.1:{port}/bot{WRONG_TOKEN}/getMe")
+            assert wrong.status_code == 401 and wrong.json()["ok"] is False
+    finally:
+        if proc.returncode is None:
+            proc.terminate()
+        out, err = await asyncio.wait_for(proc.communicate(), 10)
+    run = Run(proc.returncode, out.decode(), err.decode())
+    assert run.code == 0, run.err[-2000:]
+    assert f"http://127.0.0.1:{port}/bot" in run.out and "Traceback" not in run.err
+    run.assert_no_token()
+
+
+async def test_heatbot_emulator_on_a_busy_port_is_one_clear_line(workdir, emulator: Emulator):
+    run = await heatbot("emulator", "--port", str(emulator.port), env=child_env(), cwd=workdir)
+    run.assert_one_clear_line(str(emulator.port))

@@ -1,0 +1,214 @@
+"""The migration runner (issue 2): numbered files applied in order with PRAGMA user_version,
+each in one transaction; a database newer than the code is refused; WAL is on."""
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from storage.db import DatabaseTooNew, MigrationError, available_migrations, open_database
+
+
+def migrations(tmp_path: Path, files: dict[str, str]) -> Path:
+    folder = tmp_path / "migrations"
+    folder.mkdir(exist_ok=True)
+    for name, sql in files.items():
+        (folder / name).write_text(sql, encoding="utf-8")
+    return folder
+
+
+def tables(path: Path) -> set[str]:
+    with sqlite3.connect(path) as conn:
+        return {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
+def user_version(path: Path) -> int:
+    with sqlite3.connect(path) as conn:
+        return conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+TWO = {
+    "0001_people.sql": "-- people\nCREATE TABLE people (id INTEGER PRIMARY KEY, name TEXT);\n",
+    "0002_pets.sql": (
+        "CREATE TABLE pets (id INTEGER PRIMARY KEY, owner INTEGER REFERENCES people(id)); -- trailing comment\n"
+        "INSERT INTO people (name) VALUES ('semi;colon');\n"
+        "CREATE TRIGGER pets_guard BEFORE INSERT ON pets BEGIN\n"
+        "    SELECT RAISE(ABORT, 'no owner') WHERE NEW.owner IS NULL;\n"
+        "END;"
+    ),
+}
+
+
+async def open_with(path: Path, folder: Path):
+    db = await open_database(path, migrate=False)
+    try:
+        return db, await db.migrate(available_migrations(folder))
+    except BaseException:
+        await db.close()
+        raise
+
+
+async def test_migrations_apply_in_order_and_set_user_version(tmp_path: Path):
+    path = tmp_path / "a.db"
+    db, version = await open_with(path, migrations(tmp_path, TWO))
+    try:
+        assert version == 2 and await db.user_version() == 2
+        async with db.conn.execute("SELECT name FROM people") as cur:
+            assert [row[0] for row in await cur.fetchall()] == ["semi;colon"]
+    finally:
+        await db.close()
+    assert {"people", "pets"} <= tables(path)
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall() == [("pets_guard",)]
+
+
+async def test_only_the_new_migrations_run_when_the_code_gains_one(tmp_path: Path):
+    path = tmp_path / "a.db"
+    folder = migrations(tmp_path, {"0001_people.sql": TWO["0001_people.sql"]})
+    db, _ = await open_with(path, folder)
+    await db.conn.execute("INSERT INTO people (name) VALUES ('kept')")
+    await db.close()
+
+    migrations(tmp_path, {"0002_pets.sql": TWO["0002_pets.sql"]})
+    db, version = await open_with(path, folder)
+    try:
+        assert version == 2
+        async with db.conn.execute("SELECT name FROM people ORDER BY id") as cur:
+            assert [row[0] for row in await cur.fetchall()] == ["kept", "semi;colon"]
+    finally:
+        await db.close()
+
+
+async def test_reopening_a_migrated_database_changes_nothing(tmp_path: Path):
+    path = tmp_path / "a.db"
+    folder = migrations(tmp_path, TWO)
+    for _ in range(3):
+        db, version = await open_with(path, folder)
+        await db.close()
+        assert version == 2
+    assert user_version(path) == 2
+    with sqlite3.connect(path) as conn:
+        # The INSERT in 0002 ran once, not once per opening.
+        assert conn.execute("SELECT count(*) FROM people").fetchone()[0] == 1
+
+
+async def test_a_failing_migration_leaves_the_database_at_the_previous_version_with_nothing_of_it_applied(tmp_path: Path):
+    path = tmp_path / "a.db"
+    folder = migrations(tmp_path, {
+        "0001_people.sql": TWO["0001_people.sql"],
+        "0002_broken.sql": (
+            "CREATE TABLE half_done (id INTEGER);\n"
+            "INSERT INTO people (name) VALUES ('half');\n"
+            "INSERT INTO no_such_table VALUES (1);\n"
+            "CREATE TABLE never (id INTEGER);\n"
+        ),
+    })
+    with pytest.raises(MigrationError) as caught:
+        await open_with(path, folder)
+    message = str(caught.value)
+    assert "0002_broken.sql" in message and "no_such_table" in message and "version 1" in message
+    assert "\n" not in message
+
+    assert user_version(path) == 1
+    assert "half_done" not in tables(path) and "never" not in tables(path)
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT count(*) FROM people").fetchone()[0] == 0
+
+
+async def test_the_connection_is_usable_after_a_failed_migration(tmp_path: Path):
+    path = tmp_path / "a.db"
+    folder = migrations(tmp_path, {"0001_bad.sql": "CREATE TABLE t (id INTEGER);\nSELEC 1;\n"})
+    db = await open_database(path, migrate=False)
+    try:
+        with pytest.raises(MigrationError, match="0001_bad.sql"):
+            await db.migrate(available_migrations(folder))
+        assert not db.conn.in_transaction
+        async with db.transaction() as conn:
+            await conn.execute("CREATE TABLE after (id INTEGER)")
+        assert await db.user_version() == 0
+    finally:
+        await db.close()
+
+
+async def test_a_database_newer_than_the_code_is_refused_with_a_clear_message(tmp_path: Path):
+    path = tmp_path / "a.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA user_version = 7")
+    with pytest.raises(DatabaseTooNew) as caught:
+        await open_with(path, migrations(tmp_path, TWO))
+    message = str(caught.value)
+    assert str(path) in message and "version 7" in message and "up to 2" in message and "upgrade heatbot" in message
+    assert "\n" not in message
+    assert user_version(path) == 7 and tables(path) == set()
+
+
+async def test_open_database_refuses_a_file_newer_than_the_shipped_migrations(tmp_path: Path):
+    path = tmp_path / "a.db"
+    newest = available_migrations()[-1][0]
+    with sqlite3.connect(path) as conn:
+        conn.execute(f"PRAGMA user_version = {newest + 1}")
+    with pytest.raises(DatabaseTooNew):
+        await open_database(path)
+
+
+@pytest.mark.parametrize(
+    ("files", "complaint"),
+    [
+        ({"0001_a.sql": "", "0003_c.sql": ""}, "expected number 0002"),
+        ({"0002_b.sql": ""}, "expected number 0001"),
+        ({"0001_a.sql": "", "0001_b.sql": ""}, "used twice"),
+        ({"0001_a.sql": "", "init.sql": ""}, "init.sql"),
+        ({"1_a.sql": ""}, "1_a.sql"),
+        ({"0001-a.sql": ""}, "0001-a.sql"),
+        ({"0001_.sql": ""}, "0001_.sql"),
+        ({"0001_has space.sql": ""}, "0001_has space.sql"),
+    ],
+    ids=["gap", "does-not-start-at-1", "duplicate-number", "no-number", "short-number", "dash", "no-name", "space-in-name"],
+)
+def test_gaps_and_badly_named_migration_files_are_rejected(tmp_path: Path, files: dict[str, str], complaint: str):
+    with pytest.raises(MigrationError) as caught:
+        available_migrations(migrations(tmp_path, files))
+    assert complaint in str(caught.value)
+
+
+def test_files_that_are_not_sql_are_ignored(tmp_path: Path):
+    folder = migrations(tmp_path, {"0001_a.sql": "SELECT 1;", "README.md": "notes", "0002_b.sql.bak": ""})
+    assert [(v, n) for v, n, _ in available_migrations(folder)] == [(1, "0001_a.sql")]
+
+
+async def test_wal_mode_and_foreign_keys_are_on(tmp_path: Path):
+    db = await open_database(tmp_path / "a.db")
+    try:
+        async with db.conn.execute("PRAGMA journal_mode") as cur:
+            assert (await cur.fetchone())[0] == "wal"
+        async with db.conn.execute("PRAGMA foreign_keys") as cur:
+            assert (await cur.fetchone())[0] == 1
+    finally:
+        await db.close()
+
+
+async def test_the_shipped_migrations_apply_to_a_fresh_file(tmp_path: Path):
+    shipped = available_migrations()
+    assert shipped and [v for v, _, _ in shipped] == list(range(1, len(shipped) + 1))
+    path = tmp_path / "nested" / "dir" / "heatbot.db"
+    db = await open_database(path)
+    try:
+        assert await db.user_version() == shipped[-1][0]
+    finally:
+        await db.close()
+    assert {"centres", "communities", "staff"} <= tables(path)
+
+
+async def test_two_openings_of_one_fresh_file_both_end_up_migrated(tmp_path: Path):
+    # Two processes started at once (bot and a tool) race for the first migration; the loser
+    # must see the winner's work, not fail on "table already exists".
+    import asyncio
+
+    path = tmp_path / "a.db"
+    first, second = await asyncio.gather(open_database(path), open_database(path))
+    try:
+        assert await first.user_version() == await second.user_version() == available_migrations()[-1][0]
+    finally:
+        await first.close()
+        await second.close()
