@@ -8,6 +8,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder
 
 import handlers
+from handlers.clock import sweep_job
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.orgfile import load_org
@@ -23,7 +24,8 @@ __all__ = ["build_application", "start", "stop"]
 log = logging.getLogger(__name__)
 
 
-def build_application(config: Config, *, clock: Clock | None = None, sender_batch: int = 16) -> Application:
+def build_application(config: Config, *, clock: Clock | None = None, sender_batch: int = 16,
+                      sweep_interval: float = 5.0) -> Application:
     clock = clock or SystemClock()
     # Loaded before the network is touched so a bad policy or org file stops start-up at once.
     policy = load_policy(config.policy_path)
@@ -39,6 +41,8 @@ def build_application(config: Config, *, clock: Clock | None = None, sender_batc
         app.bot_data["sender"] = sender
         sender.start()
         await _set_commands(app, svc)
+        # First sweep at once: a bot that was down fires what it missed (marked late).
+        app.job_queue.run_repeating(sweep_job, interval=sweep_interval, first=0, name="sweeper")
 
     async def post_stop(app: Application) -> None:
         sender = app.bot_data.pop("sender", None)

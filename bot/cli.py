@@ -97,6 +97,10 @@ def setup_logging(level: str, token: str = "") -> None:
 ALLOWED_UPDATES = ["message", "callback_query"]
 
 
+class _StartupError(Exception):
+    """A start-up step failed; the message is the one line for the operator."""
+
+
 async def _serve(app: Application, config: Config, quiet: _QuietStartup) -> None:
     """What ``Application.run_polling``/``run_webhook`` do, but letting start-up failures reach
     us as exceptions (they log a traceback and wrap them) and stopping cleanly on SIGINT/SIGTERM."""
@@ -107,17 +111,32 @@ async def _serve(app: Application, config: Config, quiet: _QuietStartup) -> None
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
+    from telegram.error import InvalidToken, NetworkError, TelegramError
+
     try:
         # initialize() calls getMe: a wrong token or an unreachable server fails here, at once.
         await app.initialize()
         if app.post_init:
-            await app.post_init(app)
+            try:
+                await app.post_init(app)     # opens and migrates the database
+            except (OSError, sqlite3.Error) as e:
+                raise _StartupError(f"cannot use the database HEATBOT_DB={config.db_path}: {_reason(e)}") from e
         if config.webhook_url:
-            await app.updater.start_webhook(
-                listen=config.webhook_listen, port=config.webhook_port, url_path="telegram",
-                webhook_url=config.webhook_url.rstrip("/") + "/telegram", secret_token=config.webhook_secret,
-                allowed_updates=ALLOWED_UPDATES,
-            )
+            webhook_url = config.webhook_url.rstrip("/") + "/telegram"
+            try:
+                await app.updater.start_webhook(
+                    listen=config.webhook_listen, port=config.webhook_port, url_path="telegram",
+                    webhook_url=webhook_url, secret_token=config.webhook_secret, allowed_updates=ALLOWED_UPDATES,
+                )
+            except OSError as e:
+                raise _StartupError(
+                    f"cannot listen on {config.webhook_listen}:{config.webhook_port} "
+                    f"(WEBHOOK_LISTEN/WEBHOOK_PORT): {_reason(e)}"
+                ) from e
+            except (InvalidToken, NetworkError):
+                raise
+            except TelegramError as e:
+                raise _StartupError(f"Telegram refused the webhook {webhook_url} (WEBHOOK_URL): {_reason(e)}") from e
         else:
             await app.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
         await app.start()
@@ -150,8 +169,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     logging.getLogger("telegram.ext").addFilter(quiet)
     try:
         app = build_application(config)
-    except (OrgFileError, PolicyError) as e:
-        return _fail(_first_line(e))
+    except OrgFileError as e:
+        # Its message lists every problem on its own line; the operator gets the first one and
+        # is pointed at the checker for the rest.
+        first = str(e.issues[0]) if e.issues else "cannot be used"
+        more = f" (+{len(e.issues) - 1} more: run `heatbot org check {e.path}`)" if len(e.issues) > 1 else ""
+        return _fail(f"HEATBOT_ORG {e.path}: {first}{more}")
+    except PolicyError as e:
+        return _fail(f"HEATBOT_POLICY: {_first_line(e)}")
     try:
         asyncio.run(_serve(app, config, quiet))
     except InvalidToken:
@@ -161,13 +186,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         return _fail(f"cannot reach the Bot API server at {config.api_base_url} (TELEGRAM_API_BASE_URL): {_first_line(e)}")
     except TelegramError as e:
         return _fail(f"Telegram refused a start-up call: {_first_line(e)}")
-    except MigrationError as e:
+    except (_StartupError, MigrationError) as e:
         return _fail(_first_line(e))
-    except sqlite3.Error as e:
-        return _fail(f"cannot use the database HEATBOT_DB={config.db_path}: {_first_line(e)}")
-    except OSError as e:
-        where = f"{config.webhook_listen}:{config.webhook_port} (WEBHOOK_LISTEN/WEBHOOK_PORT)" if config.webhook_url else f"HEATBOT_DB={config.db_path}"
-        return _fail(f"cannot use {where}: {e.strerror or _first_line(e)}")
     except KeyboardInterrupt:
         pass
     return 0
@@ -176,6 +196,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 def _first_line(e: BaseException) -> str:
     text = str(e).strip()
     return text.splitlines()[0] if text else type(e).__name__
+
+
+def _reason(e: BaseException) -> str:
+    return e.strerror if isinstance(e, OSError) and e.strerror else _first_line(e)
 
 
 def cmd_emulator(args: argparse.Namespace) -> int:

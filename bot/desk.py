@@ -12,13 +12,14 @@ from typing import Any
 
 import aiosqlite
 
+from bot import clockwork
 from bot.clock import to_iso
 from bot.payload import Buttons, message
 from bot.services import Services, Who
 from bot.texts import pick_language
 from rules.policy import Source, assess
 from rules.tickets import Action, Status, TransitionRefused, action_for, may_press, next_status
-from storage import drafts, org, tickets, users
+from storage import deadlines, drafts, org, tickets, users
 from storage.drafts import Draft
 from storage.outbox import Priority, enqueue_card, enqueue_message
 from storage.tickets import NewTicket, Ticket
@@ -145,6 +146,11 @@ async def create_ticket_from_draft(conn, svc: Services, who: Who, lang: str, dra
     else:
         await tickets.add_event(conn, ticket_id, now, "routed_to_dispatch", detail={"reason": route_note, "kind": kind})
         card_chat = await org.get_setting(conn, "dispatch_chat_id")
+    await clockwork.start_clocks(conn, svc, ticket_id, {
+        "accept": assessment.deadlines.accept_by, "onsite": assessment.deadlines.onsite_by, "close": assessment.deadlines.close_by,
+    })
+    if assessment.wide_impact:
+        await clockwork.alert_wide_impact(conn, svc, ticket_id, list(assessment.reasons), now)
     await users.remember_contact(
         conn, who.user_id, name=who.name, phone=data.get("phone"), community_id=data.get("community_id"),
         community_text=data.get("community_text"), address=data.get("address"), now=to_iso(now),
@@ -195,6 +201,9 @@ async def press(svc: Services, who: Who, ticket_id: int, action: str, chat_id: i
         if not await tickets.transition(conn, ticket_id, from_status=ticket.status, to_status=target, at=now, by=who.user_id):
             return t.label(lang, "alert_done_already")
         await tickets.add_event(conn, ticket_id, now, str(act), who.user_id, staff.name)
+        await clockwork.meet(conn, svc, ticket_id, str(act), now)
+        if act == Action.CLOSE:
+            await conn.execute("UPDATE tickets SET outcome = 'done' WHERE id = ?", (ticket_id,))
         await enqueue_card(conn, chat_id, ticket_id, now=now)
         if ticket.resident_chat_id is not None:
             template = {Action.ACCEPT: "resident.status_accepted", Action.ARRIVE: "resident.status_arrived", Action.CLOSE: "resident.status_closed"}[act]
@@ -244,16 +253,20 @@ async def my_tickets(svc: Services, who: Who) -> None:
                 "number": tk.number, "category": svc.policy.category(tk.category).label(lang),
                 "status": _status_label(svc, lang, tk.status), "closed": tk.status == Status.CLOSED,
                 "centre": centre.name(lang) if centre else None, "received": tk.received_at,
-                "next": _next_deadline(tk),
+                "next": (await _clock_view(conn, svc, lang, tk.id))[1],
             })
         await _reply(conn, svc, who.chat_id, message(svc.texts.render(lang, "resident.my_tickets", items=items), buttons=main_menu(svc, lang)))
     svc.wake_sender()
 
 
-def _next_deadline(tk: Ticket) -> tuple[str, datetime] | None:
-    return {
-        Status.NEW: ("accept", tk.accept_by), Status.ACCEPTED: ("onsite", tk.onsite_by), Status.ON_SITE: ("close", tk.close_by),
-    }.get(Status(tk.status))
+async def _clock_view(conn, svc: Services, lang: str, ticket_id: int) -> tuple[list[dict[str, Any]], tuple[str, datetime] | None]:
+    """The ticket's overdue limits and its next one, from the deadline table (delays included)."""
+    now = svc.clock.now()
+    clocks = [d for d in await deadlines.for_ticket(conn, ticket_id) if d.state == "open"]
+    overdue = [{"limit": svc.texts.label(lang, f"limit_{d.kind}"), "minutes": int((now - d.due_at).total_seconds() // 60)}
+               for d in clocks if d.due_at <= now]
+    upcoming = [d for d in clocks if d.due_at > now]
+    return overdue, ((upcoming[0].kind, upcoming[0].due_at) if upcoming else None)
 
 
 async def ticket_history(svc: Services, who: Who, chat_id: int, chat_is_private: bool, number: str) -> None:
@@ -288,8 +301,13 @@ async def _card_context(conn, svc: Services, lang: str, ticket: Ticket, show_con
         if uid is not None and uid not in names:
             s = await org.get_staff(conn, uid)
             names[uid] = s.name if s else str(uid)
+    overdue, nxt = await _clock_view(conn, svc, lang, ticket.id)
+    async with conn.execute("SELECT ack_name FROM alerts WHERE ticket_id = ? AND ack_by IS NOT NULL ORDER BY id DESC LIMIT 1", (ticket.id,)) as cur:
+        acked = await cur.fetchone()
     return {
         "t": ticket,
+        "overdue": overdue,
+        "acked_by": acked[0] if acked else None,
         "category": svc.policy.category(ticket.category).label(lang),
         "level": svc.texts.label(lang, f"level_{ticket.level}"),
         "status": _status_label(svc, lang, ticket.status),
@@ -297,7 +315,7 @@ async def _card_context(conn, svc: Services, lang: str, ticket: Ticket, show_con
         "centre": centre.name(lang) if centre else None,
         "show_contact": show_contact,
         "names": names,
-        "next": _next_deadline(ticket),
+        "next": nxt,
     }
 
 
@@ -309,9 +327,15 @@ async def render_card(conn, svc: Services, ticket_id: int) -> tuple[str, Buttons
     text = svc.texts.render(lang, "staff.card", **ctx)
     act = action_for(ticket.status)
     buttons: Buttons = []
+    label = svc.texts.label
     if act is not None:
-        buttons.append([(svc.texts.label(lang, f"btn_{act}"), f"t:{ticket.id}:{act}")])
-    elif ticket.close_note is None:
+        buttons.append([(label(lang, f"btn_{act}"), f"t:{ticket.id}:{act}")])
+        extra = [(label(lang, "btn_delay"), f"w:{ticket.id}:delay")] if ticket.status != Status.NEW else []
+        if ticket.status == Status.ON_SITE:
+            extra.append((label(lang, "btn_coord"), f"w:{ticket.id}:coord"))
+        extra.append((label(lang, "btn_return"), f"w:{ticket.id}:return"))
+        buttons.append(extra)
+    elif ticket.close_note is None and ticket.outcome != "out_of_scope":
         buttons.append([(svc.texts.label(lang, "btn_nonote"), f"t:{ticket.id}:nonote")])
     return text, buttons
 

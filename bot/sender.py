@@ -1,35 +1,179 @@
-"""The outbox sender: delivers what the desk committed, in order per chat.
+"""The outbox sender: delivers what the desk committed, most urgent first, in order per chat,
+inside Telegram's flood limits.
 
-Delivery is at-least-once by construction: a row is marked sent only after Telegram answered.
-If the process dies between Telegram's answer and our commit, that one message is sent again
-on restart (Telegram's sendMessage has no idempotency key, so this is the one duplicate its
-semantics force on us). A card is rendered from the database when it is sent, so several
-changes to a ticket coalesce into one edit, and "message is not modified" counts as success.
+**Budgets.** The sender keeps itself inside Telegram's published limits (:class:`Budgets`:
+1 message a second per private chat, 20 a minute per group, 30 a second in all, each window
+stretched by a small safety margin) instead of learning them from 429s. Every send and edit
+takes a slot in its chat's window and in the global one; a slot is stamped again when
+Telegram answers, so the windows can only be later than Telegram's own, never earlier.
+A 429 anyway holds that chat for ``retry_after`` (all chats, when several chats are refused
+at once: that is Telegram throttling the bot as a whole). Network errors, timeouts and 5xx
+answers are retried with exponential backoff and jitter; permanent refusals (blocked by the
+user, chat not found, kicked from the group) are final, recorded on the ticket, and dispatch
+is told to call a resident who cannot be reached (once per ticket) or that a group is
+unreachable (once per group while it stays so).
+
+**Time.** All holds, backoffs and budgets use one injectable monotonic clock (anything with
+``monotonic()``, and optionally ``wall_delay(seconds)`` to turn a wait on that clock into a
+real wait), so a benchmark can run the bot and the emulator on the same accelerated clock.
+Without one the sender uses ``svc.clock`` if it has ``monotonic()``, else the system's.
+
+**Delivery is at-least-once, with one duplicate window.** A row is marked sent only after
+Telegram answered, in a transaction retried until it commits. If the process dies between
+Telegram's answer and that commit, the message is sent again on restart: Telegram's
+sendMessage has no idempotency key, so this is the one duplicate its semantics force on us.
+To keep that window to a single message, at most ``max_new_in_flight`` (default 1) new
+messages are in flight at once; edits are idempotent (a repeated edit is "not modified")
+and may overlap up to ``max_in_flight``.
+
+**Cards** are rendered from the database when sent, so several changes to a ticket coalesce
+into one edit, and "message is not modified" counts as success. A card someone deleted is
+posted afresh; the ticket is untouched.
+
+**Digests.** When a group's queue is longer than its budget lets out now (its pending rows
+exceed the free slots of its 20-a-minute window), new tickets waiting for their first card
+there are posted together as one digest message: one line and one Accept button per ticket
+(at most 100 buttons, 4096 characters). *The digest becomes each listed ticket's card* while
+the ticket is new: the ticket's (card_chat_id, card_message_id) point at the digest, so
+``desk.press`` authorises a press on the digest exactly as on a card. When the ticket changes
+(Accept), its full card is posted as a new message and becomes its card; the digest's button
+for it then answers "stale". Why not send every card later as well: a group's budget is the
+bottleneck in a surge (1,000 cards at 20 a minute take 50 minutes, beyond the 30-minute
+acceptance limit of Art. 13); a later card for every digested ticket would double the load
+exactly when the budget cannot keep up, and push every ticket's own card past its acceptance
+deadline. With the digest as card, every ticket is visible and can be accepted within a
+minute or two, and the budget is spent on the tickets a crew actually takes.
+A digest may reach the group ahead of unrelated messages queued before it there; everything
+about one ticket keeps its order (a ticket's photo or edits never overtake its card).
 """
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import random
+import sqlite3
 import time
-from typing import Any
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from telegram import Bot, ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, ReplyParameters
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from bot import desk
 from bot.payload import message
 from bot.services import Services
-from storage import outbox, tickets
-from storage.outbox import OutboxItem
+from storage import org, outbox, tickets
+from storage.outbox import OutboxItem, Priority
 
-__all__ = ["OutboxSender", "markup_for"]
+__all__ = ["OutboxSender", "Budgets", "MonotonicClock", "markup_for", "DIGEST_MAX_TICKETS", "MAX_TEXT"]
 
 log = logging.getLogger(__name__)
 
 _NOT_MODIFIED = "message is not modified"
 _EDIT_GONE = ("message to edit not found", "message can't be edited")
+MAX_TEXT = 4096                 # Telegram's limit, in UTF-16 code units after entity parsing
+DIGEST_MAX_TICKETS = 100        # Telegram allows at most 100 inline buttons per message
+_DIGEST_BUTTONS_PER_ROW = 3
+_GLOBAL_429_CHATS = 3           # this many chats refused within a second = the bot is throttled
+_COMMIT_RETRY = 0.2
+
+
+class MonotonicClock(Protocol):
+    def monotonic(self) -> float: ...
+
+
+class _SystemMonotonic:
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+
+@dataclass(frozen=True)
+class Budgets:
+    """Telegram's published flood limits; ``margin`` stretches every window (0.03 = 3 %)."""
+    private_per_s: float = 1.0
+    group_per_min: float = 20.0
+    global_per_s: float = 30.0
+    margin: float = 0.03
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Budgets:
+        """``HEATBOT_SEND_PRIVATE_PER_S``, ``..._GROUP_PER_MIN``, ``..._GLOBAL_PER_S``, ``..._MARGIN``
+        (all optional); a bad value is logged and the default kept, never a crash mid-surge."""
+        env = os.environ if env is None else env
+        values: dict[str, float] = {}
+        for field, name in (("private_per_s", "PRIVATE_PER_S"), ("group_per_min", "GROUP_PER_MIN"),
+                            ("global_per_s", "GLOBAL_PER_S"), ("margin", "MARGIN")):
+            raw = env.get(f"HEATBOT_SEND_{name}", "").strip()
+            if not raw:
+                continue
+            try:
+                value = float(raw)
+                if value < 0 or (field != "margin" and value == 0):
+                    raise ValueError
+            except ValueError:
+                log.warning("HEATBOT_SEND_%s=%r is not a positive number; keeping the default", name, raw)
+                continue
+            values[field] = value
+        return cls(**values)
+
+    def window(self, kind: str) -> tuple[int, float]:
+        """(messages, seconds) of a sliding window for 'private', 'group' or 'global'."""
+        stretch = 1.0 + self.margin
+        if kind == "group":
+            per, seconds = self.group_per_min, 60.0
+        else:
+            per, seconds = (self.private_per_s if kind == "private" else self.global_per_s), 1.0
+        if per < 1:      # e.g. 0.5 a second = 1 every 2 seconds
+            return 1, seconds / per * stretch
+        return int(per), seconds * stretch
+
+
+class _Window:
+    """Sliding window of send stamps. A stamp is taken when a send starts and moved to when
+    Telegram answered, so our window never frees a slot before Telegram's does."""
+
+    def __init__(self, limit: int, seconds: float) -> None:
+        self.limit = limit
+        self.seconds = seconds
+        self.stamps: list[float] = []
+
+    def _prune(self, now: float) -> None:
+        if self.stamps:
+            self.stamps = [s for s in self.stamps if s > now - self.seconds]
+
+    def wait(self, now: float) -> float:
+        """Seconds until one more send fits (0 = now)."""
+        self._prune(now)
+        if len(self.stamps) < self.limit:
+            return 0.0
+        ordered = sorted(self.stamps)
+        return max(0.0, ordered[len(ordered) - self.limit] + self.seconds - now)
+
+    def free(self, now: float) -> int:
+        self._prune(now)
+        return max(0, self.limit - len(self.stamps))
+
+    def take(self, now: float) -> float:
+        self.stamps.append(now)
+        return now
+
+    def settle(self, stamp: float, answered: float) -> None:
+        self.release(stamp)
+        self.stamps.append(answered)
+
+    def release(self, stamp: float) -> None:
+        try:
+            self.stamps.remove(stamp)
+        except ValueError:
+            pass
+
+    @property
+    def empty(self) -> bool:
+        return not self.stamps
 
 
 def markup_for(payload: dict[str, Any]):
@@ -46,20 +190,55 @@ def markup_for(payload: dict[str, Any]):
     return None
 
 
+def _utf16_len(text: str) -> int:
+    return sum(2 if ord(ch) > 0xFFFF else 1 for ch in text)
+
+
+def _retry_after_seconds(e: RetryAfter) -> float:
+    value = e.retry_after
+    return float(value.total_seconds() if hasattr(value, "total_seconds") else value)
+
+
 class _Permanent(Exception):
     pass
 
 
+@dataclass
+class _Sent:
+    message_id: int | None
+    fresh_card: bool = False
+    through_id: int | None = None                   # card refreshes satisfied by this send
+    digest: list[outbox.FreshCard] | None = None    # tickets a digest carried
+
+
 class OutboxSender:
-    def __init__(self, bot: Bot, svc: Services, *, batch: int = 16, max_backoff: float = 60.0) -> None:
+    def __init__(
+        self, bot: Bot, svc: Services, *, batch: int = 16, max_backoff: float = 30.0,
+        budgets: Budgets | None = None, monotonic: MonotonicClock | None = None,
+        max_in_flight: int | None = None, max_new_in_flight: int | None = None,
+    ) -> None:
         self.bot = bot
         self.svc = svc
         self.batch = batch
         self.max_backoff = max_backoff
         self.max_bug_attempts = 5
+        self.budgets = budgets or Budgets.from_env()
+        self.clock: MonotonicClock = monotonic or (svc.clock if hasattr(svc.clock, "monotonic") else _SystemMonotonic())  # type: ignore[assignment]
+        self.max_in_flight = max_in_flight or int(os.environ.get("HEATBOT_SEND_IN_FLIGHT", "8") or 8)
+        self.max_new_in_flight = max_new_in_flight or int(os.environ.get("HEATBOT_SEND_NEW_IN_FLIGHT", "1") or 1)
+        self._global = _Window(*self.budgets.window("global"))
+        self._chats: dict[int, _Window] = {}
         self._held: dict[int, float] = {}       # chat id -> monotonic time it may be sent to again
+        self._global_hold = 0.0
+        self._busy: set[int] = set()            # chats with a send in flight (one at a time keeps order)
+        self._new_in_flight = 0
+        self._tasks: set[asyncio.Task] = set()
+        self._recent_429: deque[tuple[float, int]] = deque()
+        self._unreachable_chats: set[int] = set()
         self._task: asyncio.Task | None = None
+        self.stats = {"sent": 0, "edited": 0, "digests": 0, "http_429": 0, "retries": 0, "failed": 0}
 
+    # ----------------------------------------------------------------- lifecycle
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="outbox-sender")
 
@@ -71,92 +250,258 @@ class OutboxSender:
             except asyncio.CancelledError:
                 pass
             self._task = None
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def _now(self) -> float:
+        return self.clock.monotonic()
+
+    def _wall(self, seconds: float) -> float:
+        convert = getattr(self.clock, "wall_delay", None)
+        return max(0.001, convert(seconds) if convert else seconds)
 
     async def _run(self) -> None:
         while True:
+            self.svc.outbox_ready.clear()
             try:
-                worked = await self.drain_once()
+                delay = await self.pump()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("outbox sender pass failed; retrying")
-                worked = False
-            if not worked:
-                self.svc.outbox_ready.clear()
-                timeout = self._next_hold_delay()
-                try:
-                    await asyncio.wait_for(self.svc.outbox_ready.wait(), timeout)
-                except TimeoutError:
-                    pass
+                delay = 1.0
+            try:
+                await asyncio.wait_for(self.svc.outbox_ready.wait(), self._wall(1.0 if delay is None else delay))
+            except TimeoutError:
+                pass
 
-    def _next_hold_delay(self) -> float:
-        now = time.monotonic()
-        pending = [t - now for t in self._held.values() if t > now]
-        return max(0.01, min(pending)) if pending else 1.0
+    # ------------------------------------------------------------------ budgets
+    def _chat_window(self, chat_id: int) -> _Window:
+        w = self._chats.get(chat_id)
+        if w is None:
+            w = self._chats[chat_id] = _Window(*self.budgets.window("private" if chat_id > 0 else "group"))
+        return w
 
+    def _blocked_chats(self, now: float) -> tuple[set[int], float | None]:
+        """Chats that may not be sent to now, and the soonest one of them frees."""
+        blocked = set(self._busy)
+        soonest: float | None = None
+        for chat, until in list(self._held.items()):
+            if until <= now:
+                del self._held[chat]
+            else:
+                blocked.add(chat)
+                soonest = until - now if soonest is None else min(soonest, until - now)
+        for chat, w in list(self._chats.items()):
+            wait = w.wait(now)
+            if wait > 0:
+                blocked.add(chat)
+                soonest = wait if soonest is None else min(soonest, wait)
+            elif w.empty and chat not in self._busy:
+                del self._chats[chat]
+        return blocked, soonest
+
+    def hold(self, chat_id: int | None, seconds: float, why: str) -> None:
+        """Hold one chat (or every chat, for ``None``) for ``seconds`` on the sender's clock."""
+        until = self._now() + seconds
+        if chat_id is None:
+            if until > self._global_hold:
+                log.warning("throttled: holding ALL sends for %.1f s (%s)", seconds, why)
+                self._global_hold = until
+        else:
+            self._held[chat_id] = max(until, self._held.get(chat_id, 0.0))
+
+    # --------------------------------------------------------------------- pump
     async def drain_once(self) -> bool:
-        """Send the head of every chat that may be sent to now. True if anything was sent."""
-        now = time.monotonic()
-        for chat in [c for c, t in self._held.items() if t <= now]:
-            del self._held[chat]
-        items = await outbox.next_batch(self.svc.db.conn, self.batch, skip_chats=frozenset(self._held))
-        if not items:
-            return False
-        await asyncio.gather(*(self._deliver(item) for item in items))
-        return True
+        """One pass (kept for callers that drive the sender by hand). True if anything started."""
+        before = len(self._tasks)
+        await self.pump()
+        return len(self._tasks) > before
 
-    async def _deliver(self, item: OutboxItem) -> None:
+    async def pump(self) -> float | None:
+        """Start every send the budgets allow now; return how long until more may be allowed
+        (None: nothing to wait for but new rows or a send finishing)."""
+        now = self._now()
+        if now < self._global_hold:
+            return self._global_hold - now
+        if len(self._tasks) >= self.max_in_flight:
+            return None
+        global_wait = self._global.wait(now)
+        if global_wait > 0:
+            return global_wait
+        blocked, soonest = self._blocked_chats(now)
+        conn = self.svc.db.conn
+        items = await outbox.next_batch(conn, self.batch, skip_chats=frozenset(blocked))
+        for item in items:
+            if len(self._tasks) >= self.max_in_flight:
+                return None
+            global_wait = self._global.wait(now)
+            if global_wait > 0:
+                return global_wait
+            is_new, digest = True, False
+            if item.kind == "card":
+                ticket = await tickets.get_ticket(conn, item.ticket_id)
+                if ticket is not None and ticket.card_chat_id == item.chat_id and ticket.card_message_id is not None:
+                    is_new = await outbox.card_is_digest(conn, ticket.id, item.chat_id, ticket.card_message_id)
+                elif ticket is not None and ticket.status == "new" and item.chat_id < 0:
+                    pending = await outbox.pending_in_chat(conn, item.chat_id)
+                    digest = pending > self._chat_window(item.chat_id).free(now)
+            if is_new and self._new_in_flight >= self.max_new_in_flight:
+                continue
+            self._start(item, is_new, digest, now)
+        return soonest
+
+    def _start(self, item: OutboxItem, is_new: bool, digest: bool, now: float) -> None:
+        stamps = (self._global.take(now), self._chat_window(item.chat_id).take(now))
+        self._busy.add(item.chat_id)
+        if is_new:
+            self._new_in_flight += 1
+        task = asyncio.create_task(self._deliver(item, digest, stamps, is_new), name=f"send-{item.id}")
+        self._tasks.add(task)
+
+    async def _deliver(self, item: OutboxItem, digest: bool, stamps: tuple[float, float], is_new: bool) -> None:
+        counted = True
         try:
-            message_id, fresh_card = await self._send(item)
+            counted = await self._attempt(item, digest)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("unexpected error around outbox item %s", item.id)
+            self.hold(item.chat_id, 1.0, "internal error")
+        finally:
+            answered = self._now()
+            window = self._chat_window(item.chat_id)
+            if counted:
+                self._global.settle(stamps[0], answered)
+                window.settle(stamps[1], answered)
+            else:       # Telegram refused before counting it (429): the slot was not used
+                self._global.release(stamps[0])
+                window.release(stamps[1])
+            self._busy.discard(item.chat_id)
+            if is_new:
+                self._new_in_flight -= 1
+            self._tasks.discard(asyncio.current_task())  # type: ignore[arg-type]
+            self.svc.wake_sender()
+
+    async def _attempt(self, item: OutboxItem, digest: bool) -> bool:
+        """One try at one row; returns whether Telegram counted it against the flood limits."""
+        try:
+            sent = await (self._send_digest(item) if digest else self._send(item))
         except RetryAfter as e:
-            delay = float(e.retry_after if not hasattr(e.retry_after, "total_seconds") else e.retry_after.total_seconds())
+            delay = _retry_after_seconds(e)
+            self.stats["http_429"] += 1
             log.warning("throttled by Telegram for chat %s: holding it for %.0f s", item.chat_id, delay)
-            self._held[item.chat_id] = time.monotonic() + delay
-            async with self.svc.db.transaction() as conn:
-                await outbox.bump_attempts(conn, item.id, f"429 retry after {delay:.0f}")
+            self.hold(item.chat_id, delay, "429")
+            self._note_429(item.chat_id, delay)
+            await self._commit(lambda conn: outbox.bump_attempts(conn, item.id, f"429 retry after {delay:.0f}"))
+            return False
+        except ChatMigrated as e:
+            await self._fail(item, f"group moved to chat {e.new_chat_id}")
+        except BadRequest as e:     # a subclass of NetworkError in PTB, and final
+            await self._fail(item, str(e))
         except (TimedOut, NetworkError) as e:
-            if isinstance(e, BadRequest):  # BadRequest is a NetworkError subclass in PTB
-                await self._fail(item, str(e))
-                return
+            # 5xx, timeouts, dropped connections: Telegram may or may not have it; retry.
             backoff = min(self.max_backoff, 0.5 * 2 ** min(item.attempts, 10)) * random.uniform(0.5, 1.0)
-            log.warning("network error sending to chat %s (%s); retrying in %.1f s", item.chat_id, type(e).__name__, backoff)
-            self._held[item.chat_id] = time.monotonic() + backoff
-            async with self.svc.db.transaction() as conn:
-                await outbox.bump_attempts(conn, item.id, type(e).__name__)
+            self.stats["retries"] += 1
+            log.warning("network error sending to chat %s (%s: %s); retrying in %.1f s", item.chat_id, type(e).__name__, e, backoff)
+            self.hold(item.chat_id, backoff, "network")
+            await self._commit(lambda conn: outbox.bump_attempts(conn, item.id, type(e).__name__))
         except (Forbidden, _Permanent) as e:
             await self._fail(item, str(e))
         except TelegramError as e:
             await self._fail(item, str(e))
+        except (asyncio.CancelledError, sqlite3.Error):
+            raise
         except Exception as e:  # a bug of ours must not stall the chat's queue forever
             log.exception("unexpected error delivering outbox item %s", item.id)
             if item.attempts + 1 >= self.max_bug_attempts:
                 await self._fail(item, f"internal error: {type(e).__name__}")
             else:
-                self._held[item.chat_id] = time.monotonic() + min(self.max_backoff, 2.0 ** item.attempts)
-                async with self.svc.db.transaction() as conn:
-                    await outbox.bump_attempts(conn, item.id, type(e).__name__)
+                self.hold(item.chat_id, min(self.max_backoff, 2.0 ** item.attempts), "internal error")
+                await self._commit(lambda conn: outbox.bump_attempts(conn, item.id, type(e).__name__))
         else:
-            async with self.svc.db.transaction() as conn:
-                now = self.svc.clock.now()
-                await outbox.mark_sent(conn, item.id, message_id, now)
-                if item.kind == "card":
-                    if fresh_card:
-                        await tickets.set_card(conn, item.ticket_id, item.chat_id, message_id)
-                        await tickets.add_event(conn, item.ticket_id, now, "card_posted", detail={"chat_id": item.chat_id, "message_id": message_id})
-                    await outbox.supersede_cards(conn, item.ticket_id, item.chat_id, item.id, now)
+            self._unreachable_chats.discard(item.chat_id)
+            await self._commit(lambda conn: self._record_sent(conn, item, sent))
+        return True
+
+    def _note_429(self, chat_id: int, delay: float) -> None:
+        now = self._now()
+        self._recent_429.append((now, chat_id))
+        while self._recent_429 and self._recent_429[0][0] < now - 1.0:
+            self._recent_429.popleft()
+        if len({c for _, c in self._recent_429}) >= _GLOBAL_429_CHATS:
+            self.hold(None, delay, f"{_GLOBAL_429_CHATS} chats refused within a second")
+
+    async def _commit(self, write) -> None:
+        """Run ``write(conn)`` in a transaction until it commits. After Telegram has answered,
+        giving up on the record would turn a busy database into a duplicate message."""
+        delay = _COMMIT_RETRY
+        while True:
+            try:
+                async with self.svc.db.transaction() as conn:
+                    await write(conn)
+                return
+            except sqlite3.OperationalError as e:
+                log.warning("database busy recording a delivery (%s); retrying in %.1f s", e, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    async def _record_sent(self, conn, item: OutboxItem, sent: _Sent) -> None:
+        now = self.svc.clock.now()
+        if sent.digest is not None:
+            self.stats["digests"] += 1
+            for fresh in sent.digest:
+                await tickets.set_card(conn, fresh.ticket_id, item.chat_id, sent.message_id)
+                await tickets.add_event(conn, fresh.ticket_id, now, "card_posted",
+                                        detail={"chat_id": item.chat_id, "message_id": sent.message_id, "digest": True})
+                await outbox.mark_sent_many(conn, fresh.row_ids, sent.message_id, now)
+            return
+        self.stats["sent" if sent.fresh_card or item.kind != "card" else "edited"] += 1
+        await outbox.mark_sent(conn, item.id, sent.message_id, now)
+        if item.kind == "card":
+            if sent.fresh_card:
+                await tickets.set_card(conn, item.ticket_id, item.chat_id, sent.message_id)
+                await tickets.add_event(conn, item.ticket_id, now, "card_posted", detail={"chat_id": item.chat_id, "message_id": sent.message_id})
+            if sent.through_id is not None:
+                await outbox.supersede_cards(conn, item.ticket_id, item.chat_id, sent.through_id, now)
 
     async def _fail(self, item: OutboxItem, error: str) -> None:
         log.warning("message %s to chat %s failed for good: %s", item.id, item.chat_id, error)
-        async with self.svc.db.transaction() as conn:
-            await outbox.mark_failed(conn, item.id, error, self.svc.clock.now())
+        self.stats["failed"] += 1
+
+        async def write(conn) -> None:
+            now = self.svc.clock.now()
+            await outbox.mark_failed(conn, item.id, error, now)
             if item.ticket_id is not None and item.purpose == "resident_status":
                 await desk.resident_unreachable(conn, self.svc, item.ticket_id, error)
             elif item.ticket_id is not None:
-                await tickets.add_event(conn, item.ticket_id, self.svc.clock.now(), "delivery_failed",
+                await tickets.add_event(conn, item.ticket_id, now, "delivery_failed",
                                         detail={"chat_id": item.chat_id, "purpose": item.purpose, "error": error})
+            if item.chat_id < 0 and item.chat_id not in self._unreachable_chats:
+                await self._alert_group_unreachable(conn, item, error)
+
+        await self._commit(write)
         self.svc.wake_sender()
 
-    async def _send(self, item: OutboxItem) -> tuple[int | None, bool]:
+    async def _alert_group_unreachable(self, conn, item: OutboxItem, error: str) -> None:
+        """A centre group the bot cannot post to: dispatch must know, once while it lasts."""
+        self._unreachable_chats.add(item.chat_id)
+        dispatch = await org.get_setting(conn, "dispatch_chat_id")
+        if dispatch is None or dispatch == item.chat_id:
+            return
+        async with conn.execute("SELECT name_zh, name_en FROM centres WHERE chat_id = ?", (item.chat_id,)) as cur:
+            row = await cur.fetchone()
+        lang = self.svc.default_lang
+        name = (row[0] if lang == "zh" else row[1]) if row else str(item.chat_id)
+        number = f"{item.ticket_id:04d}" if item.ticket_id is not None else None
+        text = self.svc.texts.render(lang, "delivery.group_unreachable", group=name, number=number, error=error)
+        await outbox.enqueue_message(conn, dispatch, message(text), priority=Priority.URGENT, purpose="alert",
+                                     now=self.svc.clock.now(), ticket_id=item.ticket_id)
+
+    # -------------------------------------------------------------------- sends
+    async def _send(self, item: OutboxItem) -> _Sent:
         if item.kind == "card":
             return await self._send_card(item)
         payload = item.payload
@@ -166,38 +511,68 @@ class OutboxSender:
             if ticket and ticket.card_chat_id == item.chat_id and ticket.card_message_id:
                 reply = ReplyParameters(ticket.card_message_id, allow_sending_without_reply=True)
         markup = markup_for(payload)
-        try:
-            if payload.get("photo"):
-                msg = await self.bot.send_photo(item.chat_id, payload["photo"], caption=payload.get("text") or None,
-                                                parse_mode=ParseMode.HTML, reply_markup=markup, reply_parameters=reply)
-            else:
-                msg = await self.bot.send_message(item.chat_id, payload["text"], parse_mode=ParseMode.HTML,
-                                                  reply_markup=markup, reply_parameters=reply)
-        except BadRequest as e:
-            raise _Permanent(str(e)) from e
-        return msg.message_id, False
+        if payload.get("photo"):
+            msg = await self.bot.send_photo(item.chat_id, payload["photo"], caption=payload.get("text") or None,
+                                            parse_mode=ParseMode.HTML, reply_markup=markup, reply_parameters=reply)
+        else:
+            msg = await self.bot.send_message(item.chat_id, payload["text"], parse_mode=ParseMode.HTML,
+                                              reply_markup=markup, reply_parameters=reply)
+        return _Sent(msg.message_id)
 
-    async def _send_card(self, item: OutboxItem) -> tuple[int | None, bool]:
-        conn = self.svc.db.conn
-        ticket = await tickets.get_ticket(conn, item.ticket_id)
-        text, buttons = await desk.render_card(conn, self.svc, item.ticket_id)
+    async def _send_card(self, item: OutboxItem) -> _Sent:
+        # Rendered inside a transaction so the text and the refreshes it satisfies agree.
+        async with self.svc.db.transaction() as conn:
+            ticket = await tickets.get_ticket(conn, item.ticket_id)
+            through = await outbox.last_pending_card_id(conn, item.ticket_id, item.chat_id)
+            text, buttons = await desk.render_card(conn, self.svc, item.ticket_id)
+            edit_id = None
+            if ticket.card_message_id is not None and ticket.card_chat_id == item.chat_id:
+                if not await outbox.card_is_digest(conn, ticket.id, item.chat_id, ticket.card_message_id):
+                    edit_id = ticket.card_message_id
         # No markup on an edit removes the buttons, as Telegram does.
         markup = markup_for(message("", buttons=buttons))
-        if ticket.card_message_id is not None and ticket.card_chat_id == item.chat_id:
+        if edit_id is not None:
             try:
-                await self.bot.edit_message_text(text, chat_id=item.chat_id, message_id=ticket.card_message_id,
+                await self.bot.edit_message_text(text, chat_id=item.chat_id, message_id=edit_id,
                                                  parse_mode=ParseMode.HTML, reply_markup=markup)
-                return ticket.card_message_id, False
+                return _Sent(edit_id, False, through)
             except BadRequest as e:
                 reason = str(e).lower()
                 if _NOT_MODIFIED in reason:
-                    return ticket.card_message_id, False
+                    return _Sent(edit_id, False, through)
                 if not any(s in reason for s in _EDIT_GONE):
-                    raise _Permanent(str(e)) from e
+                    raise
                 # Someone deleted the card in the group: post a fresh one, the ticket is intact.
                 log.info("card of ticket %s is gone (%s); sending a fresh one", ticket.id, e)
-        try:
-            msg = await self.bot.send_message(item.chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
-        except BadRequest as e:
-            raise _Permanent(str(e)) from e
-        return msg.message_id, True
+        msg = await self.bot.send_message(item.chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        return _Sent(msg.message_id, True, through)
+
+    async def _send_digest(self, item: OutboxItem) -> _Sent:
+        """New tickets of one group in one message; falls back to the card if only one waits."""
+        lang = self.svc.default_lang
+        t = self.svc.texts
+        async with self.svc.db.transaction() as conn:
+            fresh = await outbox.fresh_card_rows(conn, item.chat_id, DIGEST_MAX_TICKETS)
+            lines: list[dict[str, Any]] = []
+            for f in fresh:
+                tk = await tickets.get_ticket(conn, f.ticket_id)
+                lines.append({
+                    "number": tk.number, "major": tk.level == "major", "category": self.svc.policy.category(tk.category).label(lang),
+                    "place": await desk.place_name(conn, lang, tk.community_id, tk.community_text), "address": tk.address or "",
+                    "temperature": tk.temperature, "accept_by": tk.accept_by,
+                })
+        if len(fresh) < 2 or item.ticket_id not in {f.ticket_id for f in fresh}:
+            return await self._send(item)
+        # Fit Telegram's size limit: drop tickets from the end (they wait for the next digest).
+        while True:
+            text = t.render(lang, "delivery.digest", items=lines)
+            if _utf16_len(text) <= MAX_TEXT or len(lines) <= 2:
+                break
+            lines = lines[: max(2, len(lines) * 9 // 10)]
+        fresh = fresh[: len(lines)]
+        label = t.label(lang, "btn_accept")
+        buttons = [(f"{label} {line['number']}", f"t:{f.ticket_id}:accept") for f, line in zip(fresh, lines)]
+        rows = [buttons[i:i + _DIGEST_BUTTONS_PER_ROW] for i in range(0, len(buttons), _DIGEST_BUTTONS_PER_ROW)]
+        log.info("group %s is over budget: posting %d new tickets as one digest", item.chat_id, len(fresh))
+        msg = await self.bot.send_message(item.chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup_for(message("", buttons=rows)))
+        return _Sent(msg.message_id, digest=fresh)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from handlers import fallback, resident, staff
+from handlers import clock, fallback, resident, staff, workflows
 
 __all__ = ["register"]
 
@@ -17,6 +17,9 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("language", resident.language, filters=private))
     app.add_handler(CommandHandler("my", resident.my, filters=private))
     app.add_handler(CommandHandler("ticket", staff.ticket))
+    app.add_handler(CommandHandler("overdue", clock.overdue))
+    app.add_handler(CommandHandler("level", clock.set_level))
+    app.add_handler(CommandHandler("category", clock.set_category))
     app.add_handler(MessageHandler(filters.COMMAND, fallback.unknown_command))
     app.add_handler(MessageHandler(private & ~filters.COMMAND, resident.message))
     app.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.REPLY & ~filters.COMMAND, staff.card_reply))
@@ -24,5 +27,8 @@ def register(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(resident.menu_button, pattern=r"^menu:(report|my|lang)$"))
     app.add_handler(CallbackQueryHandler(resident.language_button, pattern=r"^lang:"))
     app.add_handler(CallbackQueryHandler(staff.card_button, pattern=r"^t:"))
+    app.add_handler(CallbackQueryHandler(clock.acknowledge, pattern=r"^a:"))
+    app.add_handler(CallbackQueryHandler(workflows.card_request, pattern=r"^w:"))
+    app.add_handler(CallbackQueryHandler(workflows.decision, pattern=r"^d:"))
     app.add_handler(CallbackQueryHandler(fallback.unknown_button))
     app.add_error_handler(fallback.on_error)

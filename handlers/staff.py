@@ -5,7 +5,7 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
-from bot import desk
+from bot import desk, workflows
 from handlers.common import services, who
 
 __all__ = ["card_button", "card_reply", "ticket"]
@@ -25,7 +25,7 @@ async def card_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     msg = update.effective_message
     if msg.reply_to_message.from_user is None or msg.reply_to_message.from_user.id != context.bot.id:
         return  # people talking to each other in the group; not for us
-    await desk.add_note(services(context), who(update), msg.chat.id, msg.reply_to_message.message_id, msg.text or msg.caption or "")
+    await workflows.on_reply(services(context), who(update), msg.chat.id, msg.reply_to_message.message_id, msg.text or msg.caption or "")
 
 
 async def ticket(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -13,11 +13,13 @@ from typing import Any
 
 import aiosqlite
 
-from bot.clock import to_iso
+from bot.clock import from_iso, to_iso
 
 __all__ = [
     "Priority", "OutboxItem", "enqueue_message", "enqueue_card", "next_batch", "mark_sent",
     "mark_failed", "bump_attempts", "pending_count", "supersede_cards", "depth_by_priority",
+    "pending_in_chat", "last_pending_card_id", "fresh_card_rows", "FreshCard", "mark_sent_many",
+    "card_is_digest", "oldest_pending_at", "failed_count", "recent_failures", "Failure",
 ]
 
 
@@ -79,12 +81,91 @@ async def mark_sent(conn: aiosqlite.Connection, item_id: int, message_id: int | 
     )
 
 
-async def supersede_cards(conn: aiosqlite.Connection, ticket_id: int, chat_id: int, up_to_id: int, now: datetime) -> None:
-    """Later card refreshes already queued for the same card are satisfied by the one just sent."""
+async def supersede_cards(conn: aiosqlite.Connection, ticket_id: int, chat_id: int, through_id: int, now: datetime) -> None:
+    """Card refreshes queued up to ``through_id`` are satisfied by the card just sent.
+
+    ``through_id`` is the newest refresh that was pending when the card was rendered: a refresh
+    queued while the send was in flight carries a change the sent card may lack, so it stays.
+    """
     await conn.execute(
-        "UPDATE outbox SET status = 'sent', sent_at = ? WHERE status = 'pending' AND kind = 'card' AND ticket_id = ? AND chat_id = ? AND id > ?",
-        (to_iso(now), ticket_id, chat_id, up_to_id),
+        "UPDATE outbox SET status = 'sent', sent_at = ? WHERE status = 'pending' AND kind = 'card' AND ticket_id = ? AND chat_id = ? AND id <= ?",
+        (to_iso(now), ticket_id, chat_id, through_id),
     )
+
+
+async def last_pending_card_id(conn: aiosqlite.Connection, ticket_id: int, chat_id: int) -> int | None:
+    async with conn.execute(
+        "SELECT MAX(id) FROM outbox WHERE status = 'pending' AND kind = 'card' AND ticket_id = ? AND chat_id = ?", (ticket_id, chat_id),
+    ) as cur:
+        return (await cur.fetchone())[0]
+
+
+async def pending_in_chat(conn: aiosqlite.Connection, chat_id: int) -> int:
+    async with conn.execute("SELECT COUNT(*) FROM outbox WHERE status = 'pending' AND chat_id = ?", (chat_id,)) as cur:
+        return (await cur.fetchone())[0]
+
+
+@dataclass(frozen=True)
+class FreshCard:
+    """A new ticket whose card was never posted in this chat, with every queued refresh of it."""
+    ticket_id: int
+    row_ids: tuple[int, ...]
+
+
+async def fresh_card_rows(conn: aiosqlite.Connection, chat_id: int, limit: int) -> list[FreshCard]:
+    """New tickets waiting for their first card in ``chat_id``, oldest first (digest candidates)."""
+    async with conn.execute(
+        "SELECT o.ticket_id, GROUP_CONCAT(o.id) FROM outbox o JOIN tickets t ON t.id = o.ticket_id "
+        "WHERE o.status = 'pending' AND o.kind = 'card' AND o.chat_id = ? AND t.status = 'new' AND t.card_message_id IS NULL "
+        "GROUP BY o.ticket_id ORDER BY MIN(o.id) LIMIT ?",
+        (chat_id, limit),
+    ) as cur:
+        rows = await cur.fetchall()
+    return [FreshCard(r[0], tuple(sorted(int(x) for x in str(r[1]).split(",")))) for r in rows]
+
+
+async def mark_sent_many(conn: aiosqlite.Connection, item_ids: list[int] | tuple[int, ...], message_id: int | None, now: datetime) -> None:
+    await conn.executemany(
+        "UPDATE outbox SET status = 'sent', message_id = ?, sent_at = ?, attempts = attempts + 1 WHERE id = ? AND status = 'pending'",
+        [(message_id, to_iso(now), i) for i in item_ids],
+    )
+
+
+async def card_is_digest(conn: aiosqlite.Connection, ticket_id: int, chat_id: int, message_id: int) -> bool:
+    """Whether the ticket's card message is a digest (the ledger says so; it is never pruned)."""
+    async with conn.execute(
+        "SELECT 1 FROM ticket_events WHERE ticket_id = ? AND kind = 'card_posted' AND json_extract(detail, '$.digest') = 1 "
+        "AND json_extract(detail, '$.chat_id') = ? AND json_extract(detail, '$.message_id') = ? LIMIT 1",
+        (ticket_id, chat_id, message_id),
+    ) as cur:
+        return await cur.fetchone() is not None
+
+
+async def oldest_pending_at(conn: aiosqlite.Connection) -> datetime | None:
+    async with conn.execute("SELECT MIN(created_at) FROM outbox WHERE status = 'pending'") as cur:
+        value = (await cur.fetchone())[0]
+    return from_iso(value) if value else None
+
+
+async def failed_count(conn: aiosqlite.Connection) -> int:
+    async with conn.execute("SELECT COUNT(*) FROM outbox WHERE status = 'failed'") as cur:
+        return (await cur.fetchone())[0]
+
+
+@dataclass(frozen=True)
+class Failure:
+    chat_id: int
+    ticket_id: int | None
+    purpose: str
+    error: str
+    at: datetime
+
+
+async def recent_failures(conn: aiosqlite.Connection, limit: int = 5) -> list[Failure]:
+    async with conn.execute(
+        "SELECT chat_id, ticket_id, purpose, COALESCE(error, ''), sent_at FROM outbox WHERE status = 'failed' ORDER BY id DESC LIMIT ?", (limit,),
+    ) as cur:
+        return [Failure(r[0], r[1], r[2], r[3], from_iso(r[4])) for r in await cur.fetchall()]
 
 
 async def mark_failed(conn: aiosqlite.Connection, item_id: int, error: str, now: datetime) -> None:

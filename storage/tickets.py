@@ -51,6 +51,7 @@ class Ticket:
     close_note: str | None
     card_chat_id: int | None
     card_message_id: int | None
+    outcome: str | None = None
 
     @property
     def number(self) -> str:

@@ -131,7 +131,7 @@ async def test_a_bad_organisation_file_stops_heatbot_run_with_one_line(tmp_path,
     org = tmp_path / "org.toml"
     org.write_text("dispatch_chat_id = = 1\n", encoding="utf-8")
     run = await heatbot("run", env=bot_env(tmp_path, HEATBOT_ORG=str(org)), cwd=workdir)
-    run.assert_one_clear_line("line 1")
+    run.assert_one_clear_line("HEATBOT_ORG", "line 1")
 
 
 async def test_an_unreachable_api_server_gives_one_clear_line(tmp_path, workdir):
@@ -155,6 +155,14 @@ async def test_a_database_from_a_newer_heatbot_gives_one_clear_line(tmp_path, wo
     env = bot_env(tmp_path, HEATBOT_DB=str(db), TELEGRAM_API_BASE_URL=emulator.api_base_url)
     run = await heatbot("run", env=env, cwd=workdir)
     run.assert_one_clear_line("schema version 999", "upgrade heatbot")
+
+
+async def test_an_unusable_database_path_gives_one_clear_line_naming_heatbot_db(tmp_path, workdir, emulator: Emulator):
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("", encoding="utf-8")
+    env = bot_env(tmp_path, HEATBOT_DB=str(blocker / "heatbot.db"), TELEGRAM_API_BASE_URL=emulator.api_base_url)
+    run = await heatbot("run", env=env, cwd=workdir)
+    run.assert_one_clear_line("HEATBOT_DB", str(blocker))
 
 
 async def test_a_webhook_port_in_use_gives_one_clear_line(tmp_path, workdir, emulator: Emulator):

@@ -2,6 +2,7 @@
 each in one transaction; a database newer than the code is refused; WAL is on."""
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
 
@@ -203,8 +204,6 @@ async def test_the_shipped_migrations_apply_to_a_fresh_file(tmp_path: Path):
 async def test_two_openings_of_one_fresh_file_both_end_up_migrated(tmp_path: Path):
     # Two processes started at once (bot and a tool) race for the first migration; the loser
     # must see the winner's work, not fail on "table already exists".
-    import asyncio
-
     path = tmp_path / "a.db"
     first, second = await asyncio.gather(open_database(path), open_database(path))
     try:

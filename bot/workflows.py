@@ -1,0 +1,557 @@
+"""Crew requests that need a reply or dispatch's decision: delay, return (退单), coordination
+report.
+
+* **Report delay** (Art. 13 preamble, other rules (2)): a centre that will miss a limit says why
+  *before* it runs out. The crew replies to a prompt with a reason and a new time; dispatch
+  approves (the deadline moves, the ticket is not late for it) or rejects (the clock is kept).
+* **Return** (退单, Art. 5–6, Art. 13 other rules (3)): only with dispatch's permission, and
+  with a reason. Dispatch hands the ticket to another centre (fresh accept clock, Art. 12, and a
+  transfer record in the ledger, Art. 5), closes it as out of scope with an explanation to the
+  resident (Art. 6), or refuses (the ticket stays, its clock running). The ticket always has
+  exactly one owner.
+* **Needs coordination** (Art. 13 limits (4)): a written report within 8 hours, submitted as a
+  reply; the sweeper reminds and escalates the ``report`` clock like any other.
+
+Asking for text in a group: the bot posts a prompt (a force-reply message whose outbox payload
+carries ``"prompt": <request id>``) and reads the answer when someone replies to it. Every press
+and reply is authorised against the database, never the callback data; every change and the
+messages it causes are committed in one transaction.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+import aiosqlite
+
+from bot import clockwork, desk
+from bot.clock import to_iso
+from bot.payload import Buttons, message
+from bot.services import Services, Who
+from rules.deadlines import DelayRefused, Stage, check_delay, next_check, parse_new_time
+from rules.policy import DeadlineKind
+from rules.tickets import Status, may_press
+from storage import deadlines, org, outbox, requests, tickets
+from storage.org import StaffRow
+from storage.outbox import Priority, enqueue_card, enqueue_message
+from storage.requests import Request
+from storage.tickets import Ticket
+
+__all__ = ["on_button", "on_decision", "on_reply", "MAX_CLOSE_EXTENSION", "DECIDERS"]
+
+log = logging.getLogger(__name__)
+
+# How far past the close limit a delay of the close (or report) limit may go. Beyond a day the
+# matter is no longer a delay but one for dispatch to re-plan (Art. 13, other rules (1)).
+MAX_CLOSE_EXTENSION = timedelta(hours=24)
+DECIDERS = ("dispatcher", "department_head")
+_CLOCKS = ("accept", "onsite", "close", "report")
+_MAX_TEXT = 1000            # a reason, an explanation: plenty, and the message stays under Telegram's limit
+_MAX_REPORT = 3000
+# A reply can reach us before the sender has recorded the prompt's message id; wait this long
+# at most for that commit (only while a prompt to the chat is actually in flight).
+_PROMPT_COMMIT_WAIT = 3.0
+_CENTRE_PREFIX = "c-"
+
+
+# ------------------------------------------------------------------------------ helpers
+
+
+def _when(svc: Services, lang: str, value: datetime) -> str:
+    return svc.texts.render(lang, "workflow.when", value=value)
+
+
+def _limit(svc: Services, lang: str, kind: str) -> str:
+    return svc.texts.label(lang, f"limit_{kind}")
+
+
+async def _group(conn, svc: Services, chat_id: int, text: str, now: datetime, ticket_id: int | None,
+                 buttons: Buttons | None = None, purpose: str = "workflow") -> int:
+    return await enqueue_message(conn, chat_id, message(text, buttons=buttons), priority=Priority.URGENT,
+                                 purpose=purpose, now=now, ticket_id=ticket_id)
+
+
+async def _prompt(conn, svc: Services, chat_id: int, text: str, request_id: int, step: str, now: datetime,
+                  ticket_id: int) -> None:
+    payload = message(text)
+    payload.update({"prompt": request_id, "step": step, "force_reply": True})
+    await enqueue_message(conn, chat_id, payload, priority=Priority.URGENT, purpose="prompt", now=now, ticket_id=ticket_id)
+
+
+async def _tell_resident(conn, svc: Services, ticket: Ticket, template: str, now: datetime, **ctx: Any) -> None:
+    if ticket.resident_chat_id is None:
+        return
+    text = svc.texts.render(ticket.resident_lang, template, number=ticket.number, **ctx)
+    await enqueue_message(conn, ticket.resident_chat_id, message(text), priority=Priority.STATUS,
+                          purpose="resident_status", now=now, ticket_id=ticket.id)
+
+
+def _clip(text: str, limit: int = _MAX_TEXT) -> str:
+    text = text.strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+async def _open_clocks(conn, ticket_id: int) -> list[deadlines.Deadline]:
+    return sorted((d for d in await deadlines.for_ticket(conn, ticket_id) if d.state == "open" and d.kind in _CLOCKS),
+                  key=lambda d: d.due_at)
+
+
+async def _close_due(conn, ticket: Ticket) -> datetime:
+    d = await deadlines.get(conn, ticket.id, "close")
+    return d.due_at if d is not None and d.state == "open" else ticket.close_by
+
+
+async def _centre_name(conn, svc: Services, lang: str, centre_id: str | None) -> str:
+    centre = await org.get_centre(conn, centre_id)
+    return centre.name(lang) if centre else svc.texts.label(lang, "dispatch")
+
+
+async def _supersede_open(conn, ticket_id: int, kind: str, outcome: str) -> None:
+    for r in await requests.open_of(conn, ticket_id, kind):
+        if r.status == "awaiting_reply":
+            await requests.cancel(conn, r.id, outcome)
+
+
+# ------------------------------------------------------------------------------ crew presses
+
+
+async def on_button(svc: Services, who: Who, ticket_id: int, action: str, chat_id: int, message_id: int) -> str:
+    """A ``w:<ticket>:<delay|return|coord>`` press on a crew card; returns the callback answer."""
+    t = svc.texts
+    async with svc.db.transaction() as conn:
+        lang = await desk.user_lang(conn, svc, who.user_id, who.telegram_lang)
+        ticket = await tickets.get_ticket(conn, ticket_id)
+        step = {"delay": _ask_delay, "return": _ask_return, "coord": _start_coordination}.get(action)
+        if ticket is None or step is None:
+            return t.label(lang, "alert_unknown_button")
+        staff = await org.get_staff(conn, who.user_id)
+        if staff is None or not may_press(staff.role, staff.centre_id, ticket.centre_id):
+            return t.label(lang, "alert_not_yours")
+        if (ticket.card_chat_id, ticket.card_message_id) != (chat_id, message_id):
+            return t.label(lang, "alert_stale")
+        if ticket.status == Status.CLOSED:
+            return t.label(lang, "wf_closed")
+        answer = await step(conn, svc, lang, staff, ticket, chat_id, svc.clock.now())
+    svc.wake_sender()
+    return answer
+
+
+async def _ask_delay(conn, svc: Services, lang: str, staff: StaffRow, ticket: Ticket, chat_id: int, now: datetime) -> str:
+    t = svc.texts
+    if ticket.status == Status.NEW:
+        return t.label(lang, "wf_delay_accept_first")
+    clocks = await _open_clocks(conn, ticket.id)
+    if not clocks:
+        return t.label(lang, "wf_nothing_due")
+    target = clocks[0]
+    if target.due_at <= now:
+        # Art. 13: say why *before* the limit runs out; after it the overrun counts late.
+        return t.label(lang, "wf_delay_passed", limit=_limit(svc, lang, target.kind), due=_when(svc, lang, target.due_at))
+    if any(r.status == "pending" for r in await requests.open_of(conn, ticket.id, "delay")):
+        return t.label(lang, "wf_delay_pending")
+    await _supersede_open(conn, ticket.id, "delay", "superseded")
+    request_id = await requests.create(conn, ticket.id, "delay", staff.user_id, now, deadline_kind=target.kind)
+    glang = svc.default_lang
+    text = t.render(glang, "workflow.delay_prompt", uid=staff.user_id, name=staff.name, number=ticket.number,
+                    limit=_limit(svc, glang, target.kind), due=target.due_at,
+                    example=_when(svc, glang, min(target.due_at + timedelta(hours=1), await _close_due(conn, ticket))))
+    await _prompt(conn, svc, chat_id, text, request_id, "delay", now, ticket.id)
+    return t.label(lang, "wf_prompt_sent")
+
+
+async def _ask_return(conn, svc: Services, lang: str, staff: StaffRow, ticket: Ticket, chat_id: int, now: datetime) -> str:
+    t = svc.texts
+    if any(r.status == "pending" for r in await requests.open_of(conn, ticket.id, "return")):
+        return t.label(lang, "wf_return_pending")
+    await _supersede_open(conn, ticket.id, "return", "superseded")
+    request_id = await requests.create(conn, ticket.id, "return", staff.user_id, now)
+    text = t.render(svc.default_lang, "workflow.return_prompt", uid=staff.user_id, name=staff.name, number=ticket.number)
+    await _prompt(conn, svc, chat_id, text, request_id, "return", now, ticket.id)
+    return t.label(lang, "wf_prompt_sent")
+
+
+async def _start_coordination(conn, svc: Services, lang: str, staff: StaffRow, ticket: Ticket, chat_id: int,
+                              now: datetime) -> str:
+    t, glang = svc.texts, svc.default_lang
+    if ticket.status != Status.ON_SITE:
+        return t.label(lang, "wf_coord_on_site_only")
+    running = await deadlines.get(conn, ticket.id, "report")
+    if running is not None and running.state == "open":
+        return t.label(lang, "wf_report_running", due=_when(svc, lang, running.due_at))
+    due = now + svc.policy.report_limit            # Art. 13 limits (4): a written report within 8 hours
+    await clockwork.restart_clock(conn, svc, ticket.id, "report", due)
+    await _supersede_open(conn, ticket.id, "report", "superseded")
+    request_id = await requests.create(conn, ticket.id, "report", staff.user_id, now, deadline_kind="report")
+    await tickets.add_event(conn, ticket.id, now, "coordination", staff.user_id, staff.name,
+                            {"report_due": to_iso(due), "request": request_id})
+    await enqueue_card(conn, chat_id, ticket.id, now=now)
+    await _prompt(conn, svc, chat_id, t.render(glang, "workflow.report_prompt", uid=staff.user_id, name=staff.name,
+                                               number=ticket.number, due=due), request_id, "report", now, ticket.id)
+    dispatch = await org.get_setting(conn, "dispatch_chat_id")
+    if dispatch is not None:
+        await _group(conn, svc, dispatch, t.render(glang, "workflow.report_started", number=ticket.number, name=staff.name,
+                     centre=await _centre_name(conn, svc, glang, ticket.centre_id), due=due), now, ticket.id)
+    return t.label(lang, "wf_report_started", due=_when(svc, lang, due))
+
+
+# ------------------------------------------------------------------------------ replies
+
+
+async def on_reply(svc: Services, who: Who, chat_id: int, reply_to_message_id: int, text: str) -> None:
+    """A reply to one of the bot's messages in a group: a prompt's answer, else a card note."""
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + _PROMPT_COMMIT_WAIT
+    while True:
+        async with svc.db.transaction() as conn:
+            prompt = await requests.prompt_of(conn, chat_id, reply_to_message_id)
+            if prompt is not None:
+                await _answer_prompt(conn, svc, who, chat_id, prompt, text)
+                break
+            in_flight = await requests.prompt_in_flight(conn, chat_id)
+        if not in_flight or loop.time() >= give_up:
+            await desk.add_note(svc, who, chat_id, reply_to_message_id, text)
+            return
+        await asyncio.sleep(0.05)
+    svc.wake_sender()
+
+
+async def _answer_prompt(conn, svc: Services, who: Who, chat_id: int, prompt: dict[str, Any], text: str) -> None:
+    t = svc.texts
+    lang = await desk.user_lang(conn, svc, who.user_id, who.telegram_lang)
+    now = svc.clock.now()
+    req = await requests.get(conn, prompt["prompt"])
+    ticket = await tickets.get_ticket(conn, req.ticket_id) if req else None
+    staff = await org.get_staff(conn, who.user_id)
+
+    async def say(key: str, **ctx: Any) -> None:
+        await _group(conn, svc, chat_id, t.render(lang, f"workflow.{key}", number=ticket.number if ticket else "", **ctx),
+                     now, ticket.id if ticket else None, purpose="reply")
+
+    if req is None or ticket is None:
+        return await say("prompt_gone")
+    # The explanation for the resident answers dispatch's own prompt, not the crew's reason prompt.
+    explaining = (prompt.get("step") == "explain" and req.kind == "return" and req.status == "approved"
+                  and req.outcome == "out_of_scope")
+    if req.status != "awaiting_reply" and not explaining:
+        return await say("prompt_gone")
+    decider = staff is not None and staff.role in DECIDERS
+    if explaining:
+        if not decider:
+            return await say("reply_dispatch_only")
+    elif not (decider or who.user_id == req.requested_by):
+        requester = await org.get_staff(conn, req.requested_by)
+        return await say("reply_not_yours", requester=requester.name if requester else "")
+    body = text.strip()
+    if not body:
+        return await say("reply_empty")
+    if explaining:
+        return await _close_out_of_scope(conn, svc, staff, req, ticket, chat_id, _clip(body), now)
+    if req.kind == "report":
+        return await _submit_report(conn, svc, staff, req, ticket, chat_id, _clip(body, _MAX_REPORT), now)
+    if ticket.status == Status.CLOSED:
+        await requests.cancel(conn, req.id, "ticket_closed")
+        return await say("ticket_closed")
+    if req.kind == "delay":
+        return await _delay_reply(conn, svc, lang, staff, req, ticket, chat_id, body, now, say)
+    return await _return_reply(conn, svc, staff, req, ticket, chat_id, _clip(body), now)
+
+
+async def _delay_reply(conn, svc: Services, lang: str, staff: StaffRow, req: Request, ticket: Ticket, chat_id: int,
+                       body: str, now: datetime, say) -> None:
+    t, glang = svc.texts, svc.default_lang
+    d = await deadlines.get(conn, ticket.id, req.deadline_kind or "")
+    if d is None or d.state != "open":
+        await requests.cancel(conn, req.id, "limit_gone")
+        return await say("delay_limit_gone", limit=_limit(svc, lang, req.deadline_kind or "close"))
+    close_by = await _close_due(conn, ticket)
+    ceiling = close_by + MAX_CLOSE_EXTENSION if d.kind in ("close", "report") else close_by
+    try:
+        reason, new_local = parse_new_time(body, now.astimezone(svc.tz))
+        new_due = new_local.astimezone(now.tzinfo)
+        check_delay(d.kind, d.due_at, new_due, now, close_by, max_close_extension=MAX_CLOSE_EXTENSION)
+    except DelayRefused as refused:
+        if refused.code == "passed":
+            await requests.cancel(conn, req.id, "passed")
+        # Any other refusal leaves the prompt open: the crew replies to it again.
+        return await say("delay_refused", code=refused.code, limit=_limit(svc, lang, d.kind), due=d.due_at, ceiling=ceiling)
+    reason = _clip(reason)
+    if not await requests.set_reply(conn, req.id, reason=reason, new_due_at=new_due, deadline_kind=d.kind, to_status="pending"):
+        return await say("prompt_gone")
+    name = staff.name if staff else ""
+    await tickets.add_event(conn, ticket.id, now, "delay_requested", staff.user_id if staff else None, name,
+                            {"limit": d.kind, "reason": reason, "from": to_iso(d.due_at), "to": to_iso(new_due), "request": req.id})
+    dispatch = await org.get_setting(conn, "dispatch_chat_id")
+    if dispatch is None:
+        return await say("no_dispatch")
+    buttons = [[(t.label(glang, "wf_btn_approve"), f"d:{req.id}:ok"), (t.label(glang, "wf_btn_reject"), f"d:{req.id}:no")]]
+    await _group(conn, svc, dispatch, t.render(
+        glang, "workflow.delay_ask", number=ticket.number, centre=await _centre_name(conn, svc, glang, ticket.centre_id),
+        name=name, limit=_limit(svc, glang, d.kind), due=d.due_at, new_due=new_due, reason=reason,
+        category=svc.policy.category(ticket.category).label(glang), place=ticket.address or "",
+    ), now, ticket.id, buttons=buttons)
+    await _group(conn, svc, chat_id, t.render(glang, "workflow.delay_sent", number=ticket.number, limit=_limit(svc, glang, d.kind),
+                                              new_due=new_due), now, ticket.id, purpose="reply")
+
+
+async def _return_reply(conn, svc: Services, staff: StaffRow | None, req: Request, ticket: Ticket, chat_id: int, reason: str,
+                        now: datetime) -> None:
+    t, glang = svc.texts, svc.default_lang
+    if not await requests.set_reply(conn, req.id, reason=reason, new_due_at=None, deadline_kind=None, to_status="pending"):
+        return
+    name = staff.name if staff else ""
+    await tickets.add_event(conn, ticket.id, now, "return_requested", staff.user_id if staff else None, name,
+                            {"reason": reason, "request": req.id, "centre": ticket.centre_id})
+    dispatch = await org.get_setting(conn, "dispatch_chat_id")
+    if dispatch is None:
+        await _group(conn, svc, chat_id, t.render(glang, "workflow.no_dispatch", number=ticket.number), now, ticket.id)
+        return
+    kind = str(svc.policy.category(ticket.category).centre_kind)
+    others = [c for c in await org.list_centres(conn) if c.id != ticket.centre_id]
+    # Centres of the kind the category needs first: the likely right owner (Art. 5, 9–10).
+    others.sort(key=lambda c: (c.kind != kind, c.id))
+    buttons: Buttons = []
+    for c in others:
+        data = f"d:{req.id}:{_CENTRE_PREFIX}{c.id}"
+        if len(data.encode()) <= 64:        # Telegram's callback_data limit
+            buttons.append([(t.label(glang, "wf_btn_transfer", centre=c.name(glang)), data)])
+        else:
+            log.warning("centre id %r too long for a transfer button", c.id)
+    buttons.append([(t.label(glang, "wf_btn_out_of_scope"), f"d:{req.id}:scope")])
+    buttons.append([(t.label(glang, "wf_btn_keep"), f"d:{req.id}:no")])
+    await _group(conn, svc, dispatch, t.render(
+        glang, "workflow.return_ask", number=ticket.number, centre=await _centre_name(conn, svc, glang, ticket.centre_id),
+        name=name, reason=reason, category=svc.policy.category(ticket.category).label(glang),
+        status=t.label(glang, f"status_{ticket.status}"), place=ticket.address or "",
+    ), now, ticket.id, buttons=buttons)
+    await _group(conn, svc, chat_id, t.render(glang, "workflow.return_sent", number=ticket.number), now, ticket.id, purpose="reply")
+
+
+async def _submit_report(conn, svc: Services, staff: StaffRow | None, req: Request, ticket: Ticket, chat_id: int,
+                         report: str, now: datetime) -> None:
+    """The written report (Art. 13 limits (4)): meets the report clock, goes to the ledger and
+    to dispatch, the department concerned."""
+    t, glang = svc.texts, svc.default_lang
+    if not await requests.set_reply(conn, req.id, reason=report, new_due_at=None, deadline_kind=None, to_status="done"):
+        return
+    met = await deadlines.meet(conn, ticket.id, "report", now)
+    late = met is not None and now > met.due_at
+    name = staff.name if staff else ""
+    await tickets.add_event(conn, ticket.id, now, "report_submitted", staff.user_id if staff else None, name,
+                            {"report": report, "request": req.id, "late": late})
+    dispatch = await org.get_setting(conn, "dispatch_chat_id")
+    if dispatch is not None:
+        await _group(conn, svc, dispatch, t.render(
+            glang, "workflow.report_received", number=ticket.number, name=name, report=report, late=late,
+            centre=await _centre_name(conn, svc, glang, ticket.centre_id)), now, ticket.id)
+    await _group(conn, svc, chat_id, t.render(glang, "workflow.report_saved", number=ticket.number, late=late), now, ticket.id,
+                 purpose="reply")
+    if ticket.card_chat_id is not None:
+        await enqueue_card(conn, ticket.card_chat_id, ticket.id, now=now)
+
+
+# ------------------------------------------------------------------------------ dispatch decisions
+
+
+async def on_decision(svc: Services, who: Who, request_id: int, choice: str, chat_id: int, message_id: int) -> str:
+    """A ``d:<request>:<choice>`` press on a dispatch decision message."""
+    t = svc.texts
+    async with svc.db.transaction() as conn:
+        lang = await desk.user_lang(conn, svc, who.user_id, who.telegram_lang)
+        req = await requests.get(conn, request_id)
+        if req is None or req.kind not in ("delay", "return"):
+            return t.label(lang, "alert_unknown_button")
+        staff = await org.get_staff(conn, who.user_id)
+        dispatch = await org.get_setting(conn, "dispatch_chat_id")
+        # Only dispatch decides (Art. 10 (1), Art. 13 other rules (3)), in its own group.
+        if staff is None or staff.role not in DECIDERS or chat_id != dispatch:
+            return t.label(lang, "wf_dispatch_only")
+        if req.status != "pending":
+            return await _decided_already(conn, svc, lang, req)
+        ticket = await tickets.get_ticket(conn, req.ticket_id)
+        now = svc.clock.now()
+        if ticket.status == Status.CLOSED:
+            await requests.cancel(conn, req.id, "ticket_closed")
+            return t.label(lang, "wf_closed")
+        if req.kind == "delay" and choice in ("ok", "no"):
+            answer = await (_approve_delay if choice == "ok" else _reject_delay)(conn, svc, lang, staff, req, ticket, chat_id, now)
+        elif req.kind == "return" and choice == "no":
+            answer = await _reject_return(conn, svc, lang, staff, req, ticket, chat_id, now)
+        elif req.kind == "return" and choice == "scope":
+            answer = await _out_of_scope(conn, svc, lang, staff, req, ticket, chat_id, now)
+        elif req.kind == "return" and choice.startswith(_CENTRE_PREFIX):
+            answer = await _transfer(conn, svc, lang, staff, req, ticket, chat_id, now, choice[len(_CENTRE_PREFIX):])
+        else:
+            return t.label(lang, "alert_unknown_button")
+    svc.wake_sender()
+    return answer
+
+
+async def _decided_already(conn, svc: Services, lang: str, req: Request) -> str:
+    t = svc.texts
+    if req.status in ("cancelled", "awaiting_reply"):
+        return t.label(lang, "wf_request_gone")
+    decider = await org.get_staff(conn, req.decided_by) if req.decided_by is not None else None
+    outcome = t.label(lang, "wf_outcome_rejected" if req.status == "rejected" else "wf_outcome_approved")
+    return t.label(lang, "wf_decided_already", name=decider.name if decider else "", outcome=outcome)
+
+
+async def _already(conn, svc: Services, lang: str, req: Request) -> str:
+    """The compare-and-set lost: someone decided in between."""
+    return await _decided_already(conn, svc, lang, await requests.get(conn, req.id))
+
+
+async def _approve_delay(conn, svc: Services, lang: str, staff: StaffRow, req: Request, ticket: Ticket, chat_id: int,
+                         now: datetime) -> str:
+    t, glang = svc.texts, svc.default_lang
+    d = await deadlines.get(conn, ticket.id, req.deadline_kind or "")
+    if d is None or d.state != "open":
+        await requests.cancel(conn, req.id, "limit_gone")
+        return t.label(lang, "wf_limit_gone")
+    if not await requests.decide(conn, req.id, to_status="approved", by=staff.user_id, now=now):
+        return await _already(conn, svc, lang, req)
+    new_due = req.new_due_at
+    lead = svc.policy.reminder_lead[DeadlineKind(d.kind)]
+    # A fresh limit: its reminder, escalation and head stages are all still to come.
+    await deadlines.move(conn, d.id, due_at=new_due, stage=int(Stage.NONE),
+                         next_at=next_check(new_due, Stage.NONE, lead, svc.policy.escalation_interval), delayed=True)
+    await requests.set_ticket_limit(conn, ticket.id, d.kind, new_due)
+    await tickets.add_event(conn, ticket.id, now, "delay_approved", staff.user_id, staff.name,
+                            {"limit": d.kind, "from": to_iso(d.due_at), "to": to_iso(new_due), "request": req.id,
+                             "reason": req.reason})
+    if ticket.card_chat_id is not None:
+        await enqueue_card(conn, ticket.card_chat_id, ticket.id, now=now)
+        await _group(conn, svc, ticket.card_chat_id, t.render(glang, "workflow.delay_approved", number=ticket.number,
+                     by=staff.name, limit=_limit(svc, glang, d.kind), new_due=new_due), now, ticket.id)
+    await _group(conn, svc, chat_id, t.render(glang, "workflow.decided", number=ticket.number, by=staff.name,
+                 what=t.label(glang, "wf_what_delay_ok", limit=_limit(svc, glang, d.kind), due=_when(svc, glang, new_due))),
+                 now, ticket.id, purpose="reply")
+    if d.kind == "onsite":
+        await _tell_resident(conn, svc, ticket, "workflow.resident_new_onsite", now, new_due=new_due)
+    return t.label(lang, "wf_approved")
+
+
+async def _reject_delay(conn, svc: Services, lang: str, staff: StaffRow, req: Request, ticket: Ticket, chat_id: int,
+                        now: datetime) -> str:
+    t, glang = svc.texts, svc.default_lang
+    if not await requests.decide(conn, req.id, to_status="rejected", by=staff.user_id, now=now):
+        return await _already(conn, svc, lang, req)
+    d = await deadlines.get(conn, ticket.id, req.deadline_kind or "")
+    due = d.due_at if d else ticket.close_by
+    await tickets.add_event(conn, ticket.id, now, "delay_rejected", staff.user_id, staff.name,
+                            {"limit": req.deadline_kind, "request": req.id})
+    if ticket.card_chat_id is not None:
+        await _group(conn, svc, ticket.card_chat_id, t.render(glang, "workflow.delay_rejected", number=ticket.number,
+                     by=staff.name, limit=_limit(svc, glang, req.deadline_kind or "close"), due=due), now, ticket.id)
+    await _group(conn, svc, chat_id, t.render(glang, "workflow.decided", number=ticket.number, by=staff.name,
+                 what=t.label(glang, "wf_what_delay_no")), now, ticket.id, purpose="reply")
+    return t.label(lang, "wf_rejected")
+
+
+async def _reject_return(conn, svc: Services, lang: str, staff: StaffRow, req: Request, ticket: Ticket, chat_id: int,
+                         now: datetime) -> str:
+    t, glang = svc.texts, svc.default_lang
+    if not await requests.decide(conn, req.id, to_status="rejected", by=staff.user_id, now=now):
+        return await _already(conn, svc, lang, req)
+    await tickets.add_event(conn, ticket.id, now, "return_rejected", staff.user_id, staff.name, {"request": req.id})
+    if ticket.card_chat_id is not None:
+        await _group(conn, svc, ticket.card_chat_id, t.render(glang, "workflow.return_rejected", number=ticket.number,
+                     by=staff.name), now, ticket.id)
+    await _group(conn, svc, chat_id, t.render(glang, "workflow.decided", number=ticket.number, by=staff.name,
+                 what=t.label(glang, "wf_what_return_no")), now, ticket.id, purpose="reply")
+    return t.label(lang, "wf_rejected")
+
+
+async def _transfer(conn, svc: Services, lang: str, staff: StaffRow, req: Request, ticket: Ticket, chat_id: int,
+                    now: datetime, centre_id: str) -> str:
+    """Art. 5: the task goes to the right centre, with a transfer record; Art. 12: that centre
+    accepts it within the accept limit, counted afresh."""
+    t, glang = svc.texts, svc.default_lang
+    target = await org.get_centre(conn, centre_id)
+    if target is None or target.id == ticket.centre_id:
+        return t.label(lang, "wf_bad_centre")
+    if not await requests.decide(conn, req.id, to_status="approved", by=staff.user_id, now=now, outcome=f"transfer:{target.id}"):
+        return await _already(conn, svc, lang, req)
+    old_chat = ticket.card_chat_id
+    if old_chat is None:
+        old_centre = await org.get_centre(conn, ticket.centre_id)
+        old_chat = old_centre.chat_id if old_centre else await org.get_setting(conn, "dispatch_chat_id")
+    if not await requests.transfer_ticket(conn, ticket.id, from_status=ticket.status, centre_id=target.id):
+        raise RuntimeError(f"ticket {ticket.id} changed inside the transaction")   # cannot happen: we hold the lock
+    # Refreshes still queued for the old group would post the card there again; the old card is
+    # retired (the group is told below), so they are satisfied as they stand.
+    if old_chat is not None:
+        last = await outbox.last_pending_card_id(conn, ticket.id, old_chat)
+        if last is not None:
+            await outbox.supersede_cards(conn, ticket.id, old_chat, last, now)
+    category = svc.policy.category(ticket.category)
+    accept_by = now + timedelta(minutes=category.accept_minutes)
+    await clockwork.restart_clock(conn, svc, ticket.id, "accept", accept_by)
+    await requests.set_ticket_limit(conn, ticket.id, "accept", accept_by)
+    onsite = await deadlines.get(conn, ticket.id, "onsite")
+    if onsite is not None and onsite.state != "open":
+        # The old crew had arrived; the new centre must arrive too. An open on-site limit keeps
+        # running from the time the report was received (Art. 13).
+        onsite_by = now + timedelta(minutes=category.onsite_minutes)
+        await clockwork.restart_clock(conn, svc, ticket.id, "onsite", onsite_by)
+        await requests.set_ticket_limit(conn, ticket.id, "onsite", onsite_by)
+    await deadlines.cancel_open(conn, ticket.id, ("report",))
+    for kind in ("delay", "report"):
+        for r in await requests.open_of(conn, ticket.id, kind):
+            await requests.cancel(conn, r.id, "transferred")
+    old_name = await _centre_name(conn, svc, glang, ticket.centre_id)
+    await tickets.add_event(conn, ticket.id, now, "transferred", staff.user_id, staff.name,
+                            {"from": ticket.centre_id, "to": target.id, "reason": req.reason, "request": req.id})
+    await enqueue_card(conn, target.chat_id, ticket.id, now=now)
+    await enqueue_message(conn, target.chat_id, message(t.render(
+        glang, "workflow.transferred_in", number=ticket.number, from_centre=old_name, by=staff.name, reason=req.reason or "",
+        accept_by=accept_by), reply_to_card=ticket.id), priority=Priority.URGENT, purpose="workflow", now=now, ticket_id=ticket.id)
+    if old_chat is not None and old_chat != target.chat_id:
+        await _group(conn, svc, old_chat, t.render(glang, "workflow.transferred_out", number=ticket.number,
+                     to_centre=target.name(glang), by=staff.name), now, ticket.id)
+    await _group(conn, svc, chat_id, t.render(glang, "workflow.decided", number=ticket.number, by=staff.name,
+                 what=t.label(glang, "wf_what_transfer", centre=target.name(glang))), now, ticket.id, purpose="reply")
+    await _tell_resident(conn, svc, ticket, "workflow.resident_transferred", now, centre=target.name(ticket.resident_lang))
+    return t.label(lang, "wf_transferred", centre=target.name(lang))
+
+
+async def _out_of_scope(conn, svc: Services, lang: str, staff: StaffRow, req: Request, ticket: Ticket, chat_id: int,
+                        now: datetime) -> str:
+    """Art. 6: an out-of-scope request is explained to the resident. The ticket closes when a
+    dispatcher has written that explanation; until then it stays with its centre."""
+    t, glang = svc.texts, svc.default_lang
+    if not await requests.decide(conn, req.id, to_status="approved", by=staff.user_id, now=now, outcome="out_of_scope"):
+        return await _already(conn, svc, lang, req)
+    await tickets.add_event(conn, ticket.id, now, "return_out_of_scope", staff.user_id, staff.name, {"request": req.id})
+    await _prompt(conn, svc, chat_id, t.render(glang, "workflow.explain_prompt", uid=staff.user_id, name=staff.name,
+                                               number=ticket.number, reason=req.reason or ""), req.id, "explain", now, ticket.id)
+    return t.label(lang, "wf_explain_asked")
+
+
+async def _close_out_of_scope(conn, svc: Services, staff: StaffRow, req: Request, ticket: Ticket, chat_id: int,
+                              explanation: str, now: datetime) -> None:
+    t, glang = svc.texts, svc.default_lang
+    if ticket.status == Status.CLOSED:
+        await requests.finish(conn, req.id, from_status="approved")
+        await _group(conn, svc, chat_id, t.render(glang, "workflow.ticket_closed", number=ticket.number), now, ticket.id,
+                     purpose="reply")
+        return
+    if not await requests.finish(conn, req.id, from_status="approved"):
+        return
+    await requests.close_out_of_scope(conn, ticket.id, from_status=ticket.status, by=staff.user_id, now=now,
+                                      explanation=explanation)
+    await deadlines.cancel_open(conn, ticket.id)
+    for kind in ("delay", "return", "report"):
+        for r in await requests.open_of(conn, ticket.id, kind):
+            await requests.cancel(conn, r.id, "ticket_closed")
+    await tickets.add_event(conn, ticket.id, now, "closed_out_of_scope", staff.user_id, staff.name,
+                            {"explanation": explanation, "request": req.id})
+    if ticket.card_chat_id is not None:
+        await enqueue_card(conn, ticket.card_chat_id, ticket.id, now=now)
+        if ticket.card_chat_id != chat_id:
+            await _group(conn, svc, ticket.card_chat_id, t.render(glang, "workflow.closed_out_of_scope", number=ticket.number,
+                         by=staff.name, explanation=explanation), now, ticket.id)
+    await _group(conn, svc, chat_id, t.render(glang, "workflow.decided", number=ticket.number, by=staff.name,
+                 what=t.label(glang, "wf_what_out_of_scope")), now, ticket.id, purpose="reply")
+    await _tell_resident(conn, svc, ticket, "workflow.resident_out_of_scope", now, explanation=explanation)

@@ -1,0 +1,40 @@
+"""Dispatch's side of the deadline clock: acknowledging alerts, /overdue, /level, /category."""
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot import clockwork
+from handlers.common import services, who
+
+__all__ = ["acknowledge", "overdue", "set_level", "set_category", "sweep_job"]
+
+
+async def acknowledge(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    alert_id = query.data.removeprefix("a:")
+    text = await clockwork.acknowledge(services(context), who(update), int(alert_id) if alert_id.isdigit() else -1, update.effective_chat.id)
+    await query.answer(text, show_alert=True)
+
+
+async def overdue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await clockwork.overdue_report(services(context), who(update), update.effective_chat.id)
+
+
+async def _override(update: Update, context: ContextTypes.DEFAULT_TYPE, field: str) -> None:
+    args = (context.args or []) + ["", ""]
+    await clockwork.override(services(context), who(update), update.effective_chat.id, args[0].lstrip("#"), field, args[1].lower())
+
+
+async def set_level(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _override(update, context, "level")
+
+
+async def set_category(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await _override(update, context, "category")
+
+
+async def sweep_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    svc = context.bot_data.get("svc")
+    if svc is not None:
+        await clockwork.sweep(svc)

@@ -1,0 +1,183 @@
+"""Crew requests that need a reply or dispatch's decision (the ``requests`` table).
+
+Kinds: ``delay`` (Art. 13 preamble and other rules (2)), ``return`` (退单, Art. 5–6 and Art. 13
+other rules (3)) and ``report`` (the written report of Art. 13 limits (4)).
+
+Life of a request::
+
+    awaiting_reply --reply--> pending --decide--> approved | rejected      (delay, return)
+    awaiting_reply --reply--> done                                          (report)
+    approved (outcome 'out_of_scope') --dispatch's explanation--> done       (return closed as out of scope)
+    awaiting_reply | pending --superseded, ticket gone on--> cancelled
+
+Every change of status is a compare-and-set on the status it expects, so two presses or two
+replies racing each other produce one decision and the loser can be told who won.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+import aiosqlite
+
+from bot.clock import from_iso, to_iso
+
+__all__ = [
+    "Request", "create", "get", "open_of", "set_reply", "decide", "finish", "cancel",
+    "prompt_of", "set_ticket_limit", "prompt_in_flight", "transfer_ticket", "close_out_of_scope",
+]
+
+OPEN = ("awaiting_reply", "pending")
+
+
+@dataclass(frozen=True)
+class Request:
+    id: int
+    ticket_id: int
+    kind: str
+    deadline_kind: str | None
+    requested_by: int
+    requested_at: datetime
+    reason: str | None
+    new_due_at: datetime | None
+    status: str
+    decided_by: int | None
+    decided_at: datetime | None
+    outcome: str | None
+
+
+_COLS = ("id, ticket_id, kind, deadline_kind, requested_by, requested_at, reason, new_due_at, status, "
+         "decided_by, decided_at, outcome")
+
+
+def _row(r) -> Request:
+    return Request(
+        r[0], r[1], r[2], r[3], r[4], from_iso(r[5]), r[6], from_iso(r[7]) if r[7] else None, r[8],
+        r[9], from_iso(r[10]) if r[10] else None, r[11],
+    )
+
+
+async def create(conn: aiosqlite.Connection, ticket_id: int, kind: str, requested_by: int, now: datetime,
+                 deadline_kind: str | None = None) -> int:
+    cur = await conn.execute(
+        "INSERT INTO requests(ticket_id, kind, deadline_kind, requested_by, requested_at, status) "
+        "VALUES (?, ?, ?, ?, ?, 'awaiting_reply')",
+        (ticket_id, kind, deadline_kind, requested_by, to_iso(now)),
+    )
+    return cur.lastrowid
+
+
+async def get(conn: aiosqlite.Connection, request_id: int) -> Request | None:
+    async with conn.execute(f"SELECT {_COLS} FROM requests WHERE id = ?", (request_id,)) as cur:
+        r = await cur.fetchone()
+    return _row(r) if r else None
+
+
+async def open_of(conn: aiosqlite.Connection, ticket_id: int, kind: str) -> list[Request]:
+    """The ticket's requests of ``kind`` still waiting for a reply or a decision, oldest first
+    (served by the index requests_ticket)."""
+    async with conn.execute(
+        f"SELECT {_COLS} FROM requests WHERE ticket_id = ? AND kind = ? AND status IN ('awaiting_reply', 'pending') ORDER BY id",
+        (ticket_id, kind),
+    ) as cur:
+        return [_row(r) for r in await cur.fetchall()]
+
+
+async def set_reply(conn: aiosqlite.Connection, request_id: int, *, reason: str, new_due_at: datetime | None,
+                    deadline_kind: str | None, to_status: str) -> bool:
+    """The requester's answer to the prompt: awaiting_reply → ``to_status`` (pending or done)."""
+    cur = await conn.execute(
+        "UPDATE requests SET reason = ?, new_due_at = ?, deadline_kind = COALESCE(?, deadline_kind), status = ? "
+        "WHERE id = ? AND status = 'awaiting_reply'",
+        (reason, to_iso(new_due_at) if new_due_at else None, deadline_kind, to_status, request_id),
+    )
+    return cur.rowcount == 1
+
+
+async def decide(conn: aiosqlite.Connection, request_id: int, *, to_status: str, by: int, now: datetime,
+                 outcome: str | None = None) -> bool:
+    """Dispatch's decision: pending → approved | rejected, once."""
+    cur = await conn.execute(
+        "UPDATE requests SET status = ?, decided_by = ?, decided_at = ?, outcome = ? WHERE id = ? AND status = 'pending'",
+        (to_status, by, to_iso(now), outcome, request_id),
+    )
+    return cur.rowcount == 1
+
+
+async def finish(conn: aiosqlite.Connection, request_id: int, *, from_status: str, reason: str | None = None) -> bool:
+    """``from_status`` → done (an out-of-scope closing explained, a report submitted)."""
+    cur = await conn.execute(
+        "UPDATE requests SET status = 'done', reason = COALESCE(?, reason) WHERE id = ? AND status = ?",
+        (reason, request_id, from_status),
+    )
+    return cur.rowcount == 1
+
+
+async def cancel(conn: aiosqlite.Connection, request_id: int, outcome: str) -> bool:
+    cur = await conn.execute(
+        "UPDATE requests SET status = 'cancelled', outcome = ? WHERE id = ? AND status IN ('awaiting_reply', 'pending')",
+        (outcome, request_id),
+    )
+    return cur.rowcount == 1
+
+
+async def prompt_of(conn: aiosqlite.Connection, chat_id: int, message_id: int) -> dict | None:
+    """The payload of the bot message ``message_id`` in ``chat_id`` if it was a prompt (served
+    by the index outbox_message); None for any other message."""
+    async with conn.execute(
+        "SELECT payload FROM outbox WHERE chat_id = ? AND message_id = ? AND status = 'sent' AND kind = 'message'",
+        (chat_id, message_id),
+    ) as cur:
+        rows = await cur.fetchall()
+    for (payload,) in rows:
+        data = json.loads(payload)
+        if isinstance(data.get("prompt"), int):
+            return data
+    return None
+
+
+_TICKET_LIMIT_COLUMN = {"accept": "accept_by", "onsite": "onsite_by", "close": "close_by"}
+
+
+async def set_ticket_limit(conn: aiosqlite.Connection, ticket_id: int, kind: str, due: datetime) -> None:
+    """An approved delay moves the limit the ticket states (the card's 时限 line and the
+    resident's view), not only the clock. The report limit has no ticket column."""
+    column = _TICKET_LIMIT_COLUMN.get(kind)
+    if column is not None:
+        await conn.execute(f"UPDATE tickets SET {column} = ? WHERE id = ?", (to_iso(due), ticket_id))
+
+
+async def prompt_in_flight(conn: aiosqlite.Connection, chat_id: int) -> bool:
+    """A prompt to ``chat_id`` is being sent (not yet marked sent): a reply may be racing the
+    sender's commit of the prompt's message id (index outbox_pending)."""
+    async with conn.execute(
+        "SELECT 1 FROM outbox WHERE status = 'pending' AND chat_id = ? AND kind = 'message' "
+        "AND json_extract(payload, '$.prompt') IS NOT NULL LIMIT 1",
+        (chat_id,),
+    ) as cur:
+        return await cur.fetchone() is not None
+
+
+async def transfer_ticket(conn: aiosqlite.Connection, ticket_id: int, *, from_status: str, centre_id: str) -> bool:
+    """Hand the ticket to ``centre_id`` as a new task (Art. 5, Art. 12: a transferred task is
+    accepted afresh): status back to new, the old crew's steps cleared from the ticket (the
+    ledger keeps them), and no card yet, so the sender posts a fresh one in the new group.
+    Compare-and-set on the status the caller saw."""
+    cur = await conn.execute(
+        "UPDATE tickets SET centre_id = ?, route_note = NULL, status = 'new', accepted_at = NULL, accepted_by = NULL, "
+        "arrived_at = NULL, arrived_by = NULL, card_chat_id = NULL, card_message_id = NULL WHERE id = ? AND status = ?",
+        (centre_id, ticket_id, from_status),
+    )
+    return cur.rowcount == 1
+
+
+async def close_out_of_scope(conn: aiosqlite.Connection, ticket_id: int, *, from_status: str, by: int, now: datetime,
+                             explanation: str) -> bool:
+    """Close as out of scope (Art. 6); the explanation sent to the resident is the closing note."""
+    cur = await conn.execute(
+        "UPDATE tickets SET status = 'closed', closed_at = ?, closed_by = ?, outcome = 'out_of_scope', close_note = ? "
+        "WHERE id = ? AND status = ?",
+        (to_iso(now), by, explanation, ticket_id, from_status),
+    )
+    return cur.rowcount == 1
