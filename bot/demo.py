@@ -58,6 +58,7 @@ async def main() -> int:
         await heatbot_app.start(app)
         try:
             await _story(world, tg, clock)
+            await _clock_story(world, tg, clock, app.bot_data["svc"])
         finally:
             await heatbot_app.stop(app)
     await tg.aclose()
@@ -112,6 +113,58 @@ async def _story(world, tg: EmulatorClient, clock: FakeClock) -> None:
     _title("按钮权限 / a stranger presses Accept")
     print(f"路人甲 pressed [受理] → alert: {refused.text}")
     print("\ndemo finished: report → card → accept → arrived → done, resident told at each step")
+
+
+async def _clock_story(world, tg: EmulatorClient, clock: FakeClock, svc) -> None:
+    """The deadline clock on an accelerated clock: a leak nobody accepts is reminded at 10 min
+    before its accept limit, escalated to the centre lead and dispatch when it passes, and a
+    dispatcher takes the alert."""
+    from bot import clockwork
+
+    clock.set(datetime(2026, 1, 15, 6, 0, tzinfo=UTC))            # 14:00
+    resident = await tg.user("李阿姨", language_code="zh")
+    lead = world.crew(5013)
+    await lead.send("/start")
+    await lead.next_message()
+    south, dispatch = world.groups["repair-south"], world.groups["dispatch"]
+    msg = await _step(resident, "/report")
+    msg = await _step(resident, press=(msg, "户内或楼内漏水"))
+    msg = await _step(resident, "阳光")
+    msg = await _step(resident, press=(msg, "阳光花园"))
+    msg = await _step(resident, "5-1-302")
+    await resident.send("13700001111")
+    await resident.next_message()
+    msg = await resident.next_message()
+    msg = await _step(resident, press=(msg, "跳过"))
+    msg = await _step(resident, "楼上漏水到我家厨房")
+    await _step(resident, press=(msg, "确认提交"))
+    card = await south.next_message()
+
+    clock.advance(minutes=20)                                     # 14:20: 10 minutes to the accept limit
+    await clockwork.sweep(svc)
+    await south.next_message()
+    clock.advance(minutes=11)                                     # 14:31: the limit has passed
+    await clockwork.sweep(svc)
+    alert = await dispatch.next_message()
+    await lead.next_message()
+    card = await south.wait_edited(card)                          # the card turns visibly overdue
+    overdue_card = card.text
+    await world.crew(6001).press(alert, "已知悉")
+    await dispatch.next_message()
+    card = await south.wait_edited(card)
+    clock.advance(minutes=4)
+    await world.crew(5011).press(card, "受理")
+    await south.wait_edited(card)
+
+    _title("南区维修服务中心 工作群 / the card as it turned overdue at 14:31")
+    print(overdue_card)
+    _title("南区维修服务中心 工作群 / reminder; the card now (accepted late)")
+    print(await south.render_transcript())
+    _title("调度中心 / dispatch: the escalation and who took it")
+    print(await dispatch.render_transcript())
+    _title("南区中心负责人 陈志强 / the centre lead's private chat")
+    print(await lead.render_transcript())
+    print("\ndeadline clock: reminder at the lead time, escalation at the limit, acknowledged by dispatch")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ transaction (nothing is lost, nothing half-done). Decisions come from ``rules/``
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -253,20 +254,29 @@ async def my_tickets(svc: Services, who: Who) -> None:
                 "number": tk.number, "category": svc.policy.category(tk.category).label(lang),
                 "status": _status_label(svc, lang, tk.status), "closed": tk.status == Status.CLOSED,
                 "centre": centre.name(lang) if centre else None, "received": tk.received_at,
-                "next": (await _clock_view(conn, svc, lang, tk.id))[1],
+                "next": (await _clock_view(conn, svc, lang, tk.id)).next,
             })
         await _reply(conn, svc, who.chat_id, message(svc.texts.render(lang, "resident.my_tickets", items=items), buttons=main_menu(svc, lang)))
     svc.wake_sender()
 
 
-async def _clock_view(conn, svc: Services, lang: str, ticket_id: int) -> tuple[list[dict[str, Any]], tuple[str, datetime] | None]:
-    """The ticket's overdue limits and its next one, from the deadline table (delays included)."""
+@dataclass(frozen=True)
+class ClockView:
+    overdue: list[dict[str, Any]]                 # open limits already passed
+    next: tuple[str, datetime] | None             # the next open limit
+    late: dict[str, int]                          # limits met late: kind -> minutes over
+
+
+async def _clock_view(conn, svc: Services, lang: str, ticket_id: int) -> ClockView:
+    """The ticket's limits as the deadline table has them (approved delays included)."""
     now = svc.clock.now()
-    clocks = [d for d in await deadlines.for_ticket(conn, ticket_id) if d.state == "open"]
+    clocks = await deadlines.for_ticket(conn, ticket_id)
+    live = [d for d in clocks if d.state == "open"]
     overdue = [{"limit": svc.texts.label(lang, f"limit_{d.kind}"), "minutes": int((now - d.due_at).total_seconds() // 60)}
-               for d in clocks if d.due_at <= now]
-    upcoming = [d for d in clocks if d.due_at > now]
-    return overdue, ((upcoming[0].kind, upcoming[0].due_at) if upcoming else None)
+               for d in live if d.due_at <= now]
+    upcoming = [d for d in live if d.due_at > now]
+    late = {d.kind: int((d.met_at - d.due_at).total_seconds() // 60) for d in clocks if d.state == "met" and d.late}
+    return ClockView(overdue, (upcoming[0].kind, upcoming[0].due_at) if upcoming else None, late)
 
 
 async def ticket_history(svc: Services, who: Who, chat_id: int, chat_is_private: bool, number: str) -> None:
@@ -301,12 +311,13 @@ async def _card_context(conn, svc: Services, lang: str, ticket: Ticket, show_con
         if uid is not None and uid not in names:
             s = await org.get_staff(conn, uid)
             names[uid] = s.name if s else str(uid)
-    overdue, nxt = await _clock_view(conn, svc, lang, ticket.id)
+    clock_view = await _clock_view(conn, svc, lang, ticket.id)
     async with conn.execute("SELECT ack_name FROM alerts WHERE ticket_id = ? AND ack_by IS NOT NULL ORDER BY id DESC LIMIT 1", (ticket.id,)) as cur:
         acked = await cur.fetchone()
     return {
         "t": ticket,
-        "overdue": overdue,
+        "overdue": clock_view.overdue,
+        "late": clock_view.late,
         "acked_by": acked[0] if acked else None,
         "category": svc.policy.category(ticket.category).label(lang),
         "level": svc.texts.label(lang, f"level_{ticket.level}"),
@@ -315,7 +326,7 @@ async def _card_context(conn, svc: Services, lang: str, ticket: Ticket, show_con
         "centre": centre.name(lang) if centre else None,
         "show_contact": show_contact,
         "names": names,
-        "next": nxt,
+        "next": clock_view.next,
     }
 
 

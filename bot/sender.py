@@ -98,6 +98,12 @@ class Budgets:
     group_per_min: float = 20.0
     global_per_s: float = 30.0
     margin: float = 0.03
+    # Telegram allows a person's private chat short bursts ("avoid more than one message per
+    # second ... we may allow short bursts"), and a bot replying to someone's own taps rarely
+    # keeps above 1/s. So private chats are paced only from Telegram's first 429 on a private
+    # chat until ``private_strict_for`` seconds after the last one, unless this is True.
+    pace_private_always: bool = False
+    private_strict_for: float = 600.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Budgets:
@@ -118,7 +124,8 @@ class Budgets:
                 log.warning("HEATBOT_SEND_%s=%r is not a positive number; keeping the default", name, raw)
                 continue
             values[field] = value
-        return cls(**values)
+        pacing = env.get("HEATBOT_SEND_PRIVATE_PACING", "").strip().lower()
+        return cls(**values, pace_private_always=pacing == "always")
 
     def window(self, kind: str) -> tuple[int, float]:
         """(messages, seconds) of a sliding window for 'private', 'group' or 'global'."""
@@ -230,6 +237,7 @@ class OutboxSender:
         self._chats: dict[int, _Window] = {}
         self._held: dict[int, float] = {}       # chat id -> monotonic time it may be sent to again
         self._global_hold = 0.0
+        self._private_strict_until = 0.0
         self._busy: set[int] = set()            # chats with a send in flight (one at a time keeps order)
         self._new_in_flight = 0
         self._tasks: set[asyncio.Task] = set()
@@ -294,8 +302,9 @@ class OutboxSender:
             else:
                 blocked.add(chat)
                 soonest = until - now if soonest is None else min(soonest, until - now)
+        strict_private = self.budgets.pace_private_always or now < self._private_strict_until
         for chat, w in list(self._chats.items()):
-            wait = w.wait(now)
+            wait = w.wait(now) if chat < 0 or strict_private else 0.0
             if wait > 0:
                 blocked.add(chat)
                 soonest = wait if soonest is None else min(soonest, wait)
@@ -428,6 +437,11 @@ class OutboxSender:
 
     def _note_429(self, chat_id: int, delay: float) -> None:
         now = self._now()
+        if chat_id > 0 and not self.budgets.pace_private_always:
+            if now >= self._private_strict_until:
+                log.warning("Telegram is counting private chats: pacing each at %.2g/s for the next %.0f s",
+                            self.budgets.private_per_s, self.budgets.private_strict_for)
+            self._private_strict_until = now + self.budgets.private_strict_for
         self._recent_429.append((now, chat_id))
         while self._recent_429 and self._recent_429[0][0] < now - 1.0:
             self._recent_429.popleft()
