@@ -253,6 +253,34 @@ def cmd_org_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_status(args: argparse.Namespace) -> int:
+    """The outbox at a glance, read straight from HEATBOT_DB (no Telegram needed)."""
+    import os
+    import sqlite3
+
+    from bot.clock import SystemClock
+    from bot.status import format_report, outbox_report, report_json
+    from storage.db import open_database
+
+    path = Path(args.db or os.environ.get("HEATBOT_DB") or "heatbot.db")
+    if not path.is_file():
+        return _fail(f"no database at {path} (set HEATBOT_DB)")
+
+    async def read():
+        db = await open_database(path, migrate=False)
+        try:
+            return await outbox_report(db.conn, SystemClock().now())
+        finally:
+            await db.close()
+
+    try:
+        report = asyncio.run(read())
+    except sqlite3.Error as e:
+        return _fail(f"cannot read the outbox in {path}: {e}")
+    print(json.dumps(report_json(report), ensure_ascii=False, indent=2) if args.json else format_report(report))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     import os
 
@@ -278,6 +306,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", default=os.environ.get("HEATBOT_LANG", "en"), choices=("zh", "en"))
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_rules_explain)
+
+    p = sub.add_parser("status", help="outbox depth by priority, oldest waiting message, permanent failures")
+    p.add_argument("--db", help="database file (default: HEATBOT_DB)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_status)
 
     org = sub.add_parser("org", help="check the organisation file").add_subparsers(dest="org_command", required=True)
     p = org.add_parser("check", help="validate an organisation file")

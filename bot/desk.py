@@ -13,7 +13,7 @@ from typing import Any
 
 import aiosqlite
 
-from bot import clockwork
+from bot import clockwork, outages
 from bot.clock import to_iso
 from bot.payload import Buttons, message
 from bot.services import Services, Who
@@ -156,6 +156,7 @@ async def create_ticket_from_draft(conn, svc: Services, who: Who, lang: str, dra
         conn, who.user_id, name=who.name, phone=data.get("phone"), community_id=data.get("community_id"),
         community_text=data.get("community_text"), address=data.get("address"), now=to_iso(now),
     )
+    await outages.on_ticket_created(conn, svc, who, lang, ticket_id, data)  # subscribe; link to an outage (issue 6)
     await drafts.delete_draft(conn, who.user_id)
     await enqueue_card(conn, card_chat, ticket_id, now=now)
     if data.get("photo"):

@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from bot import desk
+from bot import desk, outages
 from bot.clock import to_iso
 from bot.payload import Buttons, message
 from bot.services import Services, Who
@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 TEMPERATURE_CATEGORIES = frozenset({"not_warm", "room_temp"})
 _ORDER = ("category", "community", "address", "phone", "temperature", "photo", "description", "summary")
-_BUTTON_STEPS = {"category", "address_same", "summary", "edit"}
+_BUTTON_STEPS = {"category", "address_same", "summary", "edit", "outage"}
 _EDITABLE = ("category", "community", "phone", "temperature", "photo", "description")
 
 
@@ -120,7 +120,7 @@ async def _on_button(conn, svc: Services, who: Who, lang: str, draft: Draft, val
         return None
     allowed = {
         "cat": "category", "same": "address_same", "com": "community", "skip": None,
-        "confirm": "summary", "edit": "summary", "field": "edit",
+        "confirm": "summary", "edit": "summary", "field": "edit", "outage": "outage",
     }
     if kind not in allowed or (allowed[kind] is not None and allowed[kind] != step):
         await _prompt(conn, svc, who, lang, draft)
@@ -161,6 +161,10 @@ async def _on_button(conn, svc: Services, who: Who, lang: str, draft: Draft, val
         return t.label(lang, "alert_submitted", number=number)
     elif kind == "edit":
         await _enter(conn, svc, who, lang, draft, "edit")
+    elif kind == "outage":   # issue 6: heat is off in their community; report anyway or not
+        after = await outages.intake_answer(conn, svc, who, lang, draft, arg)
+        if after is not None:
+            await _done(conn, svc, who, lang, draft, after)
     elif kind == "field":
         if arg not in _EDITABLE:
             return t.label(lang, "alert_stale")
@@ -266,6 +270,8 @@ def _next_step(draft: Draft, done: str) -> str:
 
 
 async def _done(conn, svc: Services, who: Who, lang: str, draft: Draft, step: str) -> None:
+    if step in ("community", "address") and await outages.intake_check(conn, svc, who, lang, draft, step):
+        return   # issue 6: the community is under an active outage; the resident is asked first
     await _enter(conn, svc, who, lang, draft, _next_step(draft, step))
 
 
@@ -323,6 +329,8 @@ async def _prompt(conn, svc: Services, who: Who, lang: str, draft: Draft) -> Non
             t.render(lang, "resident.summary", **summary),
             buttons=[[(t.label(lang, "confirm"), _btn(draft, "confirm"))], [(t.label(lang, "edit"), _btn(draft, "edit"))], cancel_row],
         )
+    elif step == "outage":
+        payload = await outages.intake_prompt(conn, svc, lang, draft)
     elif step == "edit":
         needs_temperature = draft.data.get("category") in TEMPERATURE_CATEGORIES
         rows = [[(t.label(lang, f"field_{f}"), _btn(draft, f"field:{f}"))] for f in _EDITABLE if f != "temperature" or needs_temperature]

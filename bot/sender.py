@@ -258,6 +258,10 @@ class OutboxSender:
             except asyncio.CancelledError:
                 pass
             self._task = None
+        # Let sends already on the wire finish and be recorded: cutting one off after Telegram
+        # took it is exactly the duplicate we keep to crashes alone.
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=5)
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
@@ -341,22 +345,27 @@ class OutboxSender:
         if global_wait > 0:
             return global_wait
         blocked, soonest = self._blocked_chats(now)
-        conn = self.svc.db.conn
-        items = await outbox.next_batch(conn, self.batch, skip_chats=frozenset(blocked))
-        for item in items:
+        # Read in a transaction: on the shared connection a plain read could see a handler's
+        # rows before they are committed, and send what a rollback then takes back.
+        plan: list[tuple[OutboxItem, bool, bool]] = []
+        async with self.svc.db.transaction() as conn:
+            items = await outbox.next_batch(conn, self.batch, skip_chats=frozenset(blocked))
+            for item in items:
+                is_new, digest = True, False
+                if item.kind == "card":
+                    ticket = await tickets.get_ticket(conn, item.ticket_id)
+                    if ticket is not None and ticket.card_chat_id == item.chat_id and ticket.card_message_id is not None:
+                        is_new = await outbox.card_is_digest(conn, ticket.id, item.chat_id, ticket.card_message_id)
+                    elif ticket is not None and ticket.status == "new" and item.chat_id < 0:
+                        pending = await outbox.pending_in_chat(conn, item.chat_id)
+                        digest = pending > self._chat_window(item.chat_id).free(now)
+                plan.append((item, is_new, digest))
+        for item, is_new, digest in plan:
             if len(self._tasks) >= self.max_in_flight:
                 return None
             global_wait = self._global.wait(now)
             if global_wait > 0:
                 return global_wait
-            is_new, digest = True, False
-            if item.kind == "card":
-                ticket = await tickets.get_ticket(conn, item.ticket_id)
-                if ticket is not None and ticket.card_chat_id == item.chat_id and ticket.card_message_id is not None:
-                    is_new = await outbox.card_is_digest(conn, ticket.id, item.chat_id, ticket.card_message_id)
-                elif ticket is not None and ticket.status == "new" and item.chat_id < 0:
-                    pending = await outbox.pending_in_chat(conn, item.chat_id)
-                    digest = pending > self._chat_window(item.chat_id).free(now)
             if is_new and self._new_in_flight >= self.max_new_in_flight:
                 continue
             self._start(item, is_new, digest, now)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import clockwork
+from bot import clockwork, outages
 from handlers.common import services, who
 
 __all__ = ["acknowledge", "overdue", "set_level", "set_category", "sweep_job"]
@@ -38,3 +38,4 @@ async def sweep_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = context.bot_data.get("svc")
     if svc is not None:
         await clockwork.sweep(svc)
+        await outages.sweep(svc)  # posting deadlines and residents' reminders (issue 6)

@@ -1,0 +1,83 @@
+"""What the benchmarks share: a scaled clock, the heatbot Application on the emulator, residents."""
+from __future__ import annotations
+
+import resource
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from bot.config import Config
+from bot.emulator import Emulator, Msg, User
+
+__all__ = ["ScaledClock", "config_for", "report", "peak_rss_mb", "ROOT", "TOKEN"]
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN = "123456:TEST-TOKEN"
+
+
+class ScaledClock:
+    """Simulated time running ``scale`` times faster than the wall clock, for the emulator
+    (float seconds), the bot (``now()``) and the sender (``monotonic()``/``wall_delay``) alike."""
+
+    def __init__(self, scale: float, start: datetime = datetime(2026, 1, 15, 1, 0, tzinfo=UTC)) -> None:
+        self.scale = scale
+        self._start = start
+        self._wall0 = time.monotonic()
+
+    def monotonic(self) -> float:
+        return (time.monotonic() - self._wall0) * self.scale
+
+    def __call__(self) -> float:
+        return self._start.timestamp() + self.monotonic()
+
+    def now(self) -> datetime:
+        return self._start + timedelta(seconds=self.monotonic())
+
+    def wall_delay(self, seconds: float) -> float:
+        return seconds / self.scale
+
+
+def config_for(emulator: Emulator, db_path: Path) -> Config:
+    return Config(
+        token=TOKEN, api_base_url=emulator.api_base_url, file_base_url=emulator.file_base_url,
+        webhook_url=None, webhook_listen="127.0.0.1", webhook_port=0, webhook_secret=None,
+        db_path=db_path, org_path=ROOT / "org.example.toml", policy_path=None, lang="zh",
+        tz=ZoneInfo("Asia/Shanghai"), log_level="WARNING",
+    )
+
+
+def peak_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+async def report(resident: User, timeout: float) -> Msg:
+    """The whole intake as a resident does it (cold flat at 和平苑); returns the receipt.
+    Counts 11 updates: 7 messages and 4 button presses."""
+    async def nxt() -> Msg:
+        return await resident.next_message(timeout=timeout)
+
+    await resident.send("/report")
+    msg = await nxt()
+    await resident.press(msg, "家中不热", timeout=timeout)
+    await nxt()
+    await resident.send("和平")
+    msg = await nxt()
+    await resident.press(msg, "和平苑", timeout=timeout)
+    await nxt()
+    await resident.send("3-2-501")
+    await nxt()
+    await resident.send("13912345678")
+    await nxt()                               # "✔ phone" (removes the reply keyboard)
+    await nxt()
+    await resident.send("14")
+    msg = await nxt()
+    await resident.press(msg, "跳过", timeout=timeout)
+    await nxt()
+    await resident.send("暖气片冰凉")
+    summary = await nxt()
+    await resident.press(summary, "确认提交", timeout=timeout)
+    return await nxt()
+
+
+UPDATES_PER_REPORT = 11
