@@ -20,13 +20,14 @@ class ScaledClock:
     """Simulated time running ``scale`` times faster than the wall clock, for the emulator
     (float seconds), the bot (``now()``) and the sender (``monotonic()``/``wall_delay``) alike."""
 
-    def __init__(self, scale: float, start: datetime = datetime(2026, 1, 15, 1, 0, tzinfo=UTC)) -> None:
+    def __init__(self, scale: float, start: datetime = datetime(2026, 1, 15, 1, 0, tzinfo=UTC), wall0: float | None = None) -> None:
         self.scale = scale
         self._start = start
-        self._wall0 = time.monotonic()
+        # Wall time (epoch) at simulated zero: the same number in two processes gives one clock.
+        self.wall0 = time.time() if wall0 is None else wall0
 
     def monotonic(self) -> float:
-        return (time.monotonic() - self._wall0) * self.scale
+        return (time.time() - self.wall0) * self.scale
 
     def __call__(self) -> float:
         return self._start.timestamp() + self.monotonic()

@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import random
 import sys
 import tempfile
@@ -20,9 +21,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from bench.common import ScaledClock, config_for, peak_rss_mb, report
-from bot import app as heatbot_app
-from bot.app import build_application
+from bench.common import ROOT, TOKEN, ScaledClock, peak_rss_mb, report
 from bot.clock import from_iso
 from bot.emulator import Emulator, EmulatorClient
 from bot.world import build_world
@@ -36,13 +35,21 @@ async def run(reports: int, window: float, scale: float, seed: int) -> dict:
     clock = ScaledClock(scale)
     emulator = Emulator(clock=clock)
     await emulator.start()
-    tg = EmulatorClient.for_emulator(emulator)
+    # Several control clients: each resident waits on a long poll, and one client's pool is 100.
+    clients = [EmulatorClient.for_emulator(emulator) for _ in range(max(1, reports // 50))]
+    tg = clients[0]
     tmp = Path(tempfile.mkdtemp(prefix="heatbot-surge-"))
-    world = await build_world(tg, Path(__file__).resolve().parent.parent / "org.example.toml")
+    db_path = tmp / "surge.db"
+    world = await build_world(tg, ROOT / "org.example.toml")
     await tg.set_flood(True)
-    app = build_application(config_for(emulator, tmp / "surge.db"), clock=clock)
-    await heatbot_app.start(app)
-    residents = [await tg.user(f"住户{i}", language_code="zh") for i in range(reports)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": emulator.api_base_url,
+           "HEATBOT_DB": str(db_path), "HEATBOT_ORG": str(ROOT / "org.example.toml"),
+           "BENCH_SCALE": str(scale), "BENCH_WALL0": repr(clock.wall0)}
+    # The bot runs in its own process, as in production, so it has a CPU of its own.
+    bot = await asyncio.create_subprocess_exec(sys.executable, "-m", "bench.surge_bot", cwd=tmp, env=env,
+                                               stdout=asyncio.subprocess.PIPE)
+    assert (await bot.stdout.readline()).strip() == b"ready"
+    residents = [await clients[i % len(clients)].user(f"住户{i}", language_code="zh") for i in range(reports)]
     failures: list[str] = []
     t0 = clock.monotonic()
     start_at = clock.now()
@@ -50,7 +57,7 @@ async def run(reports: int, window: float, scale: float, seed: int) -> dict:
 
     async def one(i: int) -> None:
         # Arrivals spread evenly over the window (simulated seconds).
-        await asyncio.sleep(clock.wall_delay(i * window / reports))
+        await asyncio.sleep(max(0.0, clock.wall_delay(t0 + i * window / reports - clock.monotonic())))
         try:
             await report(residents[i], timeout=120)
         except Exception as e:  # a resident who never got an answer is a lost report
@@ -59,20 +66,18 @@ async def run(reports: int, window: float, scale: float, seed: int) -> dict:
     tasks = [asyncio.create_task(one(i)) for i in range(reports)]
     last_arrival = t0 + window
     await asyncio.gather(*tasks)
-    svc = app.bot_data["svc"]
-    # Wait for the outbox to drain.
-    while True:
-        async with svc.db.conn.execute("SELECT COUNT(*) FROM outbox WHERE status = 'pending'") as cur:
+    db = await open_database(db_path, migrate=False)
+    conn = db.conn
+    while True:         # until the outbox has drained
+        async with conn.execute("SELECT COUNT(*) FROM outbox WHERE status = 'pending'") as cur:
             if (await cur.fetchone())[0] == 0:
                 break
         await asyncio.sleep(0.2)
     wall = time.monotonic() - wall0
-    sender = app.bot_data["sender"]
-    stats = dict(sender.stats)
-    await heatbot_app.stop(app)
+    bot.terminate()
+    stats = json.loads((await bot.stdout.readline()) or b"{}")
+    await bot.wait()
 
-    db = await open_database(tmp / "surge.db")
-    conn = db.conn
     async with conn.execute("SELECT COUNT(*), SUM(card_message_id IS NOT NULL) FROM tickets") as cur:
         tickets, carded = await cur.fetchone()
     async with conn.execute("SELECT MAX(at) FROM ticket_events WHERE kind = 'card_posted'") as cur:
@@ -102,17 +107,18 @@ async def run(reports: int, window: float, scale: float, seed: int) -> dict:
         "reports": reports, "delivered": delivered, "lost": lost, "http_429": http_429,
         "seconds_to_last_card": round(to_card, 1), "seconds_to_last_reply": round(to_reply, 1),
         "theoretical_min_seconds": round(theoretical, 1), "ratio": round(max(to_card, to_reply) / theoretical, 3),
-        "peak_rss_mb": peak_rss_mb(),
+        "peak_rss_mb": stats.get("peak_rss_mb"),     # the bot's process
     }
     print(f"surge: {reports} reports for one centre over {window:.0f} s (simulated; clock x{scale:g}, {wall:.0f} s of wall time)")
     print(f"  tickets committed {tickets}, with a card {carded} ({digested} of them via digests), receipts sent {receipts}, failed {failed_receipts or 0}")
     print(f"  residents without an answer: {len(failures)}" + (f" (first: {failures[0]})" if failures else ""))
-    print(f"  outbox rows not sent: {undelivered}; sender: {stats}")
+    print(f"  outbox rows not sent: {undelivered}; sender: {({k: v for k, v in stats.items() if k != 'peak_rss_mb'})}")
     print(f"  messages counted by Telegram's limits: {len(ok)} ({group_msgs} in the centre group), 429s: {http_429}")
     print(f"  last card at {to_card:.1f} s, last resident reply at {to_reply:.1f} s (the last report arrived by {last_arrival - t0:.0f} s)")
     print(f"  theoretical minimum {theoretical:.1f} s  ->  ratio {result['ratio']}  (goal <= 1.2, lost 0)")
-    print(f"  peak RSS {result['peak_rss_mb']} MB")
-    await tg.aclose()
+    print(f"  peak RSS: bot {result['peak_rss_mb']} MB, emulator and residents {peak_rss_mb()} MB")
+    for c in clients:
+        await c.aclose()
     await emulator.stop()
     return result
 

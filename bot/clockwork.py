@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 import aiosqlite
 
+from bot.clock import to_iso
 from bot.payload import message
 from bot.services import Services, Who
 from rules.deadlines import Stage, next_check, plan
@@ -218,7 +219,7 @@ async def override(svc: Services, who: Who, chat_id: int, number: str, field: st
             a = assess(svc.policy, category, ticket.source, ticket.received_at, level_override=level_override)
             await conn.execute(
                 "UPDATE tickets SET category = ?, level = ?, accept_by = ?, onsite_by = ?, close_by = ? WHERE id = ?",
-                (category, str(a.level), *(d.strftime("%Y-%m-%dT%H:%M:%S.%fZ") for d in _utc(a.deadlines)), ticket.id),
+                (category, str(a.level), to_iso(a.deadlines.accept_by), to_iso(a.deadlines.onsite_by), to_iso(a.deadlines.close_by), ticket.id),
             )
             for kind, due in zip(("accept", "onsite", "close"), (a.deadlines.accept_by, a.deadlines.onsite_by, a.deadlines.close_by)):
                 d = await deadlines.get(conn, ticket.id, kind)
@@ -232,12 +233,6 @@ async def override(svc: Services, who: Who, chat_id: int, number: str, field: st
                                   level=t.label(lang, f"level_{a.level}"), category=svc.policy.category(category).label(lang),
                                   close_by=a.deadlines.close_by)), priority=Priority.URGENT, purpose="reply", now=now)
     svc.wake_sender()
-
-
-def _utc(d) -> tuple[datetime, ...]:
-    from datetime import UTC
-
-    return tuple(x.astimezone(UTC) for x in (d.accept_by, d.onsite_by, d.close_by))
 
 
 async def _level_was_overridden(conn, ticket_id: int) -> bool:

@@ -450,8 +450,11 @@ async def _publish(conn, svc: Services, o: Outage, now: datetime) -> None:
     t = svc.texts
     for centre_id, communities in by_centre.items():
         centre = await org.get_centre(conn, centre_id)
-        next_at = next_check(due, Stage.NONE, RULES.posting_reminder_lead, svc.policy.escalation_interval)
-        posting_id = await store.create_posting(conn, o.id, centre_id, centre.chat_id, communities, due, next_at)
+        # When less time is left than the reminder lead (an emergency, a short notice), the
+        # notice itself is the reminder: the clock starts past that stage.
+        stage = Stage.REMINDED if due - RULES.posting_reminder_lead <= now else Stage.NONE
+        next_at = next_check(due, stage, RULES.posting_reminder_lead, svc.policy.escalation_interval)
+        posting_id = await store.create_posting(conn, o.id, centre_id, centre.chat_id, communities, due, next_at, int(stage))
         parts = _fit(svc, lang, "centre_notice", n, due=due, places=await _places(conn, lang, communities))
         row = await _send(conn, svc, centre.chat_id, parts, outage_id=o.id, audience="staff", priority=urgent,
                           purpose="outage_notice", buttons=[[(t.label(lang, "outage_btn_posted"), f"o:p:{posting_id}")]])

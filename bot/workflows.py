@@ -24,8 +24,6 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-import aiosqlite
-
 from bot import clockwork, desk
 from bot.clock import to_iso
 from bot.payload import Buttons, message
@@ -61,6 +59,19 @@ _CENTRE_PREFIX = "c-"
 
 def _when(svc: Services, lang: str, value: datetime) -> str:
     return svc.texts.render(lang, "workflow.when", value=value)
+
+
+def _typed_time(svc: Services, when: datetime, now: datetime) -> tuple[str, str]:
+    """How a crew would type ``when`` so that rules.deadlines.parse_new_time reads it back:
+    ("", "18:30") today, ("tomorrow", "09:00"), else ("2026-01-17", "09:00")."""
+    local, today = when.astimezone(svc.tz), now.astimezone(svc.tz).date()
+    if local.date() == today:
+        day = ""
+    elif local.date() == today + timedelta(days=1):
+        day = "tomorrow"
+    else:
+        day = local.date().isoformat()
+    return day, local.strftime("%H:%M")
 
 
 def _limit(svc: Services, lang: str, kind: str) -> str:
@@ -154,9 +165,12 @@ async def _ask_delay(conn, svc: Services, lang: str, staff: StaffRow, ticket: Ti
     await _supersede_open(conn, ticket.id, "delay", "superseded")
     request_id = await requests.create(conn, ticket.id, "delay", staff.user_id, now, deadline_kind=target.kind)
     glang = svc.default_lang
+    example = target.due_at + timedelta(hours=1)
+    if target.kind not in ("close", "report"):
+        example = min(example, await _close_due(conn, ticket))
+    day, clock_time = _typed_time(svc, example, now)
     text = t.render(glang, "workflow.delay_prompt", uid=staff.user_id, name=staff.name, number=ticket.number,
-                    limit=_limit(svc, glang, target.kind), due=target.due_at,
-                    example=_when(svc, glang, min(target.due_at + timedelta(hours=1), await _close_due(conn, ticket))))
+                    limit=_limit(svc, glang, target.kind), due=target.due_at, example_day=day, example_time=clock_time)
     await _prompt(conn, svc, chat_id, text, request_id, "delay", now, ticket.id)
     return t.label(lang, "wf_prompt_sent")
 
@@ -338,6 +352,10 @@ async def _submit_report(conn, svc: Services, staff: StaffRow | None, req: Reque
     met = await deadlines.meet(conn, ticket.id, "report", now)
     late = met is not None and now > met.due_at
     name = staff.name if staff else ""
+    if late:
+        # Counted like any other late limit (Art. 13 other rules (2); per-centre figures, Art. 8).
+        minutes = int((now - met.due_at).total_seconds() // 60)
+        await tickets.add_event(conn, ticket.id, now, "late", detail={"limit": "report", "minutes": minutes})
     await tickets.add_event(conn, ticket.id, now, "report_submitted", staff.user_id if staff else None, name,
                             {"report": report, "request": req.id, "late": late})
     dispatch = await org.get_setting(conn, "dispatch_chat_id")

@@ -241,10 +241,10 @@ def _posting(r) -> Posting:
 
 
 async def create_posting(conn: aiosqlite.Connection, outage_id: int, centre_id: str, chat_id: int, communities: list[str],
-                         due_at: datetime, next_at: datetime | None) -> int:
+                         due_at: datetime, next_at: datetime | None, stage: int = 0) -> int:
     cur = await conn.execute(
-        "INSERT INTO outage_postings(outage_id, centre_id, chat_id, communities, due_at, next_at) VALUES (?, ?, ?, ?, ?, ?)",
-        (outage_id, centre_id, chat_id, json.dumps(communities), to_iso(due_at), to_iso(next_at) if next_at else None),
+        "INSERT INTO outage_postings(outage_id, centre_id, chat_id, communities, due_at, stage, next_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (outage_id, centre_id, chat_id, json.dumps(communities), to_iso(due_at), stage, to_iso(next_at) if next_at else None),
     )
     return cur.lastrowid
 

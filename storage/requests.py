@@ -28,9 +28,6 @@ __all__ = [
     "prompt_of", "set_ticket_limit", "prompt_in_flight", "transfer_ticket", "close_out_of_scope",
 ]
 
-OPEN = ("awaiting_reply", "pending")
-
-
 @dataclass(frozen=True)
 class Request:
     id: int

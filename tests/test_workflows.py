@@ -6,12 +6,16 @@ is run by hand after the clock moves, never waited for.
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot import clockwork as bot_clockwork
 from bot.emulator import Group, Msg, User
+from bot.texts import Texts
 from storage import deadlines, tickets
 from tests.story import report_cold_flat
 
@@ -233,6 +237,15 @@ async def test_return_and_accept_in_the_same_second_leave_one_owner_and_a_transf
     assert "已受理" in (await world.crew(5011).press(new_card, "受理")).text
 
 
+async def test_a_transfer_racing_an_accept_on_the_old_card_leaves_the_new_centre_the_only_owner(scene, world):
+    ask = await ask_return(scene, world.crew(5001), "不是我们的设备")
+    await asyncio.gather(world.crew(6001).press(ask, "转至南区"), world.crew(5002).press(scene.card, "受理"))
+    ticket = await scene.ticket()
+    assert (ticket.status, ticket.centre_id, ticket.accepted_by) == ("new", "repair-south", None)
+    assert (await deadlines.get(scene.svc.db.conn, 1, "accept")).state == "open"
+    assert "✅ 受理" in (await world.groups["repair-south"].next_message()).button_texts()
+
+
 async def test_a_rejected_return_keeps_the_ticket_and_its_clock(scene, world, clock):
     crew = world.crew(5001)
     ask = await ask_return(scene, crew, "不是我们的设备")
@@ -291,3 +304,72 @@ async def test_coordination_starts_the_report_clock_reminds_and_a_reply_meets_it
     assert met.state == "met" and met.late is False
     [event] = await scene.events("report_submitted")
     assert "物业" in event.detail["report"]
+
+
+async def test_the_prompts_own_example_is_a_valid_answer(scene, world):
+    crew = world.crew(5001)
+    await scene.step(crew, "受理")
+    await crew.press(scene.card, "申请延时")
+    prompt = await scene.north.next_message()
+    example = next(line for line in prompt.text.splitlines() if line.startswith("等待配件"))
+    assert example == "等待配件 11:00"                                # on-site limit 10:00 + 1 h
+    await crew.send(example, chat=scene.north, reply_to=prompt)
+    assert "已报调度中心审批" in (await scene.north.next_message()).text
+
+
+async def test_an_english_speaker_gets_english_answers(scene, tg, world):
+    crew = world.crew(5001)
+    await scene.step(crew, "受理")
+    visitor = await tg.user("Sam", language_code="en")
+    await scene.north.add_member(visitor)
+    assert (await visitor.press(scene.card, "申请延时")).text == "Only the centre handling this ticket can do that."
+    await crew.press(scene.card, "申请延时")
+    prompt = await scene.north.next_message()
+    await visitor.send("parts 11:30", chat=scene.north, reply_to=prompt)
+    assert "This prompt is for 王师傅" in (await scene.north.next_message()).text
+    assert (await visitor.press_data(scene.card, "d:1:ok")).text.startswith("Only a dispatcher")
+
+
+WORKFLOW_TEXTS = {
+    "delay_prompt": dict(uid=1, name="王", number="0001", limit="到场", due=None, example_day="tomorrow", example_time="09:00"),
+    "return_prompt": dict(uid=1, name="王", number="0001"),
+    "report_prompt": dict(uid=1, name="王", number="0001", due=None),
+    "report_started": dict(number="0001", name="王", centre="北区", due=None),
+    "prompt_gone": dict(number="0001"),
+    "reply_dispatch_only": dict(number="0001"),
+    "reply_not_yours": dict(number="0001", requester="王"),
+    "reply_empty": dict(number="0001"),
+    "ticket_closed": dict(number="0001"),
+    "delay_limit_gone": dict(number="0001", limit="到场"),
+    **{f"delay_refused.{code}": dict(number="0001", code=code, limit="到场", due=None, ceiling=None)
+       for code in ("passed", "before_now", "beyond_close", "no_reason", "bad_time")},
+    "no_dispatch": dict(number="0001"),
+    "delay_ask": dict(number="0001", centre="北区", name="王", limit="到场", due=None, new_due=None, reason="r", category="c", place="p"),
+    "delay_sent": dict(number="0001", limit="到场", new_due=None),
+    "return_ask": dict(number="0001", centre="北区", name="王", reason="r", category="c", status="s", place="p"),
+    "return_sent": dict(number="0001"),
+    "report_received": dict(number="0001", name="王", report="r", late=True, centre="北区"),
+    "report_saved": dict(number="0001", late=True),
+    "delay_approved": dict(number="0001", by="孙", limit="到场", new_due=None),
+    "delay_rejected": dict(number="0001", by="孙", limit="到场", due=None),
+    "decided": dict(number="0001", by="孙", what="w"),
+    "return_rejected": dict(number="0001", by="孙"),
+    "transferred_in": dict(number="0001", from_centre="北区", by="孙", reason="r", accept_by=None),
+    "transferred_out": dict(number="0001", to_centre="南区", by="孙"),
+    "explain_prompt": dict(uid=1, name="孙", number="0001", reason="r"),
+    "closed_out_of_scope": dict(number="0001", by="孙", explanation="e"),
+    "resident_new_onsite": dict(number="0001", new_due=None),
+    "resident_transferred": dict(number="0001", centre="南区"),
+    "resident_out_of_scope": dict(number="0001", explanation="e"),
+}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("name", list(WORKFLOW_TEXTS), ids=list(WORKFLOW_TEXTS))
+def test_every_workflow_text_renders_and_a_chinese_resident_reads_no_english(lang, name):
+    texts = Texts(ZoneInfo("Asia/Shanghai"))
+    ctx = {k: (datetime(2026, 1, 15, 2, 0, tzinfo=UTC) if v is None else v) for k, v in WORKFLOW_TEXTS[name].items()}
+    text = texts.render(lang, "workflow." + name.split(".")[0], **ctx)
+    assert text.strip()
+    if lang == "zh" and name.startswith("resident_"):
+        assert not re.search(r"[A-Za-z]{2,}", re.sub(r"<[^>]+>", "", text)), text
