@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 
 import aiosqlite
 
-from bot.clock import to_iso
 from bot.payload import message
 from bot.services import Services, Who
 from rules.deadlines import Stage, next_check, plan
@@ -215,17 +214,20 @@ async def override(svc: Services, who: Who, chat_id: int, number: str, field: st
             await enqueue_message(conn, chat_id, message(t.render(lang, key, **ctx)), priority=Priority.URGENT, purpose="reply", now=now)
         else:
             category = value if field == "category" else ticket.category
-            level_override = Level(value) if field == "level" else (Level(ticket.level) if await _level_was_overridden(conn, ticket.id) else None)
+            level_override = Level(value) if field == "level" else (Level(ticket.level) if await _has_event(conn, ticket.id, "set_level") else None)
             a = assess(svc.policy, category, ticket.source, ticket.received_at, level_override=level_override)
-            await conn.execute(
-                "UPDATE tickets SET category = ?, level = ?, accept_by = ?, onsite_by = ?, close_by = ? WHERE id = ?",
-                (category, str(a.level), to_iso(a.deadlines.accept_by), to_iso(a.deadlines.onsite_by), to_iso(a.deadlines.close_by), ticket.id),
-            )
-            for kind, due in zip(("accept", "onsite", "close"), (a.deadlines.accept_by, a.deadlines.onsite_by, a.deadlines.close_by)):
+            await conn.execute("UPDATE tickets SET category = ?, level = ? WHERE id = ?", (category, str(a.level), ticket.id))
+            transferred = await _has_event(conn, ticket.id, "transferred")
+            new_dues = {"accept": a.deadlines.accept_by, "onsite": a.deadlines.onsite_by, "close": a.deadlines.close_by}
+            for kind, due in new_dues.items():
                 d = await deadlines.get(conn, ticket.id, kind)
-                if d is not None and d.state == "open" and not d.delayed:
-                    stage = Stage.NONE if due > d.due_at else d.stage
-                    await deadlines.move(conn, d.id, due_at=due, stage=stage, next_at=_next(svc, kind, due, stage), delayed=False)
+                # Met limits stay as judged; an approved delay stands; a transferred ticket's
+                # accept clock runs from the transfer (Art. 12), not from the report.
+                if d is None or d.state != "open" or d.delayed or (kind == "accept" and transferred):
+                    continue
+                stage = Stage.NONE if due > d.due_at else d.stage
+                await deadlines.move(conn, d.id, due_at=due, stage=stage, next_at=_next(svc, kind, due, stage), delayed=False)
+                await tickets.set_ticket_limit(conn, ticket.id, kind, due)
             await tickets.add_event(conn, ticket.id, now, f"set_{field}", who.user_id, staff.name,
                                     {"from": getattr(ticket, field), "to": value})
             await enqueue_card(conn, ticket.card_chat_id or chat_id, ticket.id, now=now)
@@ -235,6 +237,6 @@ async def override(svc: Services, who: Who, chat_id: int, number: str, field: st
     svc.wake_sender()
 
 
-async def _level_was_overridden(conn, ticket_id: int) -> bool:
-    async with conn.execute("SELECT 1 FROM ticket_events WHERE ticket_id = ? AND kind = 'set_level' LIMIT 1", (ticket_id,)) as cur:
+async def _has_event(conn, ticket_id: int, kind: str) -> bool:
+    async with conn.execute("SELECT 1 FROM ticket_events WHERE ticket_id = ? AND kind = ? LIMIT 1", (ticket_id, kind)) as cur:
         return await cur.fetchone() is not None

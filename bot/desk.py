@@ -345,7 +345,10 @@ async def render_card(conn, svc: Services, ticket_id: int) -> tuple[str, Buttons
         extra = [(label(lang, "btn_delay"), f"w:{ticket.id}:delay")] if ticket.status != Status.NEW else []
         if ticket.status == Status.ON_SITE:
             extra.append((label(lang, "btn_coord"), f"w:{ticket.id}:coord"))
-        extra.append((label(lang, "btn_return"), f"w:{ticket.id}:return"))
+        if ticket.centre_id is None:          # held by dispatch: pick a centre, nothing to return
+            extra.append((label(lang, "btn_assign"), f"w:{ticket.id}:assign"))
+        else:
+            extra.append((label(lang, "btn_return"), f"w:{ticket.id}:return"))
         buttons.append(extra)
     elif ticket.close_note is None and ticket.outcome != "out_of_scope":
         buttons.append([(svc.texts.label(lang, "btn_nonote"), f"t:{ticket.id}:nonote")])

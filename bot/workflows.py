@@ -134,7 +134,7 @@ async def on_button(svc: Services, who: Who, ticket_id: int, action: str, chat_i
     async with svc.db.transaction() as conn:
         lang = await desk.user_lang(conn, svc, who.user_id, who.telegram_lang)
         ticket = await tickets.get_ticket(conn, ticket_id)
-        step = {"delay": _ask_delay, "return": _ask_return, "coord": _start_coordination}.get(action)
+        step = {"delay": _ask_delay, "return": _ask_return, "coord": _start_coordination, "assign": _ask_assign}.get(action)
         if ticket is None or step is None:
             return t.label(lang, "alert_unknown_button")
         staff = await org.get_staff(conn, who.user_id)
@@ -184,6 +184,20 @@ async def _ask_return(conn, svc: Services, lang: str, staff: StaffRow, ticket: T
     text = t.render(svc.default_lang, "workflow.return_prompt", uid=staff.user_id, name=staff.name, number=ticket.number)
     await _prompt(conn, svc, chat_id, text, request_id, "return", now, ticket.id)
     return t.label(lang, "wf_prompt_sent")
+
+
+async def _ask_assign(conn, svc: Services, lang: str, staff: StaffRow, ticket: Ticket, chat_id: int, now: datetime) -> str:
+    """A ticket dispatch holds because it could not be routed (Art. 5): dispatch picks the
+    centre from the same decision message a return gets, with no reason to type."""
+    t = svc.texts
+    if ticket.centre_id is not None or staff.role not in DECIDERS:
+        return t.label(lang, "alert_not_yours")
+    if any(r.status == "pending" for r in await requests.open_of(conn, ticket.id, "return")):
+        return t.label(lang, "wf_return_pending")
+    request_id = await requests.create(conn, ticket.id, "return", staff.user_id, now)
+    req = await requests.get(conn, request_id)
+    await _return_reply(conn, svc, staff, req, ticket, chat_id, t.label(svc.default_lang, "assign_reason"), now)
+    return t.label(lang, "alert_ok")
 
 
 async def _start_coordination(conn, svc: Services, lang: str, staff: StaffRow, ticket: Ticket, chat_id: int,
@@ -434,7 +448,7 @@ async def _approve_delay(conn, svc: Services, lang: str, staff: StaffRow, req: R
     # A fresh limit: its reminder, escalation and head stages are all still to come.
     await deadlines.move(conn, d.id, due_at=new_due, stage=int(Stage.NONE),
                          next_at=next_check(new_due, Stage.NONE, lead, svc.policy.escalation_interval), delayed=True)
-    await requests.set_ticket_limit(conn, ticket.id, d.kind, new_due)
+    await tickets.set_ticket_limit(conn, ticket.id, d.kind, new_due)
     await tickets.add_event(conn, ticket.id, now, "delay_approved", staff.user_id, staff.name,
                             {"limit": d.kind, "from": to_iso(d.due_at), "to": to_iso(new_due), "request": req.id,
                              "reason": req.reason})
@@ -495,7 +509,7 @@ async def _transfer(conn, svc: Services, lang: str, staff: StaffRow, req: Reques
     if old_chat is None:
         old_centre = await org.get_centre(conn, ticket.centre_id)
         old_chat = old_centre.chat_id if old_centre else await org.get_setting(conn, "dispatch_chat_id")
-    if not await requests.transfer_ticket(conn, ticket.id, from_status=ticket.status, centre_id=target.id):
+    if not await tickets.transfer_ticket(conn, ticket.id, from_status=ticket.status, centre_id=target.id):
         raise RuntimeError(f"ticket {ticket.id} changed inside the transaction")   # cannot happen: we hold the lock
     # Refreshes still queued for the old group would post the card there again; the old card is
     # retired (the group is told below), so they are satisfied as they stand.
@@ -506,14 +520,14 @@ async def _transfer(conn, svc: Services, lang: str, staff: StaffRow, req: Reques
     category = svc.policy.category(ticket.category)
     accept_by = now + timedelta(minutes=category.accept_minutes)
     await clockwork.restart_clock(conn, svc, ticket.id, "accept", accept_by)
-    await requests.set_ticket_limit(conn, ticket.id, "accept", accept_by)
+    await tickets.set_ticket_limit(conn, ticket.id, "accept", accept_by)
     onsite = await deadlines.get(conn, ticket.id, "onsite")
     if onsite is not None and onsite.state != "open":
         # The old crew had arrived; the new centre must arrive too. An open on-site limit keeps
         # running from the time the report was received (Art. 13).
         onsite_by = now + timedelta(minutes=category.onsite_minutes)
         await clockwork.restart_clock(conn, svc, ticket.id, "onsite", onsite_by)
-        await requests.set_ticket_limit(conn, ticket.id, "onsite", onsite_by)
+        await tickets.set_ticket_limit(conn, ticket.id, "onsite", onsite_by)
     await deadlines.cancel_open(conn, ticket.id, ("report",))
     for kind in ("delay", "report"):
         for r in await requests.open_of(conn, ticket.id, kind):
@@ -557,7 +571,7 @@ async def _close_out_of_scope(conn, svc: Services, staff: StaffRow, req: Request
         return
     if not await requests.finish(conn, req.id, from_status="approved"):
         return
-    await requests.close_out_of_scope(conn, ticket.id, from_status=ticket.status, by=staff.user_id, now=now,
+    await tickets.close_out_of_scope(conn, ticket.id, from_status=ticket.status, by=staff.user_id, now=now,
                                       explanation=explanation)
     await deadlines.cancel_open(conn, ticket.id)
     for kind in ("delay", "return", "report"):

@@ -25,7 +25,7 @@ from bot.clock import from_iso, to_iso
 
 __all__ = [
     "Request", "create", "get", "open_of", "set_reply", "decide", "finish", "cancel",
-    "prompt_of", "set_ticket_limit", "prompt_in_flight", "transfer_ticket", "close_out_of_scope",
+    "prompt_of", "prompt_in_flight",
 ]
 
 @dataclass(frozen=True)
@@ -134,17 +134,6 @@ async def prompt_of(conn: aiosqlite.Connection, chat_id: int, message_id: int) -
     return None
 
 
-_TICKET_LIMIT_COLUMN = {"accept": "accept_by", "onsite": "onsite_by", "close": "close_by"}
-
-
-async def set_ticket_limit(conn: aiosqlite.Connection, ticket_id: int, kind: str, due: datetime) -> None:
-    """An approved delay moves the limit the ticket states (the card's 时限 line and the
-    resident's view), not only the clock. The report limit has no ticket column."""
-    column = _TICKET_LIMIT_COLUMN.get(kind)
-    if column is not None:
-        await conn.execute(f"UPDATE tickets SET {column} = ? WHERE id = ?", (to_iso(due), ticket_id))
-
-
 async def prompt_in_flight(conn: aiosqlite.Connection, chat_id: int) -> bool:
     """A prompt to ``chat_id`` is being sent (not yet marked sent): a reply may be racing the
     sender's commit of the prompt's message id (index outbox_pending)."""
@@ -154,27 +143,3 @@ async def prompt_in_flight(conn: aiosqlite.Connection, chat_id: int) -> bool:
         (chat_id,),
     ) as cur:
         return await cur.fetchone() is not None
-
-
-async def transfer_ticket(conn: aiosqlite.Connection, ticket_id: int, *, from_status: str, centre_id: str) -> bool:
-    """Hand the ticket to ``centre_id`` as a new task (Art. 5, Art. 12: a transferred task is
-    accepted afresh): status back to new, the old crew's steps cleared from the ticket (the
-    ledger keeps them), and no card yet, so the sender posts a fresh one in the new group.
-    Compare-and-set on the status the caller saw."""
-    cur = await conn.execute(
-        "UPDATE tickets SET centre_id = ?, route_note = NULL, status = 'new', accepted_at = NULL, accepted_by = NULL, "
-        "arrived_at = NULL, arrived_by = NULL, card_chat_id = NULL, card_message_id = NULL WHERE id = ? AND status = ?",
-        (centre_id, ticket_id, from_status),
-    )
-    return cur.rowcount == 1
-
-
-async def close_out_of_scope(conn: aiosqlite.Connection, ticket_id: int, *, from_status: str, by: int, now: datetime,
-                             explanation: str) -> bool:
-    """Close as out of scope (Art. 6); the explanation sent to the resident is the closing note."""
-    cur = await conn.execute(
-        "UPDATE tickets SET status = 'closed', closed_at = ?, closed_by = ?, outcome = 'out_of_scope', close_note = ? "
-        "WHERE id = ? AND status = ?",
-        (to_iso(now), by, explanation, ticket_id, from_status),
-    )
-    return cur.rowcount == 1

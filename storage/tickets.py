@@ -13,6 +13,7 @@ from bot.clock import from_iso, to_iso
 __all__ = [
     "Ticket", "Event", "NewTicket", "insert_ticket", "get_ticket", "tickets_of_resident",
     "set_card", "clear_card", "transition", "set_close_note", "add_event", "list_events",
+    "set_ticket_limit", "transfer_ticket", "close_out_of_scope",
 ]
 
 _TIME_FIELDS = {"received_at", "accept_by", "onsite_by", "close_by", "accepted_at", "arrived_at", "closed_at"}
@@ -163,3 +164,38 @@ async def list_events(conn: aiosqlite.Connection, ticket_id: int) -> list[Event]
         "SELECT id, ticket_id, at, kind, actor_id, actor, detail FROM ticket_events WHERE ticket_id = ? ORDER BY id", (ticket_id,)
     ) as cur:
         return [Event(r[0], r[1], from_iso(r[2]), r[3], r[4], r[5], json.loads(r[6])) for r in await cur.fetchall()]
+
+
+_TICKET_LIMIT_COLUMN = {"accept": "accept_by", "onsite": "onsite_by", "close": "close_by"}
+
+
+async def set_ticket_limit(conn: aiosqlite.Connection, ticket_id: int, kind: str, due: datetime) -> None:
+    """An approved delay moves the limit the ticket states (the card's 时限 line and the
+    resident's view), not only the clock. The report limit has no ticket column."""
+    column = _TICKET_LIMIT_COLUMN.get(kind)
+    if column is not None:
+        await conn.execute(f"UPDATE tickets SET {column} = ? WHERE id = ?", (to_iso(due), ticket_id))
+
+
+async def transfer_ticket(conn: aiosqlite.Connection, ticket_id: int, *, from_status: str, centre_id: str) -> bool:
+    """Hand the ticket to ``centre_id`` as a new task (Art. 5, Art. 12: a transferred task is
+    accepted afresh): status back to new, the old crew's steps cleared from the ticket (the
+    ledger keeps them), and no card yet, so the sender posts a fresh one in the new group.
+    Compare-and-set on the status the caller saw."""
+    cur = await conn.execute(
+        "UPDATE tickets SET centre_id = ?, route_note = NULL, status = 'new', accepted_at = NULL, accepted_by = NULL, "
+        "arrived_at = NULL, arrived_by = NULL, card_chat_id = NULL, card_message_id = NULL WHERE id = ? AND status = ?",
+        (centre_id, ticket_id, from_status),
+    )
+    return cur.rowcount == 1
+
+
+async def close_out_of_scope(conn: aiosqlite.Connection, ticket_id: int, *, from_status: str, by: int, now: datetime,
+                             explanation: str) -> bool:
+    """Close as out of scope (Art. 6); the explanation sent to the resident is the closing note."""
+    cur = await conn.execute(
+        "UPDATE tickets SET status = 'closed', closed_at = ?, closed_by = ?, outcome = 'out_of_scope', close_note = ? "
+        "WHERE id = ? AND status = ?",
+        (to_iso(now), by, explanation, ticket_id, from_status),
+    )
+    return cur.rowcount == 1

@@ -232,3 +232,26 @@ async def test_a_possible_injury_alerts_leadership_at_creation(bot, tg, world):
     await report_cold_flat(resident, category="井盖丢失", community="和平", pick="和平苑", description="井盖没了，很危险")
     alert = await world.groups["leadership"].next_message()
     assert "请领导关注" in alert.text and "0001" in alert.text and "第七条" in alert.text
+
+
+async def test_raising_the_level_of_a_transferred_ticket_keeps_its_fresh_accept_clock(bot, clock, world):
+    from tests.story import report_cold_flat as report
+
+    resident = await world.tg.user("赵六", language_code="zh")
+    await report(resident, category="室温异常", temperature="17")
+    north, dispatch = world.groups["repair-north"], world.groups["dispatch"]
+    card = await north.next_message()
+    clock.advance(minutes=20)
+    await world.crew(5001).press(card, "退单")
+    prompt = await north.next_message()
+    await world.crew(5001).send("不是我们片区的", chat=north, reply_to=prompt)
+    decision = await dispatch.next_message()
+    while not decision.buttons:
+        decision = await dispatch.next_message()
+    await world.crew(6001).press(decision, "南区维修服务中心")
+    south_card = await world.groups["repair-south"].next_message()
+    assert "受理 1月15日 09:50" in south_card.text            # 30 min from the transfer (Art. 12)
+    await world.crew(6001).send("/level 1 major", chat=dispatch)
+    await dispatch.next_message()
+    south_card = await world.groups["repair-south"].wait_edited(south_card)
+    assert "受理 1月15日 09:50" in south_card.text and "完成 1月15日 21:00" in south_card.text

@@ -175,3 +175,23 @@ async def test_a_photo_reaches_the_card_as_a_reply(bot, tg, world):
     card = await group.next_message()
     photo = await group.next_message()
     assert photo.has_photo and photo.reply_to_message_id == card.message_id and "0001" in photo.caption
+
+
+async def test_dispatch_assigns_an_unroutable_ticket_to_a_centre(bot, tg, world):
+    resident = await tg.user("张三", language_code="zh")
+    await report_cold_flat(resident, category="管网爆管", community="建设", pick="建设小区", temperature=None)
+    dispatch = world.groups["dispatch"]
+    card = await dispatch.next_message()
+    assert card.button_texts() == ["✅ 受理", "📌 指派服务中心"]
+    await dispatch.add_member(world.crew(5001))
+    assert "无法操作" in (await world.crew(5001).press_data(card, "w:1:assign")).text
+    await world.crew(6001).press(card, "指派服务中心")
+    decision = await dispatch.next_message()
+    while "管网管理站" not in " ".join(decision.button_texts()):
+        decision = await dispatch.next_message()
+    assert decision.button_texts()[0].endswith("管网管理站")     # the category's centre kind first
+    await world.crew(6002).press(decision, "管网管理站")
+    station_card = await world.groups["network-station"].next_message()
+    assert "工单 0001" in station_card.text and station_card.button_texts()[0] == "✅ 受理"
+    await world.crew(5021).press(station_card, "受理")
+    assert "已受理" in (await world.groups["network-station"].wait_edited(station_card)).text
