@@ -153,8 +153,25 @@ async def _clock_story(world, tg: EmulatorClient, clock: FakeClock, svc) -> None
     await dispatch.next_message()
     card = await south.wait_edited(card)
     clock.advance(minutes=4)
-    await world.crew(5011).press(card, "受理")
-    await south.wait_edited(card)
+    crew = world.crew(5011)
+    await crew.press(card, "受理")
+    card = await south.wait_edited(card)
+    await resident.next_message()
+
+    # The crew cannot make the on-site limit (15:00): they say why before it runs out (Art. 13).
+    clock.advance(minutes=5)                                      # 14:40
+    await crew.press(card, "申请延时")
+    prompt = await south.next_message()
+    await crew.send("楼上住户不在家，约好 16:00 入户", chat=south, reply_to=prompt)
+    await south.next_message()
+    request = await dispatch.next_message()
+    while not request.buttons:
+        request = await dispatch.next_message()
+    await world.crew(6002).press(request, "批准延时")
+    card = await south.wait_edited(card)
+    await resident.next_message()
+    clock.advance(minutes=30)                                     # 15:10: past the old limit, no alarm
+    assert await clockwork.sweep(svc) == 0
 
     _title("南区维修服务中心 工作群 / the card as it turned overdue at 14:31")
     print(overdue_card)
@@ -164,7 +181,10 @@ async def _clock_story(world, tg: EmulatorClient, clock: FakeClock, svc) -> None
     print(await dispatch.render_transcript())
     _title("南区中心负责人 陈志强 / the centre lead's private chat")
     print(await lead.render_transcript())
-    print("\ndeadline clock: reminder at the lead time, escalation at the limit, acknowledged by dispatch")
+    _title("居民 李阿姨 / the resident hears of the approved delay")
+    print(await resident.render_transcript())
+    print("\ndeadline clock: reminder at the lead time, escalation at the limit, acknowledged by dispatch,")
+    print("a delay asked before the limit and approved by dispatch moves the limit (no alarm at the old one)")
 
 
 if __name__ == "__main__":

@@ -59,7 +59,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from telegram import Bot, ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, ReplyParameters
+from telegram import Bot, ForceReply, InputFile, InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
@@ -69,7 +69,7 @@ from bot.services import Services
 from storage import org, outbox, tickets
 from storage.outbox import OutboxItem, Priority
 
-__all__ = ["OutboxSender", "Budgets", "MonotonicClock", "markup_for", "DIGEST_MAX_TICKETS", "MAX_TEXT"]
+__all__ = ["OutboxSender", "Budgets", "MonotonicClock", "markup_for", "DIGEST_MAX_TICKETS", "MAX_TEXT", "PAYLOAD_FEATURES"]
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +80,10 @@ DIGEST_MAX_TICKETS = 100        # Telegram allows at most 100 inline buttons per
 _DIGEST_BUTTONS_PER_ROW = 3
 _GLOBAL_429_CHATS = 3           # this many chats refused within a second = the bot is throttled
 _COMMIT_RETRY = 0.2
+# Payload keys this sender understands beyond text/buttons/photo (bot/outages.py checks them):
+# "edit_of": <outbox id> edits the message that row produced; "document": {...} sends the
+# printable page bot.outages.render_document() renders, with the text as its caption.
+PAYLOAD_FEATURES = frozenset({"edit_of", "document"})
 
 
 class MonotonicClock(Protocol):
@@ -352,6 +356,8 @@ class OutboxSender:
             items = await outbox.next_batch(conn, self.batch, skip_chats=frozenset(blocked))
             for item in items:
                 is_new, digest = True, False
+                if item.kind == "message" and item.payload.get("edit_of") is not None:
+                    is_new = False          # an edit is idempotent: no duplicate risk in flight
                 if item.kind == "card":
                     ticket = await tickets.get_ticket(conn, item.ticket_id)
                     if ticket is not None and ticket.card_chat_id == item.chat_id and ticket.card_message_id is not None:
@@ -534,13 +540,50 @@ class OutboxSender:
             if ticket and ticket.card_chat_id == item.chat_id and ticket.card_message_id:
                 reply = ReplyParameters(ticket.card_message_id, allow_sending_without_reply=True)
         markup = markup_for(payload)
-        if payload.get("photo"):
+        if payload.get("edit_of") is not None:
+            edited = await self._edit_of(item, payload, markup)
+            if edited is not None:
+                return edited
+        if payload.get("document"):
+            from bot import outages   # late: outages imports the sender's feature list
+            async with self.svc.db.transaction() as conn:
+                filename, data = await outages.render_document(conn, self.svc, payload["document"])
+            msg = await self.bot.send_document(item.chat_id, InputFile(data, filename=filename), caption=payload.get("text") or None,
+                                               parse_mode=ParseMode.HTML, reply_markup=markup, reply_parameters=reply)
+        elif payload.get("photo"):
             msg = await self.bot.send_photo(item.chat_id, payload["photo"], caption=payload.get("text") or None,
                                             parse_mode=ParseMode.HTML, reply_markup=markup, reply_parameters=reply)
         else:
             msg = await self.bot.send_message(item.chat_id, payload["text"], parse_mode=ParseMode.HTML,
                                               reply_markup=markup, reply_parameters=reply)
         return _Sent(msg.message_id)
+
+    async def _edit_of(self, item: OutboxItem, payload: dict[str, Any], markup) -> _Sent | None:
+        """Edit the message an earlier row (same chat) produced. Skipped when a newer edit of it
+        waits (coalescing); None (send afresh) when that message was never sent or is gone."""
+        conn = self.svc.db.conn
+        async with conn.execute(
+            "SELECT 1 FROM outbox WHERE status = 'pending' AND chat_id = ? AND id > ? AND json_extract(payload, '$.edit_of') = ? LIMIT 1",
+            (item.chat_id, item.id, payload["edit_of"]),
+        ) as cur:
+            if await cur.fetchone() is not None:
+                return _Sent(None)
+        async with conn.execute("SELECT message_id FROM outbox WHERE id = ? AND chat_id = ? AND status = 'sent'",
+                                (payload["edit_of"], item.chat_id)) as cur:
+            row = await cur.fetchone()
+        if row is None or row[0] is None:
+            return None
+        try:
+            await self.bot.edit_message_text(payload["text"], chat_id=item.chat_id, message_id=row[0],
+                                             parse_mode=ParseMode.HTML, reply_markup=markup)
+        except BadRequest as e:
+            reason = str(e).lower()
+            if _NOT_MODIFIED in reason:
+                return _Sent(row[0])
+            if not any(s in reason for s in _EDIT_GONE):
+                raise
+            return None
+        return _Sent(row[0])
 
     async def _send_card(self, item: OutboxItem) -> _Sent:
         # Rendered inside a transaction so the text and the refreshes it satisfies agree.

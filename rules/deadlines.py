@@ -107,14 +107,21 @@ def check_delay(kind: str, due: datetime, new_due: datetime, now: datetime, clos
         raise DelayRefused("beyond_close")
 
 
+_TIME = re.compile(r"(?:(\d{4}-\d{1,2}-\d{1,2})\s*|(明天|tomorrow)\s*)?(?<!\d)(\d{1,2})[:：](\d{2})(?!\d)", re.IGNORECASE)
+
+
 def parse_new_time(text: str, now_local: datetime) -> tuple[str, datetime]:
-    """``"等待配件 18:30"``, ``"parts on order 明天 09:00"`` or ``"… 2026-01-16 09:00"`` →
-    (reason, aware local time). A bare HH:MM is today; a time already past today is refused
+    """``"等待配件 18:30"``, ``"约好 16:00 入户"``, ``"parts on order 明天 09:00"`` or
+    ``"… 2026-01-16 09:00"`` → (reason, aware local time). The time may stand anywhere; the
+    rest is the reason. A bare HH:MM is today; a time already past today is refused later
     rather than silently moved to tomorrow (say 明天 / tomorrow)."""
-    m = re.search(r"(?:(\d{4}-\d{1,2}-\d{1,2})\s*|(明天|tomorrow)\s*)?(\d{1,2})[:：](\d{2})\s*$", text.strip(), re.IGNORECASE)
-    if m is None:
+    matches = list(_TIME.finditer(text.strip()))
+    if not matches:
         raise DelayRefused("bad_time")
-    reason = text.strip()[: m.start()].strip(" ，,;；:：-")
+    m = matches[-1]                      # the last time written is the one proposed
+    body = text.strip()
+    # A time closing the sentence is cut off; one inside it stays, so the reason reads whole.
+    reason = (body[: m.start()] if not body[m.end():].strip() else body).strip(" ，,;；:：-。")
     if not reason:
         raise DelayRefused("no_reason")
     hour, minute = int(m.group(3)), int(m.group(4))

@@ -95,8 +95,9 @@ NOW_LOCAL = datetime(2026, 1, 15, 9, 20, tzinfo=SHANGHAI)
         ("road closed tomorrow 7:05", "road closed", datetime(2026, 1, 16, 7, 5, tzinfo=SHANGHAI)),
         ("阀门井积水，2026-01-17 10:00", "阀门井积水", datetime(2026, 1, 17, 10, 0, tzinfo=SHANGHAI)),
         ("堵车 10：15", "堵车", datetime(2026, 1, 15, 10, 15, tzinfo=SHANGHAI)),
+        ("住户不在家，约好 16:00 入户", "住户不在家，约好 16:00 入户", datetime(2026, 1, 15, 16, 0, tzinfo=SHANGHAI)),
     ],
-    ids=["today", "tomorrow-zh", "tomorrow-en", "date", "full-width-colon"],
+    ids=["today", "tomorrow-zh", "tomorrow-en", "date", "full-width-colon", "time-mid-sentence"],
 )
 def test_a_delay_reply_is_read_as_reason_and_local_time(text, reason, when):
     assert parse_new_time(text, NOW_LOCAL) == (reason, when)
