@@ -75,10 +75,10 @@ def build_application(config: Config, *, clock: Clock | None = None, sender_batc
 async def _set_commands(app: Application, svc: Services) -> None:
     """The command menu in both languages; a failure here must not keep the bot from serving."""
     try:
+        names = ("report", "my", "cancel", "outages", "subscribe", "unsubscribe", "language", "help")
         for lang in ("zh", "en"):
-            commands = [BotCommand(c, svc.texts.label(lang, f"cmd_{c}")) for c in ("report", "my", "cancel", "language", "help")]
-            await app.bot.set_my_commands(commands, language_code=lang)
-        await app.bot.set_my_commands([BotCommand(c, svc.texts.label(svc.default_lang, f"cmd_{c}")) for c in ("report", "my", "cancel", "language", "help")])
+            await app.bot.set_my_commands([BotCommand(c, svc.texts.label(lang, f"cmd_{c}")) for c in names], language_code=lang)
+        await app.bot.set_my_commands([BotCommand(c, svc.texts.label(svc.default_lang, f"cmd_{c}")) for c in names])
     except TelegramError as e:
         log.warning("setMyCommands failed (%s); continuing without a command menu", e)
 

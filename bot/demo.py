@@ -20,6 +20,7 @@ from bot import app as heatbot_app
 from bot.clock import FakeClock
 from bot.config import Config
 from bot.emulator import Emulator, EmulatorClient, Msg, User
+from bot.outages_demo import outage_story
 from bot.world import build_world
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,6 +60,7 @@ async def main() -> int:
         try:
             await _story(world, tg, clock)
             await _clock_story(world, tg, clock, app.bot_data["svc"])
+            await outage_story(world, tg, clock, app.bot_data["svc"])
         finally:
             await heatbot_app.stop(app)
     await tg.aclose()
