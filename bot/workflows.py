@@ -20,6 +20,7 @@ messages it causes are committed in one transaction.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from datetime import datetime, timedelta
 from typing import Any
@@ -416,8 +417,29 @@ async def on_decision(svc: Services, who: Who, request_id: int, choice: str, cha
             answer = await _transfer(conn, svc, lang, staff, req, ticket, chat_id, now, choice[len(_CENTRE_PREFIX):])
         else:
             return t.label(lang, "alert_unknown_button")
+        decided = await requests.get(conn, req.id)
+        if decided.status != "pending" and decided.decided_by == staff.user_id:
+            await _close_decision_message(conn, svc, staff, decided, chat_id, message_id, now)
     svc.wake_sender()
     return answer
+
+
+async def _close_decision_message(conn, svc: Services, staff: StaffRow, req: Request, chat_id: int, message_id: int,
+                                  now: datetime) -> None:
+    """The decision message loses its buttons and says who decided what, so nobody presses a
+    settled question (presses on it are refused anyway)."""
+    async with conn.execute("SELECT id, payload FROM outbox WHERE chat_id = ? AND message_id = ? AND status = 'sent'",
+                            (chat_id, message_id)) as cur:
+        row = await cur.fetchone()
+    if row is None:
+        return
+    t, glang = svc.texts, svc.default_lang
+    outcome = t.label(glang, "wf_outcome_rejected" if req.status == "rejected" else "wf_outcome_approved")
+    original = json.loads(row[1]).get("text", "")
+    text = original + "\n\n" + t.label(glang, "wf_decided_line", name=staff.name, outcome=outcome)
+    payload = message(text)
+    payload["edit_of"] = row[0]
+    await enqueue_message(conn, chat_id, payload, priority=Priority.URGENT, purpose="decision", now=now, ticket_id=req.ticket_id)
 
 
 async def _decided_already(conn, svc: Services, lang: str, req: Request) -> str:
@@ -540,12 +562,29 @@ async def _transfer(conn, svc: Services, lang: str, staff: StaffRow, req: Reques
         glang, "workflow.transferred_in", number=ticket.number, from_centre=old_name, by=staff.name, reason=req.reason or "",
         accept_by=accept_by), reply_to_card=ticket.id), priority=Priority.URGENT, purpose="workflow", now=now, ticket_id=ticket.id)
     if old_chat is not None and old_chat != target.chat_id:
-        await _group(conn, svc, old_chat, t.render(glang, "workflow.transferred_out", number=ticket.number,
-                     to_centre=target.name(glang), by=staff.name), now, ticket.id)
+        notice = t.render(glang, "workflow.transferred_out", number=ticket.number, to_centre=target.name(glang), by=staff.name)
+        if not await _retire_card(conn, svc, ticket, notice, now):
+            await _group(conn, svc, old_chat, notice, now, ticket.id)
     await _group(conn, svc, chat_id, t.render(glang, "workflow.decided", number=ticket.number, by=staff.name,
                  what=t.label(glang, "wf_what_transfer", centre=target.name(glang))), now, ticket.id, purpose="reply")
     await _tell_resident(conn, svc, ticket, "workflow.resident_transferred", now, centre=target.name(ticket.resident_lang))
     return t.label(lang, "wf_transferred", centre=target.name(lang))
+
+
+async def _retire_card(conn, svc: Services, ticket: Ticket, notice: str, now: datetime) -> bool:
+    """The old centre's card becomes the transfer notice: its buttons go, and so does the
+    resident's contact, which only the holding centre and dispatch may see."""
+    if ticket.card_chat_id is None or ticket.card_message_id is None:
+        return False
+    async with conn.execute("SELECT id FROM outbox WHERE chat_id = ? AND message_id = ? AND status = 'sent' ORDER BY id LIMIT 1",
+                            (ticket.card_chat_id, ticket.card_message_id)) as cur:
+        row = await cur.fetchone()
+    if row is None:
+        return False
+    payload = message(notice)
+    payload["edit_of"] = row[0]
+    await enqueue_message(conn, ticket.card_chat_id, payload, priority=Priority.URGENT, purpose="workflow", now=now, ticket_id=ticket.id)
+    return True
 
 
 async def _out_of_scope(conn, svc: Services, lang: str, staff: StaffRow, req: Request, ticket: Ticket, chat_id: int,

@@ -223,7 +223,10 @@ async def test_return_and_accept_in_the_same_second_leave_one_owner_and_a_transf
     new_card = await south.next_message()
     assert "工单 0001" in new_card.text and new_card.button_texts()[0] == "✅ 受理" and "09:35" in new_card.text
     assert "由北区维修服务中心退回" in (await south.next_message()).text
-    assert "已经调度中心（孙丽）转至 南区维修服务中心" in (await scene.north.next_message()).text
+    old = await scene.north.get(scene.card.message_id)
+    while "转至" not in old.text:                                     # the old card becomes the notice
+        old = await scene.north.wait_edited(old)
+    assert "已经调度中心（孙丽）转至 南区维修服务中心" in old.text and old.buttons == []
     assert "南区维修服务中心" in (await scene.resident.next_message()).text
 
     ticket = await scene.ticket()
@@ -233,7 +236,7 @@ async def test_return_and_accept_in_the_same_second_leave_one_owner_and_a_transf
     [transfer] = await scene.events("transferred")
     assert (transfer.detail["from"], transfer.detail["to"], transfer.actor) == ("repair-north", "repair-south", "孙丽")
     # The old card no longer moves the ticket; the new centre's crew does.
-    assert "无法操作" in (await crew.press(scene.card, "已到场")).text
+    assert "无法操作" in (await crew.press_data(scene.card, "t:1:arrive")).text
     assert "已受理" in (await world.crew(5011).press(new_card, "受理")).text
 
 
@@ -373,3 +376,25 @@ def test_every_workflow_text_renders_and_a_chinese_resident_reads_no_english(lan
     assert text.strip()
     if lang == "zh" and name.startswith("resident_"):
         assert not re.search(r"[A-Za-z]{2,}", re.sub(r"<[^>]+>", "", text)), text
+
+
+async def test_after_a_transfer_the_old_card_loses_its_buttons_and_the_residents_contact(bot, tg, world):
+    from tests.story import report_cold_flat as report
+
+    resident = await tg.user("钱七", language_code="zh")
+    await report(resident)
+    north, dispatch = world.groups["repair-north"], world.groups["dispatch"]
+    card = await north.next_message()
+    await world.crew(5001).press(card, "退单")
+    prompt = await north.next_message()
+    await world.crew(5001).send("这户属于南区", chat=north, reply_to=prompt)
+    decision = await dispatch.next_message()
+    while not decision.buttons:
+        decision = await dispatch.next_message()
+    await world.crew(6001).press(decision, "南区维修服务中心")
+    old = await north.wait_edited(card)
+    assert old.buttons == [] and "13912345678" not in old.text and "南区维修服务中心" in old.text
+    settled = await dispatch.wait_edited(decision)
+    assert settled.buttons == [] and "已处理：" in settled.text
+    again = await world.crew(6002).press_data(settled, decision.button("南区维修服务中心").callback_data)
+    assert "已经处理过了" in again.text                     # a settled question is not decided twice
