@@ -1,6 +1,7 @@
 """The one wiring module: builds the python-telegram-bot Application."""
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from telegram import BotCommand
@@ -96,13 +97,24 @@ async def start(app: Application, *, webhook: dict | None = None, poll_timeout: 
     await app.start()
 
 
-async def stop(app: Application) -> None:
+async def stop(app: Application, step_timeout: float = 15.0) -> None:
+    """Stop in the order ``run_polling`` does. Each step is bounded: a stop that hangs would keep
+    a restart (or a deploy) from happening, so a stuck step is logged with what it waits on."""
+
+    async def step(name: str, coro) -> None:
+        try:
+            await asyncio.wait_for(coro, step_timeout)
+        except TimeoutError:
+            pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and not t.done()]
+            log.error("stopping: %s took over %.0f s; pending tasks:\n%s", name, step_timeout,
+                      "\n".join(f"{t.get_name()}: {t.get_stack(limit=3)}" for t in pending))
+
     if app.updater.running:
-        await app.updater.stop()
+        await step("updater.stop", app.updater.stop())
     if app.running:
-        await app.stop()
+        await step("application.stop", app.stop())
         if app.post_stop:
-            await app.post_stop(app)
-    await app.shutdown()
+            await step("post_stop", app.post_stop(app))
+    await step("application.shutdown", app.shutdown())
     if app.post_shutdown:
-        await app.post_shutdown(app)
+        await step("post_shutdown", app.post_shutdown(app))

@@ -71,37 +71,52 @@ async def test_still_unresolved_after_the_interval_the_department_head_is_told_o
 
 
 @pytest.mark.parametrize(
-    ("presses", "kind", "reminder_at", "due_at"),
+    ("presses", "kind", "code", "reminder_at", "due_at"),
     [
-        ([], "受理", 20, 30),
-        (["受理"], "到场", 45, 60),
-        (["受理", "已到场"], "处理完成", 10 * 60, 12 * 60),
+        ([], "受理", "accept", 20, 30),
+        (["受理"], "到场", "onsite", 45, 60),
+        (["受理", "已到场"], "处理完成", "close", 10 * 60, 12 * 60),
+        (["受理", "已到场", "需长时间协调"], "书面报告", "report", 7 * 60, 8 * 60),   # Art. 13 limits (4)
     ],
-    ids=["accept", "onsite", "close"],
+    ids=["accept", "onsite", "close", "report"],
 )
-async def test_every_limit_reminds_at_its_lead_escalates_at_its_limit_and_goes_up_after_the_interval(
-    bot, clock, world, ticket, presses, kind, reminder_at, due_at,
+async def test_every_limit_reminds_at_its_lead_escalates_at_its_limit_and_goes_up_after_the_interval_each_once(
+    bot, clock, world, ticket, presses, kind, code, reminder_at, due_at,
 ):
     _, card = ticket
     group, dispatch = world.groups["repair-north"], world.groups["dispatch"]
     for step in presses:
         await world.crew(5001).press(card, step)
-        card = await group.wait_edited(card)
+        if step == "需长时间协调":
+            await group.next_message()                  # the prompt for the written report
+        else:
+            card = await group.wait_edited(card)
+
+    async def until(chat, text):
+        msg = await chat.next_message()
+        while text not in msg.text:
+            msg = await chat.next_message()
+        return msg
+
     clock.advance(minutes=reminder_at)
     await sweep(bot)
-    assert f"{kind}时限" in (await group.next_message()).text
+    assert "快到了" in (await until(group, f"{kind}时限")).text
     clock.advance(minutes=due_at - reminder_at)
     await sweep(bot)
-    assert f"{kind}时限" in (await dispatch.next_message()).text
+    assert "超时告警" in (await until(dispatch, f"{kind}时限")).text
     clock.advance(minutes=30)
     await sweep(bot)
-    assert f"{kind}时限" in (await world.crew(7001).next_message()).text
-    kinds = {"受理": "accept", "到场": "onsite", "处理完成": "close"}
-    async with bot.bot_data["svc"].db.transaction() as conn:
-        async with conn.execute("SELECT kind, COUNT(*) FROM alerts WHERE ticket_id = 1 GROUP BY kind") as cur:
+    assert "超时升级" in (await until(world.crew(7001), f"{kind}时限")).text
+    clock.advance(hours=30)
+    await sweep(bot)
+    svc = bot.bot_data["svc"]
+    async with svc.db.transaction() as conn:
+        async with conn.execute(
+            "SELECT a.kind, COUNT(*) FROM alerts a JOIN deadlines d ON d.id = a.deadline_id "
+            "WHERE a.ticket_id = 1 AND d.kind = ? GROUP BY a.kind", (code,),
+        ) as cur:
             counts = dict(await cur.fetchall())
-    assert counts.get("reminder", 0) >= 1 and counts.get("overdue") >= 1 and counts.get("head") >= 1
-    assert kinds[kind]
+    assert counts == {"reminder": 1, "overdue": 1, "head": 1}
 
 
 async def test_the_first_dispatcher_to_acknowledge_owns_the_alert(bot, clock, world, ticket):
