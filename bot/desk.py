@@ -23,6 +23,7 @@ from rules.tickets import Action, Status, TransitionRefused, action_for, may_pre
 from storage import deadlines, drafts, org, tickets, users
 from storage.drafts import Draft
 from storage.outbox import Priority, enqueue_card, enqueue_message
+from storage.org import StaffRow
 from storage.tickets import NewTicket, Ticket
 
 __all__ = [
@@ -171,19 +172,32 @@ async def create_ticket_from_draft(conn, svc: Services, who: Who, lang: str, dra
     return f"{ticket_id:04d}"
 
 
+async def authorise_card_press(conn, svc: Services, lang: str, who: Who, ticket_id: int, chat_id: int,
+                               message_id: int) -> tuple[Ticket, StaffRow] | str:
+    """Every button on a ticket's card is authorised here, against the database, never from
+    the callback data: the ticket exists, the presser is staff of its centre (or dispatch), and
+    the press came from the ticket's live card. Returns (ticket, staff) or the refusal to show."""
+    t = svc.texts
+    ticket = await tickets.get_ticket(conn, ticket_id)
+    if ticket is None:
+        return t.label(lang, "alert_unknown_button")
+    staff = await org.get_staff(conn, who.user_id)
+    if staff is None or not may_press(staff.role, staff.centre_id, ticket.centre_id):
+        return t.label(lang, "alert_not_yours")
+    if (ticket.card_chat_id, ticket.card_message_id) != (chat_id, message_id):
+        return t.label(lang, "alert_stale")
+    return ticket, staff
+
+
 async def press(svc: Services, who: Who, ticket_id: int, action: str, chat_id: int, message_id: int) -> str:
-    """A crew button. Authorised here against the database, never from the callback data."""
+    """A crew button: Accept, Arrived, Done, No note."""
     async with svc.db.transaction() as conn:
         lang = await user_lang(conn, svc, who.user_id, who.telegram_lang)
         t = svc.texts
-        ticket = await tickets.get_ticket(conn, ticket_id)
-        if ticket is None:
-            return t.label(lang, "alert_unknown_button")
-        staff = await org.get_staff(conn, who.user_id)
-        if staff is None or not may_press(staff.role, staff.centre_id, ticket.centre_id):
-            return t.label(lang, "alert_not_yours")
-        if (ticket.card_chat_id, ticket.card_message_id) != (chat_id, message_id):
-            return t.label(lang, "alert_stale")
+        allowed = await authorise_card_press(conn, svc, lang, who, ticket_id, chat_id, message_id)
+        if isinstance(allowed, str):
+            return allowed
+        ticket, staff = allowed
         now = svc.clock.now()
         if action == "nonote":
             if ticket.status != Status.CLOSED or ticket.close_note is not None:

@@ -31,7 +31,7 @@ from bot.payload import Buttons, message
 from bot.services import Services, Who
 from rules.deadlines import DelayRefused, Stage, check_delay, next_check, parse_new_time
 from rules.policy import DeadlineKind
-from rules.tickets import Status, may_press
+from rules.tickets import Status
 from storage import deadlines, org, outbox, requests, tickets
 from storage.org import StaffRow
 from storage.outbox import Priority, enqueue_card, enqueue_message
@@ -134,15 +134,13 @@ async def on_button(svc: Services, who: Who, ticket_id: int, action: str, chat_i
     t = svc.texts
     async with svc.db.transaction() as conn:
         lang = await desk.user_lang(conn, svc, who.user_id, who.telegram_lang)
-        ticket = await tickets.get_ticket(conn, ticket_id)
         step = {"delay": _ask_delay, "return": _ask_return, "coord": _start_coordination, "assign": _ask_assign}.get(action)
-        if ticket is None or step is None:
+        if step is None:
             return t.label(lang, "alert_unknown_button")
-        staff = await org.get_staff(conn, who.user_id)
-        if staff is None or not may_press(staff.role, staff.centre_id, ticket.centre_id):
-            return t.label(lang, "alert_not_yours")
-        if (ticket.card_chat_id, ticket.card_message_id) != (chat_id, message_id):
-            return t.label(lang, "alert_stale")
+        allowed = await desk.authorise_card_press(conn, svc, lang, who, ticket_id, chat_id, message_id)
+        if isinstance(allowed, str):
+            return allowed
+        ticket, staff = allowed
         if ticket.status == Status.CLOSED:
             return t.label(lang, "wf_closed")
         answer = await step(conn, svc, lang, staff, ticket, chat_id, svc.clock.now())
