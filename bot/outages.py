@@ -45,7 +45,7 @@ from bot.services import Services, Who
 from bot.texts import TEMPLATES_DIR
 from rules.deadlines import Stage, next_check, plan
 from rules.outages import (
-    CAPTION_MAX, DEFAULT_RULES, FIELD_MAX, REASON_MAX, Kind, OutageInputError, check_text, check_times, fit_message,
+    CAPTION_MAX, FIELD_MAX, REASON_MAX, Kind, OutageInputError, check_text, check_times, fit_message,
     group_by_centre, needs_approval, parse_end, parse_time, posting_due, shuts_heat, split_names, subscriber_reminder_at,
 )
 from storage import drafts, org, users
@@ -55,14 +55,13 @@ from storage.outages import NewOutage, Outage, Posting, Wizard
 from storage.outbox import Priority, enqueue_message
 
 __all__ = [
-    "RULES", "PRINT_NOTICES", "start_wizard", "on_button", "on_reply", "subscribe", "unsubscribe",
+    "PRINT_NOTICES", "start_wizard", "on_button", "on_reply", "subscribe", "unsubscribe",
     "list_outages", "intake_check", "intake_prompt", "intake_answer", "on_ticket_created", "sweep", "render_print",
     "render_document", "notice_context",
 ]
 
 log = logging.getLogger(__name__)
 
-RULES = DEFAULT_RULES
 PRINT_NOTICES = ("planned", "emergency", "update", "restored", "calibration")
 DISPATCHERS = ("dispatcher",)
 DECIDERS = ("department_head",)
@@ -369,7 +368,7 @@ async def _wizard_text(conn, svc: Services, who: Who, wz: Wizard, text: str) -> 
         elif wz.step == "end":
             start = _from(wz.data["start"])
             end = parse_end(text, start, now_local)
-            wz.data["warnings"] = list(check_times(wz.data["kind"], start, end, now, RULES))
+            wz.data["warnings"] = list(check_times(wz.data["kind"], start, end, now, svc.policy.outages))
             wz.data["end"] = end.isoformat()
         elif wz.step == "new_end":
             await _update_end(conn, svc, who, wz, text)
@@ -391,7 +390,7 @@ async def _submit(conn, svc: Services, who: Who, wz: Wizard, confirmed: bool) ->
     d = wz.data
     start, end = _from(d["start"]), _from(d["end"])
     try:
-        warnings = check_times(d["kind"], start, end, now, RULES)
+        warnings = check_times(d["kind"], start, end, now, svc.policy.outages)
     except OutageInputError as problem:          # time moved on while the summary waited
         await _say(conn, svc, wz.chat_id, t.render(lang, "outage.invalid", code=problem.code, **problem.params))
         await _enter(conn, svc, wz, "end")
@@ -429,7 +428,7 @@ async def _publish(conn, svc: Services, o: Outage, now: datetime) -> None:
     """Everyone who must know, in this transaction: customer service, the centres (with the
     posting task), dispatch's progress message, and subscribed residents."""
     lang = svc.default_lang
-    await store.publish(conn, o.id, now, subscriber_reminder_at(o.kind, o.starts_at, now, RULES))
+    await store.publish(conn, o.id, now, subscriber_reminder_at(o.kind, o.starts_at, now, svc.policy.outages))
     await store.add_event(conn, o.id, now, "published")
     o = await store.get_outage(conn, o.id)
     n = await notice_context(conn, lang, o)
@@ -446,14 +445,14 @@ async def _publish(conn, svc: Services, o: Outage, now: datetime) -> None:
     by_centre, orphans = group_by_centre(pairs)
     if orphans:
         log.warning("outage %s: no repair centre posts notices in %s", o.id, orphans)
-    due = posting_due(o.kind, o.starts_at, now, RULES)
+    due = posting_due(o.kind, o.starts_at, now, svc.policy.outages)
     t = svc.texts
     for centre_id, communities in by_centre.items():
         centre = await org.get_centre(conn, centre_id)
         # When less time is left than the reminder lead (an emergency, a short notice), the
         # notice itself is the reminder: the clock starts past that stage.
-        stage = Stage.REMINDED if due - RULES.posting_reminder_lead <= now else Stage.NONE
-        next_at = next_check(due, stage, RULES.posting_reminder_lead, svc.policy.escalation_interval)
+        stage = Stage.REMINDED if due - svc.policy.outages.posting_reminder_lead <= now else Stage.NONE
+        next_at = next_check(due, stage, svc.policy.outages.posting_reminder_lead, svc.policy.escalation_interval)
         posting_id = await store.create_posting(conn, o.id, centre_id, centre.chat_id, communities, due, next_at, int(stage))
         parts = _fit(svc, lang, "centre_notice", n, due=due, places=await _places(conn, lang, communities))
         row = await _send(conn, svc, centre.chat_id, parts, outage_id=o.id, audience="staff", priority=urgent,
@@ -684,7 +683,7 @@ async def _update_end(conn, svc: Services, who: Who, wz: Wizard, text: str) -> N
         return
     now_local = _local(svc, now)
     end = parse_end(text, now_local, now_local)              # "3小时" counts from now in an update
-    check_times(Kind.EMERGENCY, o.starts_at, end, now, RULES)  # end after start and after now; no notice-period warning
+    check_times(Kind.EMERGENCY, o.starts_at, end, now, svc.policy.outages)  # end after start and after now; no notice-period warning
     previous = o.ends_at
     await store.set_end(conn, o.id, end)
     await store.delete_wizard(conn, who.user_id)
@@ -911,7 +910,7 @@ async def sweep(svc: Services, limit: int = SWEEP_BATCH) -> int:
     interval = svc.policy.escalation_interval
     async with svc.db.transaction() as conn:
         for p in await store.due_postings(conn, now, limit):
-            step = plan(p.due_at, p.stage, now, RULES.posting_reminder_lead, interval)
+            step = plan(p.due_at, p.stage, now, svc.policy.outages.posting_reminder_lead, interval)
             if not await store.advance_posting(conn, p.id, from_stage=p.stage, to_stage=step.stage, next_at=step.next_at):
                 continue
             for fire in step.fires:

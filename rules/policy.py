@@ -25,6 +25,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from rules.outages import DEFAULT_RULES as DEFAULT_OUTAGE_RULES
+from rules.outages import OutageRules
 from rules.errors import PolicyError, UnknownCategory, UnknownSource
 
 __all__ = [
@@ -126,6 +128,7 @@ class Policy:
     report_article: str = "Art. 13, limits (4)"
     major_sources_article: str = "Art. 13, urgent (1)"
     wide_impact_article: str = "Art. 7"
+    outages: OutageRules = DEFAULT_OUTAGE_RULES
 
     def category(self, code: str) -> Category:
         try:
@@ -253,7 +256,7 @@ def load_policy(path: Path | str | None = None) -> Policy:
         raise PolicyError(f"not valid TOML: {exc}", path=name) from None
 
     top = _Reader(name, data, "")
-    top.only({"limits", "sources", "reminders", "escalation", "categories"})
+    top.only({"limits", "sources", "reminders", "escalation", "categories", "outages"})
 
     limits = _Reader(name, top.table_of("limits"), "[limits]")
     limits.only({
@@ -275,6 +278,19 @@ def load_policy(path: Path | str | None = None) -> Policy:
     reminders.only({kind.value for kind in DeadlineKind})
     escalation = _Reader(name, top.table_of("escalation"), "[escalation]")
     escalation.only({"interval_minutes"})
+
+    outages = DEFAULT_OUTAGE_RULES
+    if "outages" in data:
+        o = _Reader(name, top.table_of("outages"), "[outages]")
+        o.only({"notice_period_hours", "posting_reminder_hours", "subscriber_reminder_hours",
+                "emergency_posting_hours", "min_posting_minutes", "article"})
+        outages = OutageRules(
+            notice_period=timedelta(hours=o.positive("notice_period_hours")),
+            posting_reminder_lead=timedelta(hours=o.positive("posting_reminder_hours")),
+            subscriber_reminder=timedelta(hours=o.positive("subscriber_reminder_hours")),
+            emergency_posting=timedelta(hours=o.positive("emergency_posting_hours")),
+            min_posting=timedelta(minutes=o.positive("min_posting_minutes")),
+        )
 
     raw_categories = top.get("categories", list, what="an array of [[categories]] tables")
     if not raw_categories:
@@ -328,6 +344,7 @@ def load_policy(path: Path | str | None = None) -> Policy:
         report_article=limits.text("report_article"),
         major_sources_article=sources.text("major_article"),
         wide_impact_article=sources.text("wide_impact_article"),
+        outages=outages,
     )
 
 

@@ -441,3 +441,24 @@ def test_rules_modules_stay_pure(module):
     }
     roots = {name.split(".")[0] for name in imported}
     assert not roots & {"telegram", "aiosqlite", "asyncio", "bot", "handlers", "storage"}, roots
+
+
+def test_the_shipped_policy_sets_the_outage_notice_periods_art_23():
+    rules = load_policy().outages
+    assert (rules.notice_period, rules.subscriber_reminder) == (timedelta(hours=48), timedelta(hours=12))
+    assert (rules.posting_reminder_lead, rules.emergency_posting) == (timedelta(hours=6), timedelta(hours=2))
+
+
+def test_a_company_may_lengthen_the_notice_period_in_its_policy(tmp_path):
+    text = DEFAULT_POLICY_PATH.read_text(encoding="utf-8").replace("notice_period_hours = 48", "notice_period_hours = 72")
+    path = tmp_path / "policy.toml"
+    path.write_text(text, encoding="utf-8")
+    assert load_policy(path).outages.notice_period == timedelta(hours=72)
+
+
+def test_an_unknown_outage_key_is_refused(tmp_path):
+    text = DEFAULT_POLICY_PATH.read_text(encoding="utf-8").replace("notice_period_hours = 48", "notice_period_hours = 48\nnotice_hours = 1")
+    path = tmp_path / "policy.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(PolicyError):
+        load_policy(path)
