@@ -39,7 +39,8 @@ STAFF_ROLES_SEEING_ALL = ("dispatcher", "department_head")
 
 def main_menu(svc: Services, lang: str) -> Buttons:
     t = svc.texts
-    return [[(t.label(lang, "report"), "menu:report")], [(t.label(lang, "my"), "menu:my")], [(t.label(lang, "language"), "menu:lang")]]
+    return [[(t.label(lang, "report"), "menu:report")], [(t.label(lang, "my"), "menu:my")],
+            [(t.label(lang, "outages_menu"), "menu:outages")], [(t.label(lang, "language"), "menu:lang")]]
 
 
 async def user_lang(conn: aiosqlite.Connection, svc: Services, user_id: int, telegram_lang: str | None) -> str:

@@ -34,7 +34,7 @@ def register(app: Application) -> None:
     app.add_handler(MessageHandler(private & ~filters.COMMAND, resident.message))
     app.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.REPLY & ~filters.COMMAND, staff.card_reply))
     app.add_handler(CallbackQueryHandler(resident.intake_button, pattern=r"^i:"))
-    app.add_handler(CallbackQueryHandler(resident.menu_button, pattern=r"^menu:(report|my|lang)$"))
+    app.add_handler(CallbackQueryHandler(resident.menu_button, pattern=r"^menu:(report|my|outages|lang)$"))
     app.add_handler(CallbackQueryHandler(resident.language_button, pattern=r"^lang:"))
     app.add_handler(CallbackQueryHandler(staff.card_button, pattern=r"^t:"))
     app.add_handler(CallbackQueryHandler(clock.acknowledge, pattern=r"^a:"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import desk, intake
+from bot import desk, intake, outages
 from handlers.common import services, who
 
 __all__ = ["start", "help_cmd", "report", "cancel", "language", "my", "message", "menu_button", "language_button", "intake_button"]
@@ -63,6 +63,8 @@ async def menu_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await intake.start_report(svc, person)
     elif action == "my":
         await desk.my_tickets(svc, person)
+    elif action == "outages":
+        await outages.list_outages(svc, person)
     else:
         await desk.ask_language(svc, person)
     await query.answer()

@@ -260,3 +260,11 @@ async def test_english_speakers_are_answered_in_english_and_can_switch(bot, tg):
     assert "中文" in (await resident.next_message()).text
     await resident.send("/report")
     assert "遇到了什么问题" in (await resident.next_message()).text
+
+
+async def test_the_menu_has_a_big_outages_button(resident):
+    await resident.send("/start")
+    menu = await resident.next_message()
+    assert menu.button_texts() == ["📝 我要报修", "📋 我的报修", "🔥 停热信息", "🌐 切换语言"]
+    await resident.press(menu, "停热信息")
+    assert "停" in (await resident.next_message()).text
