@@ -66,15 +66,6 @@ def _minutes(delta: timedelta) -> int:
     return max(0, int(delta.total_seconds() // 60))
 
 
-async def _staff_with_role(conn, role: str, centre_id: str | None = None) -> list[tuple[int, str]]:
-    if centre_id is None:
-        sql, args = "SELECT user_id, name FROM staff WHERE role = ? ORDER BY user_id", (role,)
-    else:
-        sql, args = "SELECT user_id, name FROM staff WHERE role = ? AND centre_id = ? ORDER BY user_id", (role, centre_id)
-    async with conn.execute(sql, args) as cur:
-        return [(r[0], r[1]) for r in await cur.fetchall()]
-
-
 async def sweep(svc: Services, limit: int = SWEEP_BATCH) -> int:
     """One pass: fire every stage that has come. Returns how many stages fired."""
     fired = 0
@@ -112,7 +103,7 @@ async def _fire(conn, svc: Services, ticket: Ticket, d: deadlines.Deadline, stag
     if stage == Stage.ESCALATED:
         await enqueue_card(conn, card_chat, ticket.id, now=now)     # the card turns visibly overdue
         if ticket.centre_id is not None:
-            for user_id, _ in await _staff_with_role(conn, "centre_lead", ticket.centre_id):
+            for user_id in await org.staff_ids_with_role(conn, "centre_lead", ticket.centre_id):
                 await enqueue_message(conn, user_id, message(t.render(lang, "clock.overdue_lead", **ctx)),
                                       priority=Priority.URGENT, purpose="escalation", now=now, ticket_id=ticket.id)
         dispatch = await org.get_setting(conn, "dispatch_chat_id")
@@ -120,7 +111,7 @@ async def _fire(conn, svc: Services, ticket: Ticket, d: deadlines.Deadline, stag
             await enqueue_message(conn, dispatch, message(t.render(lang, "clock.overdue_dispatch", **ctx), buttons=ack),
                                   priority=Priority.URGENT, purpose="escalation", now=now, ticket_id=ticket.id)
         return
-    for user_id, _ in await _staff_with_role(conn, "department_head"):
+    for user_id in await org.staff_ids_with_role(conn, "department_head"):
         await enqueue_message(conn, user_id, message(t.render(lang, "clock.overdue_head", **ctx), buttons=ack),
                               priority=Priority.URGENT, purpose="escalation", now=now, ticket_id=ticket.id)
 
@@ -136,7 +127,7 @@ async def alert_wide_impact(conn, svc: Services, ticket_id: int, reasons: list[s
                     place=ticket.address or "", source=ticket.source)
     ack = [[(t.label(lang, "btn_ack"), f"a:{alert_id}")]]
     chat = await org.get_setting(conn, "leadership_chat_id")
-    targets = [chat] if chat is not None else [uid for uid, _ in await _staff_with_role(conn, "department_head")]
+    targets = [chat] if chat is not None else await org.staff_ids_with_role(conn, "department_head")
     for target in targets:
         await enqueue_message(conn, target, message(text, buttons=ack), priority=Priority.URGENT, purpose="escalation",
                               now=now, ticket_id=ticket_id)
@@ -214,10 +205,10 @@ async def override(svc: Services, who: Who, chat_id: int, number: str, field: st
             await enqueue_message(conn, chat_id, message(t.render(lang, key, **ctx)), priority=Priority.URGENT, purpose="reply", now=now)
         else:
             category = value if field == "category" else ticket.category
-            level_override = Level(value) if field == "level" else (Level(ticket.level) if await _has_event(conn, ticket.id, "set_level") else None)
+            level_override = Level(value) if field == "level" else (Level(ticket.level) if await tickets.has_event(conn, ticket.id, "set_level") else None)
             a = assess(svc.policy, category, ticket.source, ticket.received_at, level_override=level_override)
-            await conn.execute("UPDATE tickets SET category = ?, level = ? WHERE id = ?", (category, str(a.level), ticket.id))
-            transferred = await _has_event(conn, ticket.id, "transferred")
+            await tickets.set_classification(conn, ticket.id, category, str(a.level))
+            transferred = await tickets.has_event(conn, ticket.id, "transferred")
             new_dues = {"accept": a.deadlines.accept_by, "onsite": a.deadlines.onsite_by, "close": a.deadlines.close_by}
             for kind, due in new_dues.items():
                 d = await deadlines.get(conn, ticket.id, kind)
@@ -235,8 +226,3 @@ async def override(svc: Services, who: Who, chat_id: int, number: str, field: st
                                   level=t.label(lang, f"level_{a.level}"), category=svc.policy.category(category).label(lang),
                                   close_by=a.deadlines.close_by)), priority=Priority.URGENT, purpose="reply", now=now)
     svc.wake_sender()
-
-
-async def _has_event(conn, ticket_id: int, kind: str) -> bool:
-    async with conn.execute("SELECT 1 FROM ticket_events WHERE ticket_id = ? AND kind = ? LIMIT 1", (ticket_id, kind)) as cur:
-        return await cur.fetchone() is not None

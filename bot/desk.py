@@ -220,7 +220,7 @@ async def press(svc: Services, who: Who, ticket_id: int, action: str, chat_id: i
         await tickets.add_event(conn, ticket_id, now, str(act), who.user_id, staff.name)
         await clockwork.meet(conn, svc, ticket_id, str(act), now)
         if act == Action.CLOSE:
-            await conn.execute("UPDATE tickets SET outcome = 'done' WHERE id = ?", (ticket_id,))
+            await tickets.set_outcome(conn, ticket_id, "done")
         await enqueue_card(conn, chat_id, ticket_id, now=now)
         if ticket.resident_chat_id is not None:
             template = {Action.ACCEPT: "resident.status_accepted", Action.ARRIVE: "resident.status_arrived", Action.CLOSE: "resident.status_closed"}[act]
@@ -236,9 +236,7 @@ async def add_note(svc: Services, who: Who, chat_id: int, card_message_id: int, 
     async with svc.db.transaction() as conn:
         lang = await user_lang(conn, svc, who.user_id, who.telegram_lang)
         t = svc.texts
-        async with conn.execute("SELECT id FROM tickets WHERE card_chat_id = ? AND card_message_id = ?", (chat_id, card_message_id)) as cur:
-            row = await cur.fetchone()
-        ticket = await tickets.get_ticket(conn, row[0]) if row else None
+        ticket = await tickets.by_card(conn, chat_id, card_message_id)
         staff = await org.get_staff(conn, who.user_id)
         if ticket is None:
             key = "staff.reply_not_card"
@@ -328,13 +326,11 @@ async def _card_context(conn, svc: Services, lang: str, ticket: Ticket, show_con
             s = await org.get_staff(conn, uid)
             names[uid] = s.name if s else str(uid)
     clock_view = await _clock_view(conn, svc, lang, ticket.id)
-    async with conn.execute("SELECT ack_name FROM alerts WHERE ticket_id = ? AND ack_by IS NOT NULL ORDER BY id DESC LIMIT 1", (ticket.id,)) as cur:
-        acked = await cur.fetchone()
     return {
         "t": ticket,
         "overdue": clock_view.overdue,
         "late": clock_view.late,
-        "acked_by": acked[0] if acked else None,
+        "acked_by": await deadlines.last_acknowledger(conn, ticket.id),
         "category": svc.policy.category(ticket.category).label(lang),
         "level": svc.texts.label(lang, f"level_{ticket.level}"),
         "status": _status_label(svc, lang, ticket.status),
@@ -373,8 +369,7 @@ async def render_card(conn, svc: Services, ticket_id: int) -> tuple[str, Buttons
 async def resident_unreachable(conn, svc: Services, ticket_id: int, error: str) -> None:
     """Telegram refused a message to the resident for good: record it and ask dispatch to call."""
     now = svc.clock.now()
-    async with conn.execute("SELECT 1 FROM ticket_events WHERE ticket_id = ? AND kind = 'resident_unreachable'", (ticket_id,)) as cur:
-        already = await cur.fetchone() is not None
+    already = await tickets.has_event(conn, ticket_id, "resident_unreachable")
     await tickets.add_event(conn, ticket_id, now, "delivery_failed", detail={"error": error})
     if already:
         return

@@ -16,7 +16,6 @@ from bot import desk, outages
 from bot.clock import to_iso
 from bot.payload import Buttons, message
 from bot.services import Services, Who
-from bot.texts import pick_language
 from rules.intake import FREE_TEXT_MAX, InvalidInput, check_description, parse_address, parse_phone, parse_temperature
 from storage import drafts, org, users
 from storage.drafts import Draft
@@ -41,8 +40,7 @@ class Input:
 
 
 async def _lang(conn, who: Who, svc: Services) -> str:
-    row = await users.get_user(conn, who.user_id)
-    return pick_language(row.lang if row and row.lang_chosen else None, who.telegram_lang, svc.default_lang)
+    return await desk.user_lang(conn, svc, who.user_id, who.telegram_lang)
 
 
 async def _say(conn, svc: Services, who: Who, payload: dict[str, Any]) -> None:

@@ -151,15 +151,6 @@ def _doc_caption(lang: str, o: Outage) -> str:
     return f"🖨 {o.number} A4" if lang == "en" else f"🖨 {o.number} 打印版（A4）"
 
 
-async def _staff_with_role(conn, role: str, centre_id: str | None = None) -> list[int]:
-    if centre_id is None:
-        sql, args = "SELECT user_id FROM staff WHERE role = ? ORDER BY user_id", (role,)
-    else:
-        sql, args = "SELECT user_id FROM staff WHERE role = ? AND centre_id = ? ORDER BY user_id", (role, centre_id)
-    async with conn.execute(sql, args) as cur:
-        return [r[0] for r in await cur.fetchall()]
-
-
 def _local(svc: Services, when: datetime) -> datetime:
     return when.astimezone(svc.tz)
 
@@ -940,9 +931,9 @@ async def _fire(conn, svc: Services, p: Posting, stage: Stage, now: datetime, la
         targets = [p.chat_id]
     elif stage == Stage.ESCALATED:
         dispatch = await org.get_setting(conn, "dispatch_chat_id")
-        targets = await _staff_with_role(conn, "centre_lead", p.centre_id) + ([dispatch] if dispatch is not None else [])
+        targets = await org.staff_ids_with_role(conn, "centre_lead", p.centre_id) + ([dispatch] if dispatch is not None else [])
     else:
-        targets = await _staff_with_role(conn, "department_head")
+        targets = await org.staff_ids_with_role(conn, "department_head")
     for chat in targets:
         await _send(conn, svc, chat, [text], outage_id=o.id, audience="staff", priority=Priority.URGENT, purpose="escalation")
 

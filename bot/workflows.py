@@ -20,7 +20,6 @@ messages it causes are committed in one transaction.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from datetime import datetime, timedelta
 from typing import Any
@@ -426,14 +425,12 @@ async def _close_decision_message(conn, svc: Services, staff: StaffRow, req: Req
                                   now: datetime) -> None:
     """The decision message loses its buttons and says who decided what, so nobody presses a
     settled question (presses on it are refused anyway)."""
-    async with conn.execute("SELECT id, payload FROM outbox WHERE chat_id = ? AND message_id = ? AND status = 'sent'",
-                            (chat_id, message_id)) as cur:
-        row = await cur.fetchone()
+    row = await outbox.sent_row(conn, chat_id, message_id)
     if row is None:
         return
     t, glang = svc.texts, svc.default_lang
     outcome = t.label(glang, "wf_outcome_rejected" if req.status == "rejected" else "wf_outcome_approved")
-    original = json.loads(row[1]).get("text", "")
+    original = row[1].get("text", "")
     text = original + "\n\n" + t.label(glang, "wf_decided_line", name=staff.name, outcome=outcome)
     payload = message(text)
     payload["edit_of"] = row[0]
@@ -574,9 +571,7 @@ async def _retire_card(conn, svc: Services, ticket: Ticket, notice: str, now: da
     resident's contact, which only the holding centre and dispatch may see."""
     if ticket.card_chat_id is None or ticket.card_message_id is None:
         return False
-    async with conn.execute("SELECT id FROM outbox WHERE chat_id = ? AND message_id = ? AND status = 'sent' ORDER BY id LIMIT 1",
-                            (ticket.card_chat_id, ticket.card_message_id)) as cur:
-        row = await cur.fetchone()
+    row = await outbox.sent_row(conn, ticket.card_chat_id, ticket.card_message_id)
     if row is None:
         return False
     payload = message(notice)

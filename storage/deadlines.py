@@ -10,7 +10,7 @@ from bot.clock import from_iso, to_iso
 
 __all__ = [
     "Deadline", "Alert", "create", "get", "for_ticket", "due", "advance", "meet", "cancel_open",
-    "move", "open_before", "add_alert", "get_alert", "acknowledge",
+    "move", "open_before", "add_alert", "get_alert", "acknowledge", "last_acknowledger",
 ]
 
 
@@ -148,6 +148,14 @@ async def get_alert(conn: aiosqlite.Connection, alert_id: int) -> Alert | None:
     if r is None:
         return None
     return Alert(r[0], r[1], r[2], r[3], from_iso(r[4]), r[5], r[6], r[7], from_iso(r[8]) if r[8] else None)
+
+
+async def last_acknowledger(conn: aiosqlite.Connection, ticket_id: int) -> str | None:
+    async with conn.execute(
+        "SELECT ack_name FROM alerts WHERE ticket_id = ? AND ack_by IS NOT NULL ORDER BY id DESC LIMIT 1", (ticket_id,),
+    ) as cur:
+        row = await cur.fetchone()
+    return row[0] if row else None
 
 
 async def acknowledge(conn: aiosqlite.Connection, alert_id: int, user_id: int, name: str, now: datetime) -> bool:

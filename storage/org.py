@@ -7,7 +7,7 @@ import aiosqlite
 
 __all__ = [
     "CentreRow", "CommunityRow", "StaffRow", "replace_org", "get_setting", "get_centre",
-    "list_centres", "get_community", "find_communities", "centre_for", "get_staff",
+    "list_centres", "get_community", "find_communities", "centre_for", "get_staff", "staff_ids_with_role",
 ]
 
 
@@ -119,6 +119,16 @@ async def centre_for(conn: aiosqlite.Connection, community_id: str, kind: str) -
     ) as cur:
         row = await cur.fetchone()
     return CentreRow(*row) if row else None
+
+
+async def staff_ids_with_role(conn: aiosqlite.Connection, role: str, centre_id: str | None = None) -> list[int]:
+    """Who holds ``role`` (in ``centre_id``, when given): the people an escalation goes to."""
+    if centre_id is None:
+        sql, args = "SELECT user_id FROM staff WHERE role = ? ORDER BY user_id", (role,)
+    else:
+        sql, args = "SELECT user_id FROM staff WHERE role = ? AND centre_id = ? ORDER BY user_id", (role, centre_id)
+    async with conn.execute(sql, args) as cur:
+        return [r[0] for r in await cur.fetchall()]
 
 
 async def get_staff(conn: aiosqlite.Connection, user_id: int) -> StaffRow | None:

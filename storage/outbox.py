@@ -16,6 +16,7 @@ import aiosqlite
 from bot.clock import from_iso, to_iso
 
 __all__ = [
+    "sent_row",
     "Priority", "OutboxItem", "enqueue_message", "enqueue_card", "next_batch", "mark_sent",
     "mark_failed", "bump_attempts", "pending_count", "supersede_cards", "depth_by_priority",
     "pending_in_chat", "last_pending_card_id", "fresh_card_rows", "FreshCard", "mark_sent_many",
@@ -177,6 +178,17 @@ async def mark_failed(conn: aiosqlite.Connection, item_id: int, error: str, now:
 
 async def bump_attempts(conn: aiosqlite.Connection, item_id: int, error: str) -> None:
     await conn.execute("UPDATE outbox SET attempts = attempts + 1, error = ? WHERE id = ?", (error, item_id))
+
+
+async def sent_row(conn: aiosqlite.Connection, chat_id: int, message_id: int) -> tuple[int, dict[str, Any]] | None:
+    """(outbox id, payload) of the row that produced bot message ``message_id`` in ``chat_id``
+    (index outbox_message), for editing it or reading what it asked."""
+    async with conn.execute(
+        "SELECT id, payload FROM outbox WHERE chat_id = ? AND message_id = ? AND status = 'sent' ORDER BY id LIMIT 1",
+        (chat_id, message_id),
+    ) as cur:
+        row = await cur.fetchone()
+    return (row[0], json.loads(row[1])) if row else None
 
 
 async def pending_count(conn: aiosqlite.Connection) -> int:

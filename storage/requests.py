@@ -15,13 +15,13 @@ replies racing each other produce one decision and the loser can be told who won
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 
 import aiosqlite
 
 from bot.clock import from_iso, to_iso
+from storage import outbox
 
 __all__ = [
     "Request", "create", "get", "open_of", "set_reply", "decide", "finish", "cancel",
@@ -120,18 +120,10 @@ async def cancel(conn: aiosqlite.Connection, request_id: int, outcome: str) -> b
 
 
 async def prompt_of(conn: aiosqlite.Connection, chat_id: int, message_id: int) -> dict | None:
-    """The payload of the bot message ``message_id`` in ``chat_id`` if it was a prompt (served
-    by the index outbox_message); None for any other message."""
-    async with conn.execute(
-        "SELECT payload FROM outbox WHERE chat_id = ? AND message_id = ? AND status = 'sent' AND kind = 'message'",
-        (chat_id, message_id),
-    ) as cur:
-        rows = await cur.fetchall()
-    for (payload,) in rows:
-        data = json.loads(payload)
-        if isinstance(data.get("prompt"), int):
-            return data
-    return None
+    """The payload of the bot message ``message_id`` in ``chat_id`` if it was a prompt; None
+    for any other message."""
+    row = await outbox.sent_row(conn, chat_id, message_id)
+    return row[1] if row is not None and isinstance(row[1].get("prompt"), int) else None
 
 
 async def prompt_in_flight(conn: aiosqlite.Connection, chat_id: int) -> bool:

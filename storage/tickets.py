@@ -12,7 +12,7 @@ from bot.clock import from_iso, to_iso
 
 __all__ = [
     "Ticket", "Event", "NewTicket", "insert_ticket", "get_ticket", "tickets_of_resident",
-    "set_card", "clear_card", "transition", "set_close_note", "add_event", "list_events",
+    "set_card", "clear_card", "transition", "set_close_note", "add_event", "list_events", "has_event", "by_card", "set_outcome", "set_classification",
     "set_ticket_limit", "transfer_ticket", "close_out_of_scope",
 ]
 
@@ -157,6 +157,26 @@ async def add_event(
         "INSERT INTO ticket_events(ticket_id, at, kind, actor_id, actor, detail) VALUES (?, ?, ?, ?, ?, ?)",
         (ticket_id, to_iso(at), kind, actor_id, actor, json.dumps(detail or {}, ensure_ascii=False)),
     )
+
+
+async def has_event(conn: aiosqlite.Connection, ticket_id: int, kind: str) -> bool:
+    async with conn.execute("SELECT 1 FROM ticket_events WHERE ticket_id = ? AND kind = ? LIMIT 1", (ticket_id, kind)) as cur:
+        return await cur.fetchone() is not None
+
+
+async def by_card(conn: aiosqlite.Connection, chat_id: int, message_id: int) -> Ticket | None:
+    """The ticket whose live card is this message."""
+    async with conn.execute(f"SELECT {_COLUMNS} FROM tickets WHERE card_chat_id = ? AND card_message_id = ?", (chat_id, message_id)) as cur:
+        row = await cur.fetchone()
+    return _ticket(row) if row else None
+
+
+async def set_classification(conn: aiosqlite.Connection, ticket_id: int, category: str, level: str) -> None:
+    await conn.execute("UPDATE tickets SET category = ?, level = ? WHERE id = ?", (category, level, ticket_id))
+
+
+async def set_outcome(conn: aiosqlite.Connection, ticket_id: int, outcome: str) -> None:
+    await conn.execute("UPDATE tickets SET outcome = ? WHERE id = ?", (outcome, ticket_id))
 
 
 async def list_events(conn: aiosqlite.Connection, ticket_id: int) -> list[Event]:
