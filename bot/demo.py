@@ -166,9 +166,7 @@ async def _clock_story(world, tg: EmulatorClient, clock: FakeClock, svc) -> None
     prompt = await south.next_message()
     await crew.send("楼上住户不在家，约好 16:00 入户", chat=south, reply_to=prompt)
     await south.next_message()
-    request = await dispatch.next_message()
-    while not request.buttons:
-        request = await dispatch.next_message()
+    request = await dispatch.next_message_where(lambda m: bool(m.buttons))
     await world.crew(6002).press(request, "批准延时")
     card = await south.wait_edited(card)
     await resident.next_message()

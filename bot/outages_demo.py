@@ -5,7 +5,6 @@ Called from bot/demo.py with the running bot's world, emulator client, fake cloc
 """
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 
 from bot.emulator import EmulatorClient, Msg
@@ -14,12 +13,7 @@ __all__ = ["outage_story"]
 
 
 async def _until(chat, match: Callable[[Msg], bool], timeout: float = 10.0) -> Msg:
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
-    while True:
-        msg = await chat.next_message(timeout=max(0.1, end - loop.time()))
-        if match(msg):
-            return msg
+    return await chat.next_message_where(match, timeout)
 
 
 def _has(*words: str) -> Callable[[Msg], bool]:

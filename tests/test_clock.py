@@ -260,9 +260,7 @@ async def test_raising_the_level_of_a_transferred_ticket_keeps_its_fresh_accept_
     await world.crew(5001).press(card, "退单")
     prompt = await north.next_message()
     await world.crew(5001).send("不是我们片区的", chat=north, reply_to=prompt)
-    decision = await dispatch.next_message()
-    while not decision.buttons:
-        decision = await dispatch.next_message()
+    decision = await dispatch.next_message_where(lambda m: bool(m.buttons))
     await world.crew(6001).press(decision, "南区维修服务中心")
     south_card = await world.groups["repair-south"].next_message()
     assert "受理 1月15日 09:50" in south_card.text            # 30 min from the transfer (Art. 12)

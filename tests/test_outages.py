@@ -22,12 +22,7 @@ from tests.story import report_cold_flat
 
 async def until(chat, match: Callable[[Msg], bool], timeout: float = 5.0) -> Msg:
     """The next bot message in ``chat`` that matches, skipping others."""
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
-    while True:
-        msg = await chat.next_message(timeout=max(0.1, end - loop.time()))
-        if match(msg):
-            return msg
+    return await chat.next_message_where(match, timeout)
 
 
 def has(*words: str) -> Callable[[Msg], bool]:

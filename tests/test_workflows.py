@@ -388,9 +388,7 @@ async def test_after_a_transfer_the_old_card_loses_its_buttons_and_the_residents
     await world.crew(5001).press(card, "退单")
     prompt = await north.next_message()
     await world.crew(5001).send("这户属于南区", chat=north, reply_to=prompt)
-    decision = await dispatch.next_message()
-    while not decision.buttons:
-        decision = await dispatch.next_message()
+    decision = await dispatch.next_message_where(lambda m: bool(m.buttons))
     await world.crew(6001).press(decision, "南区维修服务中心")
     old = await north.wait_edited(card)
     assert old.buttons == [] and "13912345678" not in old.text and "南区维修服务中心" in old.text

@@ -10,9 +10,11 @@ Tests read like a conversation::
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime as dtm
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -180,6 +182,15 @@ class _ChatHandle:
         msg = await self._client._wait_message(self.chat_id, self._cursor, timeout)
         self._cursor = msg.message_id
         return msg
+
+    async def next_message_where(self, match: Callable[[Msg], bool], timeout: float = 5.0) -> Msg:
+        """The next NEW bot message that matches, skipping the others (within one timeout)."""
+        loop = asyncio.get_running_loop()
+        end = loop.time() + timeout
+        while True:
+            msg = await self.next_message(timeout=max(0.1, end - loop.time()))
+            if match(msg):
+                return msg
 
     async def wait_edited(self, msg: Msg, timeout: float = 5.0) -> Msg:
         return await self._client._wait_edited(msg.chat_id, msg.message_id, msg.version, timeout)
