@@ -22,7 +22,7 @@ from collections import Counter
 from pathlib import Path
 
 from bench.common import ROOT, TOKEN, ScaledClock, peak_rss_mb, report
-from bot.clock import from_iso
+from storage.timestamps import from_iso
 from bot.emulator import Emulator, EmulatorClient
 from bot.world import build_world
 from storage.db import open_database

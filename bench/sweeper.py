@@ -20,7 +20,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot import clockwork
-from bot.clock import FakeClock, to_iso
+from bot.clock import FakeClock
+from storage.timestamps import to_iso
 from bot.orgfile import load_org
 from bot.services import Services
 from bot.texts import Texts

@@ -13,7 +13,8 @@ from handlers.clock import sweep_job
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.orgfile import load_org
-from bot.sender import OutboxSender
+from bot import desk, outages
+from bot.sender import DeliveryHooks, OutboxSender
 from bot.services import Services
 from bot.texts import Texts
 from rules.policy import load_policy
@@ -38,7 +39,7 @@ def build_application(config: Config, *, clock: Clock | None = None, sender_batc
             await replace_org(conn, org)
         svc = Services(db=db, clock=clock, policy=policy, texts=Texts(config.tz), tz=config.tz, default_lang=config.lang)
         app.bot_data["svc"] = svc
-        sender = OutboxSender(app.bot, svc, batch=sender_batch)
+        sender = OutboxSender(app.bot, svc, _delivery_hooks(svc), batch=sender_batch)
         app.bot_data["sender"] = sender
         sender.start()
         await _set_commands(app, svc)
@@ -71,6 +72,16 @@ def build_application(config: Config, *, clock: Clock | None = None, sender_batc
     )
     handlers.register(app)
     return app
+
+
+def _delivery_hooks(svc: Services) -> DeliveryHooks:
+    """The sender knows messages, not tickets or outages: what a failure means, and how to
+    render a printable page, is the desk's and the outages' business."""
+    return DeliveryHooks(
+        resident_unreachable=lambda conn, ticket_id, error: desk.resident_unreachable(conn, svc, ticket_id, error),
+        group_unreachable=lambda conn, chat_id, ticket_id, error: desk.group_unreachable(conn, svc, chat_id, ticket_id, error),
+        render_document=lambda conn, spec: outages.render_document(conn, svc, spec),
+    )
 
 
 async def _set_commands(app: Application, svc: Services) -> None:

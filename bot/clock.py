@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-__all__ = ["Clock", "SystemClock", "FakeClock", "to_iso", "from_iso"]
+__all__ = ["Clock", "SystemClock", "FakeClock"]
 
 
 class Clock(Protocol):
@@ -33,12 +33,3 @@ class FakeClock:
 
     def set(self, when: datetime) -> None:
         self._now = when.astimezone(UTC)
-
-
-def to_iso(when: datetime) -> str:
-    """UTC ISO text that sorts correctly as a string in SQLite indexes."""
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def from_iso(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)

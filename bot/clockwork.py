@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 import aiosqlite
 
+from bot import escalation
 from bot.payload import message
 from bot.services import Services, Who
 from rules.deadlines import Stage, next_check, plan
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 
 SWEEP_BATCH = 200
 _KIND_FOR_ACTION = {"accept": "accept", "arrive": "onsite", "close": "close"}
+_ESCALATION_TEMPLATES = {"centre_lead": "clock.overdue_lead", "dispatch": "clock.overdue_dispatch", "department_head": "clock.overdue_head"}
 
 
 def _lead(svc: Services, kind: str) -> timedelta:
@@ -96,24 +98,16 @@ async def _fire(conn, svc: Services, ticket: Ticket, d: deadlines.Deadline, stag
     await tickets.add_event(conn, ticket.id, now, alert_kind, detail={"limit": d.kind, "late_by_minutes": late_by, "alert": alert_id})
     ack = [[(t.label(lang, "btn_ack"), f"a:{alert_id}")]]
     card_chat = ticket.card_chat_id or (centre.chat_id if centre else await org.get_setting(conn, "dispatch_chat_id"))
-    if stage == Stage.REMINDED:
-        await enqueue_message(conn, card_chat, message(t.render(lang, "clock.reminder", **ctx), reply_to_card=ticket.id),
-                              priority=Priority.URGENT, purpose="reminder", now=now, ticket_id=ticket.id)
-        return
     if stage == Stage.ESCALATED:
         await enqueue_card(conn, card_chat, ticket.id, now=now)     # the card turns visibly overdue
-        if ticket.centre_id is not None:
-            for user_id in await org.staff_ids_with_role(conn, "centre_lead", ticket.centre_id):
-                await enqueue_message(conn, user_id, message(t.render(lang, "clock.overdue_lead", **ctx)),
-                                      priority=Priority.URGENT, purpose="escalation", now=now, ticket_id=ticket.id)
-        dispatch = await org.get_setting(conn, "dispatch_chat_id")
-        if dispatch is not None:
-            await enqueue_message(conn, dispatch, message(t.render(lang, "clock.overdue_dispatch", **ctx), buttons=ack),
-                                  priority=Priority.URGENT, purpose="escalation", now=now, ticket_id=ticket.id)
-        return
-    for user_id in await org.staff_ids_with_role(conn, "department_head"):
-        await enqueue_message(conn, user_id, message(t.render(lang, "clock.overdue_head", **ctx), buttons=ack),
-                              priority=Priority.URGENT, purpose="escalation", now=now, ticket_id=ticket.id)
+    for r in await escalation.fan_out(conn, stage, group_chat=card_chat, centre_id=ticket.centre_id):
+        if r.role == "group":
+            payload = message(t.render(lang, "clock.reminder", **ctx), reply_to_card=ticket.id)
+        else:
+            # The lead is told privately; dispatch and the head get the "Seen, I'm on it" button.
+            payload = message(t.render(lang, _ESCALATION_TEMPLATES[r.role], **ctx), buttons=None if r.role == "centre_lead" else ack)
+        await enqueue_message(conn, r.chat_id, payload, priority=Priority.URGENT, purpose="reminder" if r.role == "group" else "escalation",
+                              now=now, ticket_id=ticket.id)
 
 
 async def alert_wide_impact(conn, svc: Services, ticket_id: int, reasons: list[str], now: datetime) -> None:
@@ -126,9 +120,7 @@ async def alert_wide_impact(conn, svc: Services, ticket_id: int, reasons: list[s
     text = t.render(lang, "clock.wide_impact", number=ticket.number, category=svc.policy.category(ticket.category).label(lang),
                     place=ticket.address or "", source=ticket.source)
     ack = [[(t.label(lang, "btn_ack"), f"a:{alert_id}")]]
-    chat = await org.get_setting(conn, "leadership_chat_id")
-    targets = [chat] if chat is not None else await org.staff_ids_with_role(conn, "department_head")
-    for target in targets:
+    for target in await escalation.leadership(conn):
         await enqueue_message(conn, target, message(text, buttons=ack), priority=Priority.URGENT, purpose="escalation",
                               now=now, ticket_id=ticket_id)
 

@@ -7,45 +7,29 @@ transaction (nothing is lost, nothing half-done). Decisions come from ``rules/``
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
-from bot import clockwork, outages
-from bot.clock import to_iso
-from bot.payload import Buttons, message
+from bot import clockwork, views
+from bot.outages.residents import on_ticket_created
+from bot.payload import message
 from bot.services import Services, Who
-from bot.texts import pick_language
 from rules.policy import Source, assess
-from rules.tickets import Action, Status, TransitionRefused, action_for, may_press, next_status
-from storage import deadlines, drafts, org, tickets, users
+from rules.tickets import Action, Status, TransitionRefused, may_press, next_status
+from storage import drafts, org, tickets, users
 from storage.drafts import Draft
 from storage.outbox import Priority, enqueue_card, enqueue_message
-from storage.org import StaffRow
+from rules.org import Staff
 from storage.tickets import NewTicket, Ticket
 
 __all__ = [
-    "main_menu", "user_lang", "greet", "help_text", "unknown_command", "ask_language", "set_language", "place_name",
-    "draft_summary", "create_ticket_from_draft", "press", "add_note", "my_tickets", "ticket_history",
-    "render_card", "resident_unreachable",
+    "greet", "help_text", "unknown_command", "ask_language", "set_language", "draft_summary", "create_ticket_from_draft",
+    "authorise_card_press", "press", "add_note", "my_tickets", "ticket_history", "resident_unreachable",
+    "group_unreachable",
 ]
 
 log = logging.getLogger(__name__)
 
 STAFF_ROLES_SEEING_ALL = ("dispatcher", "department_head")
-
-
-def main_menu(svc: Services, lang: str) -> Buttons:
-    t = svc.texts
-    return [[(t.label(lang, "report"), "menu:report")], [(t.label(lang, "my"), "menu:my")],
-            [(t.label(lang, "outages_menu"), "menu:outages")], [(t.label(lang, "language"), "menu:lang")]]
-
-
-async def user_lang(conn: aiosqlite.Connection, svc: Services, user_id: int, telegram_lang: str | None) -> str:
-    row = await users.get_user(conn, user_id)
-    return pick_language(row.lang if row and row.lang_chosen else None, telegram_lang, svc.default_lang)
 
 
 async def _reply(conn, svc: Services, chat_id: int, payload: dict[str, Any]) -> None:
@@ -54,8 +38,8 @@ async def _reply(conn, svc: Services, chat_id: int, payload: dict[str, Any]) -> 
 
 async def _simple(svc: Services, who: Who, template: str, menu: bool = True, **ctx: Any) -> None:
     async with svc.db.transaction() as conn:
-        lang = await user_lang(conn, svc, who.user_id, who.telegram_lang)
-        buttons = main_menu(svc, lang) if menu else None
+        lang = await views.user_lang(conn, svc, who.user_id, who.telegram_lang)
+        buttons = views.main_menu(svc, lang) if menu else None
         await _reply(conn, svc, who.chat_id, message(svc.texts.render(lang, template, **ctx), buttons=buttons))
     svc.wake_sender()
 
@@ -79,7 +63,7 @@ async def unknown_command(svc: Services, who: Who, in_group: bool) -> None:
 
 async def ask_language(svc: Services, who: Who) -> None:
     async with svc.db.transaction() as conn:
-        lang = await user_lang(conn, svc, who.user_id, who.telegram_lang)
+        lang = await views.user_lang(conn, svc, who.user_id, who.telegram_lang)
         buttons = [[("中文", "lang:zh")], [("English", "lang:en")]]
         await _reply(conn, svc, who.chat_id, message(svc.texts.render(lang, "resident.language_ask"), buttons=buttons))
     svc.wake_sender()
@@ -89,15 +73,10 @@ async def set_language(svc: Services, who: Who, lang: str) -> str:
     if lang not in ("zh", "en"):
         lang = svc.default_lang
     async with svc.db.transaction() as conn:
-        await users.set_language(conn, who.user_id, lang, to_iso(svc.clock.now()))
-        await _reply(conn, svc, who.chat_id, message(svc.texts.render(lang, "resident.language_set"), buttons=main_menu(svc, lang)))
+        await users.set_language(conn, who.user_id, lang, svc.clock.now())
+        await _reply(conn, svc, who.chat_id, message(svc.texts.render(lang, "resident.language_set"), buttons=views.main_menu(svc, lang)))
     svc.wake_sender()
     return svc.texts.label(lang, "alert_language_set")
-
-
-async def place_name(conn, lang: str, community_id: str | None, community_text: str | None) -> str:
-    community = await org.get_community(conn, community_id)
-    return community.name(lang) if community else (community_text or "")
 
 
 async def draft_summary(conn, svc: Services, lang: str, draft: Draft) -> dict[str, Any]:
@@ -105,7 +84,7 @@ async def draft_summary(conn, svc: Services, lang: str, draft: Draft) -> dict[st
     category = svc.policy.category(data["category"])
     return {
         "category": category.label(lang),
-        "place": await place_name(conn, lang, data.get("community_id"), data.get("community_text")),
+        "place": await views.place_name(conn, lang, data.get("community_id"), data.get("community_text")),
         "address": data.get("address") or "",
         "phone": data.get("phone") or "",
         "temperature": data.get("temperature"),
@@ -156,9 +135,9 @@ async def create_ticket_from_draft(conn, svc: Services, who: Who, lang: str, dra
         await clockwork.alert_wide_impact(conn, svc, ticket_id, list(assessment.reasons), now)
     await users.remember_contact(
         conn, who.user_id, name=who.name, phone=data.get("phone"), community_id=data.get("community_id"),
-        community_text=data.get("community_text"), address=data.get("address"), now=to_iso(now),
+        community_text=data.get("community_text"), address=data.get("address"), now=now,
     )
-    await outages.on_ticket_created(conn, svc, who, lang, ticket_id, data)  # subscribe; link to an outage (issue 6)
+    await on_ticket_created(conn, svc, who, lang, ticket_id, data)  # subscribe; link to an outage
     await drafts.delete_draft(conn, who.user_id)
     await enqueue_card(conn, card_chat, ticket_id, now=now)
     if data.get("photo"):
@@ -168,13 +147,13 @@ async def create_ticket_from_draft(conn, svc: Services, who: Who, lang: str, dra
     await enqueue_message(conn, who.chat_id, message(svc.texts.render(
         lang, "resident.submitted", number=f"{ticket_id:04d}", centre=centre.name(lang) if centre else None,
         onsite_by=assessment.deadlines.onsite_by,
-    ), buttons=main_menu(svc, lang)), priority=Priority.STATUS, purpose="resident_status", now=now, ticket_id=ticket_id)
+    ), buttons=views.main_menu(svc, lang)), priority=Priority.STATUS, purpose="resident_status", now=now, ticket_id=ticket_id)
     log.info("ticket %s created, category %s, centre %s", ticket_id, assessment.category.code, centre.id if centre else "dispatch")
     return f"{ticket_id:04d}"
 
 
 async def authorise_card_press(conn, svc: Services, lang: str, who: Who, ticket_id: int, chat_id: int,
-                               message_id: int) -> tuple[Ticket, StaffRow] | str:
+                               message_id: int) -> tuple[Ticket, Staff] | str:
     """Every button on a ticket's card is authorised here, against the database, never from
     the callback data: the ticket exists, the presser is staff of its centre (or dispatch), and
     the press came from the ticket's live card. Returns (ticket, staff) or the refusal to show."""
@@ -193,7 +172,7 @@ async def authorise_card_press(conn, svc: Services, lang: str, who: Who, ticket_
 async def press(svc: Services, who: Who, ticket_id: int, action: str, chat_id: int, message_id: int) -> str:
     """A crew button: Accept, Arrived, Done, No note."""
     async with svc.db.transaction() as conn:
-        lang = await user_lang(conn, svc, who.user_id, who.telegram_lang)
+        lang = await views.user_lang(conn, svc, who.user_id, who.telegram_lang)
         t = svc.texts
         allowed = await authorise_card_press(conn, svc, lang, who, ticket_id, chat_id, message_id)
         if isinstance(allowed, str):
@@ -234,7 +213,7 @@ async def press(svc: Services, who: Who, ticket_id: int, action: str, chat_id: i
 async def add_note(svc: Services, who: Who, chat_id: int, card_message_id: int, text: str) -> None:
     """A reply to a closed ticket's card is the crew's note of what was done."""
     async with svc.db.transaction() as conn:
-        lang = await user_lang(conn, svc, who.user_id, who.telegram_lang)
+        lang = await views.user_lang(conn, svc, who.user_id, who.telegram_lang)
         t = svc.texts
         ticket = await tickets.by_card(conn, chat_id, card_message_id)
         staff = await org.get_staff(conn, who.user_id)
@@ -254,50 +233,27 @@ async def add_note(svc: Services, who: Who, chat_id: int, card_message_id: int, 
     svc.wake_sender()
 
 
-def _status_label(svc: Services, lang: str, status: str) -> str:
-    return svc.texts.label(lang, f"status_{status}")
-
-
 async def my_tickets(svc: Services, who: Who) -> None:
     async with svc.db.transaction() as conn:
-        lang = await user_lang(conn, svc, who.user_id, who.telegram_lang)
+        lang = await views.user_lang(conn, svc, who.user_id, who.telegram_lang)
         items = []
         for tk in await tickets.tickets_of_resident(conn, who.user_id):
             centre = await org.get_centre(conn, tk.centre_id)
             items.append({
                 "number": tk.number, "category": svc.policy.category(tk.category).label(lang),
-                "status": _status_label(svc, lang, tk.status), "closed": tk.status == Status.CLOSED,
+                "status": views.status_label(svc, lang, tk.status), "closed": tk.status == Status.CLOSED,
                 "centre": centre.name(lang) if centre else None, "received": tk.received_at,
-                "next": (await _clock_view(conn, svc, lang, tk.id)).next,
+                "next": (await views.clock_view(conn, svc, lang, tk.id)).next,
             })
-        await _reply(conn, svc, who.chat_id, message(svc.texts.render(lang, "resident.my_tickets", items=items), buttons=main_menu(svc, lang)))
+        await _reply(conn, svc, who.chat_id, message(svc.texts.render(lang, "resident.my_tickets", items=items), buttons=views.main_menu(svc, lang)))
     svc.wake_sender()
-
-
-@dataclass(frozen=True)
-class ClockView:
-    overdue: list[dict[str, Any]]                 # open limits already passed
-    next: tuple[str, datetime] | None             # the next open limit
-    late: dict[str, int]                          # limits met late: kind -> minutes over
-
-
-async def _clock_view(conn, svc: Services, lang: str, ticket_id: int) -> ClockView:
-    """The ticket's limits as the deadline table has them (approved delays included)."""
-    now = svc.clock.now()
-    clocks = await deadlines.for_ticket(conn, ticket_id)
-    live = [d for d in clocks if d.state == "open"]
-    overdue = [{"limit": svc.texts.label(lang, f"limit_{d.kind}"), "minutes": int((now - d.due_at).total_seconds() // 60)}
-               for d in live if d.due_at <= now]
-    upcoming = [d for d in live if d.due_at > now]
-    late = {d.kind: int((d.met_at - d.due_at).total_seconds() // 60) for d in clocks if d.state == "met" and d.late}
-    return ClockView(overdue, (upcoming[0].kind, upcoming[0].due_at) if upcoming else None, late)
 
 
 async def ticket_history(svc: Services, who: Who, chat_id: int, chat_is_private: bool, number: str) -> None:
     """``/ticket N`` for staff. A resident's contact is shown only where the centre holding the
     ticket or dispatch will read it."""
     async with svc.db.transaction() as conn:
-        lang = await user_lang(conn, svc, who.user_id, who.telegram_lang) if chat_is_private else svc.default_lang
+        lang = await views.user_lang(conn, svc, who.user_id, who.telegram_lang) if chat_is_private else svc.default_lang
         t = svc.texts
         staff = await org.get_staff(conn, who.user_id)
         ticket = await tickets.get_ticket(conn, int(number)) if number.isdigit() else None
@@ -313,57 +269,9 @@ async def ticket_history(svc: Services, who: Who, chat_id: int, chat_is_private:
             else:
                 show_contact = chat_id == dispatch or (centre is not None and chat_id == centre.chat_id)
             events = await tickets.list_events(conn, ticket.id)
-            text = t.render(lang, "staff.history", **await _card_context(conn, svc, lang, ticket, show_contact), events=events)
+            text = t.render(lang, "staff.history", **await views.card_context(conn, svc, lang, ticket, show_contact), events=events)
         await _reply(conn, svc, chat_id, message(text))
     svc.wake_sender()
-
-
-async def _card_context(conn, svc: Services, lang: str, ticket: Ticket, show_contact: bool) -> dict[str, Any]:
-    centre = await org.get_centre(conn, ticket.centre_id)
-    names = {}
-    for uid in (ticket.accepted_by, ticket.arrived_by, ticket.closed_by):
-        if uid is not None and uid not in names:
-            s = await org.get_staff(conn, uid)
-            names[uid] = s.name if s else str(uid)
-    clock_view = await _clock_view(conn, svc, lang, ticket.id)
-    return {
-        "t": ticket,
-        "overdue": clock_view.overdue,
-        "late": clock_view.late,
-        "acked_by": await deadlines.last_acknowledger(conn, ticket.id),
-        "category": svc.policy.category(ticket.category).label(lang),
-        "level": svc.texts.label(lang, f"level_{ticket.level}"),
-        "status": _status_label(svc, lang, ticket.status),
-        "place": await place_name(conn, lang, ticket.community_id, ticket.community_text),
-        "centre": centre.name(lang) if centre else None,
-        "show_contact": show_contact,
-        "names": names,
-        "next": clock_view.next,
-    }
-
-
-async def render_card(conn, svc: Services, ticket_id: int) -> tuple[str, Buttons]:
-    """The crew card as it should look now, in the company's language."""
-    lang = svc.default_lang
-    ticket = await tickets.get_ticket(conn, ticket_id)
-    ctx = await _card_context(conn, svc, lang, ticket, show_contact=True)
-    text = svc.texts.render(lang, "staff.card", **ctx)
-    act = action_for(ticket.status)
-    buttons: Buttons = []
-    label = svc.texts.label
-    if act is not None:
-        buttons.append([(label(lang, f"btn_{act}"), f"t:{ticket.id}:{act}")])
-        extra = [(label(lang, "btn_delay"), f"w:{ticket.id}:delay")] if ticket.status != Status.NEW else []
-        if ticket.status == Status.ON_SITE:
-            extra.append((label(lang, "btn_coord"), f"w:{ticket.id}:coord"))
-        if ticket.centre_id is None:          # held by dispatch: pick a centre, nothing to return
-            extra.append((label(lang, "btn_assign"), f"w:{ticket.id}:assign"))
-        else:
-            extra.append((label(lang, "btn_return"), f"w:{ticket.id}:return"))
-        buttons.append(extra)
-    elif ticket.close_note is None and ticket.outcome != "out_of_scope":
-        buttons.append([(svc.texts.label(lang, "btn_nonote"), f"t:{ticket.id}:nonote")])
-    return text, buttons
 
 
 async def resident_unreachable(conn, svc: Services, ticket_id: int, error: str) -> None:
@@ -380,3 +288,17 @@ async def resident_unreachable(conn, svc: Services, ticket_id: int, error: str) 
         text = svc.texts.render(svc.default_lang, "staff.resident_unreachable", number=ticket.number, name=ticket.resident_name or "",
                                 phone=ticket.phone or "", error=error)
         await enqueue_message(conn, dispatch, message(text), priority=Priority.URGENT, purpose="alert", now=now, ticket_id=ticket_id)
+
+
+async def group_unreachable(conn, svc: Services, chat_id: int, ticket_id: int | None, error: str) -> None:
+    """A centre group the bot cannot post to: dispatch must know (the sender asks once while it lasts)."""
+    dispatch = await org.get_setting(conn, "dispatch_chat_id")
+    if dispatch is None or dispatch == chat_id:
+        return
+    lang = svc.default_lang
+    centre = await org.centre_by_chat(conn, chat_id)
+    number = f"{ticket_id:04d}" if ticket_id is not None else None
+    text = svc.texts.render(lang, "delivery.group_unreachable", group=centre.name(lang) if centre else str(chat_id), number=number,
+                            error=error)
+    await enqueue_message(conn, dispatch, message(text), priority=Priority.URGENT, purpose="alert", now=svc.clock.now(),
+                          ticket_id=ticket_id)

@@ -12,12 +12,13 @@ import secrets
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from bot import desk, outages
-from bot.clock import to_iso
+from bot import desk, views
+from bot.outages.common import fit
 from bot.payload import Buttons, message
 from bot.services import Services, Who
 from rules.intake import FREE_TEXT_MAX, InvalidInput, check_description, parse_address, parse_phone, parse_temperature
 from storage import drafts, org, users
+from storage import outages as outage_store
 from storage.drafts import Draft
 from storage.outbox import Priority, enqueue_message
 
@@ -40,7 +41,7 @@ class Input:
 
 
 async def _lang(conn, who: Who, svc: Services) -> str:
-    return await desk.user_lang(conn, svc, who.user_id, who.telegram_lang)
+    return await views.user_lang(conn, svc, who.user_id, who.telegram_lang)
 
 
 async def _say(conn, svc: Services, who: Who, payload: dict[str, Any]) -> None:
@@ -73,7 +74,7 @@ async def cancel(svc: Services, who: Who) -> None:
         had = await drafts.get_draft(conn, who.user_id)
         await drafts.delete_draft(conn, who.user_id)
         key = "resident.cancelled" if had else "resident.nothing_to_cancel"
-        await _say(conn, svc, who, message(svc.texts.render(lang, key), buttons=desk.main_menu(svc, lang), remove_keyboard=False))
+        await _say(conn, svc, who, message(svc.texts.render(lang, key), buttons=views.main_menu(svc, lang), remove_keyboard=False))
     svc.wake_sender()
 
 
@@ -94,7 +95,7 @@ async def handle(svc: Services, who: Who, inp: Input) -> str | None:
             else:
                 alert = await _on_button(conn, svc, who, lang, draft, value)
         elif draft is None:
-            await _say(conn, svc, who, message(t.render(lang, "resident.not_understood"), buttons=desk.main_menu(svc, lang)))
+            await _say(conn, svc, who, message(t.render(lang, "resident.not_understood"), buttons=views.main_menu(svc, lang)))
         else:
             await _on_message(conn, svc, who, lang, draft, inp)
     svc.wake_sender()
@@ -107,7 +108,7 @@ async def _on_button(conn, svc: Services, who: Who, lang: str, draft: Draft, val
     step = draft.step
     if kind == "cancel":
         await drafts.delete_draft(conn, who.user_id)
-        await _say(conn, svc, who, message(t.render(lang, "resident.cancelled"), buttons=desk.main_menu(svc, lang)))
+        await _say(conn, svc, who, message(t.render(lang, "resident.cancelled"), buttons=views.main_menu(svc, lang)))
         return None
     if kind == "cont":
         await _prompt(conn, svc, who, lang, draft)
@@ -159,8 +160,8 @@ async def _on_button(conn, svc: Services, who: Who, lang: str, draft: Draft, val
         return t.label(lang, "alert_submitted", number=number)
     elif kind == "edit":
         await _enter(conn, svc, who, lang, draft, "edit")
-    elif kind == "outage":   # issue 6: heat is off in their community; report anyway or not
-        after = await outages.intake_answer(conn, svc, who, lang, draft, arg)
+    elif kind == "outage":   # heat is off in their community; report anyway or not
+        after = await _outage_answer(conn, svc, who, lang, draft, arg)
         if after is not None:
             await _done(conn, svc, who, lang, draft, after)
     elif kind == "field":
@@ -205,7 +206,7 @@ async def _on_message(conn, svc: Services, who: Who, lang: str, draft: Draft, in
                 raise InvalidInput("too_long", limit=FREE_TEXT_MAX)
             matches = await org.find_communities(conn, text)
             draft.data["query"] = text.strip()
-            await drafts.save_draft(conn, draft, to_iso(svc.clock.now()))
+            await drafts.save_draft(conn, draft, svc.clock.now())
             await _say(conn, svc, who, _community_choices(svc, lang, draft, text.strip(), matches))
             return
         if step == "community_text":
@@ -268,8 +269,8 @@ def _next_step(draft: Draft, done: str) -> str:
 
 
 async def _done(conn, svc: Services, who: Who, lang: str, draft: Draft, step: str) -> None:
-    if step in ("community", "address") and await outages.intake_check(conn, svc, who, lang, draft, step):
-        return   # issue 6: the community is under an active outage; the resident is asked first
+    if step in ("community", "address") and await _outage_check(conn, svc, who, lang, draft, step):
+        return   # the community is under an active outage; the resident is asked first
     await _enter(conn, svc, who, lang, draft, _next_step(draft, step))
 
 
@@ -281,7 +282,7 @@ async def _enter(conn, svc: Services, who: Who, lang: str, draft: Draft, step: s
     if step == "summary":
         draft.data.pop("editing", None)
     draft.step = step
-    await drafts.save_draft(conn, draft, to_iso(svc.clock.now()))
+    await drafts.save_draft(conn, draft, svc.clock.now())
     await _prompt(conn, svc, who, lang, draft)
 
 
@@ -295,7 +296,7 @@ async def _prompt(conn, svc: Services, who: Who, lang: str, draft: Draft) -> Non
         payload = message(t.render(lang, "resident.ask_category"), buttons=rows + [cancel_row])
     elif step == "address_same":
         remembered = await users.get_user(conn, who.user_id)
-        place = await desk.place_name(conn, lang, remembered.community_id, remembered.community_text)
+        place = await views.place_name(conn, lang, remembered.community_id, remembered.community_text)
         payload = message(
             t.render(lang, "resident.ask_same_address", place=place, address=remembered.address),
             buttons=[[(t.label(lang, "same_address"), _btn(draft, "same:yes"))], [(t.label(lang, "other_address"), _btn(draft, "same:no"))], cancel_row],
@@ -305,7 +306,7 @@ async def _prompt(conn, svc: Services, who: Who, lang: str, draft: Draft) -> Non
     elif step == "community_text":
         payload = message(t.render(lang, "resident.ask_community_text"), buttons=[cancel_row])
     elif step == "address":
-        place = await desk.place_name(conn, lang, draft.data.get("community_id"), draft.data.get("community_text"))
+        place = await views.place_name(conn, lang, draft.data.get("community_id"), draft.data.get("community_text"))
         payload = message(t.render(lang, "resident.ask_address", place=place), buttons=[cancel_row])
     elif step == "phone":
         remembered = await users.get_user(conn, who.user_id)
@@ -328,7 +329,7 @@ async def _prompt(conn, svc: Services, who: Who, lang: str, draft: Draft) -> Non
             buttons=[[(t.label(lang, "confirm"), _btn(draft, "confirm"))], [(t.label(lang, "edit"), _btn(draft, "edit"))], cancel_row],
         )
     elif step == "outage":
-        payload = await outages.intake_prompt(conn, svc, lang, draft)
+        payload = await _outage_prompt(conn, svc, lang, draft)
     elif step == "edit":
         needs_temperature = draft.data.get("category") in TEMPERATURE_CATEGORIES
         rows = [[(t.label(lang, f"field_{f}"), _btn(draft, f"field:{f}"))] for f in _EDITABLE if f != "temperature" or needs_temperature]
@@ -336,7 +337,56 @@ async def _prompt(conn, svc: Services, who: Who, lang: str, draft: Draft) -> Non
     else:  # a draft from an older version of the bot: start it again rather than strand it
         log.warning("draft in unknown step %s; restarting", step)
         draft.step = "category"
-        await drafts.save_draft(conn, draft, to_iso(svc.clock.now()))
+        await drafts.save_draft(conn, draft, svc.clock.now())
         await _prompt(conn, svc, who, lang, draft)
         return
     await _say(conn, svc, who, payload)
+
+
+# ------------------------------------------------------------------ outage-aware intake
+
+
+async def _outage_check(conn, svc: Services, who: Who, lang: str, draft: Draft, after: str) -> bool:
+    """The outage-aware intake: a "home not warm" report from a community whose heat is off
+    is answered with the notice first. True if the question was asked (the draft waits in the
+    ``outage`` step; ``after`` is the step to carry on from)."""
+    data = draft.data
+    if data.get("category") != "not_warm" or not data.get("community_id") or "outage_seen" in data:
+        return False
+    o = await outage_store.active_for_community(conn, data["community_id"], svc.clock.now())
+    if o is None:
+        return False
+    data["outage_seen"] = o.id
+    data["outage_after"] = after
+    draft.step = "outage"
+    await drafts.save_draft(conn, draft, svc.clock.now())
+    await enqueue_message(conn, who.chat_id, await _outage_prompt(conn, svc, lang, draft), priority=Priority.STATUS,
+                          purpose="reply", now=svc.clock.now())
+    return True
+
+
+async def _outage_prompt(conn, svc: Services, lang: str, draft: Draft) -> dict[str, Any]:
+    """The notice and its expected restoration, with Report anyway / No report."""
+    t = svc.texts
+    o = await outage_store.get_outage(conn, draft.data["outage_seen"])
+    n = await views.notice_context(conn, lang, o)
+    text = fit(svc, lang, "intake_notice", n)[-1]
+    return message(text, buttons=[
+        [(t.label(lang, "outage_btn_file_anyway"), f"i:{draft.nonce}:outage:file")],
+        [(t.label(lang, "outage_btn_no_report"), f"i:{draft.nonce}:outage:drop")],
+    ])
+
+
+async def _outage_answer(conn, svc: Services, who: Who, lang: str, draft: Draft, answer: str) -> str | None:
+    """The resident's choice. Returns the step to carry on from when they report anyway (the
+    ticket will be linked to the outage); None when they dropped the report."""
+    data = draft.data
+    if answer == "file":
+        data["outage_id"] = data.get("outage_seen")
+        return data.pop("outage_after", "community")
+    await drafts.delete_draft(conn, who.user_id)
+    if data.get("community_id"):
+        await outage_store.subscribe(conn, who.user_id, who.chat_id, data["community_id"], lang, svc.clock.now())
+    await enqueue_message(conn, who.chat_id, message(svc.texts.render(lang, "outage.intake_dropped"), buttons=views.main_menu(svc, lang)),
+                          priority=Priority.STATUS, purpose="reply", now=svc.clock.now())
+    return None

@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rules.org import Centre, Community, Staff
+from rules.policy import CentreKind
+
 __all__ = [
     "CENTRE_KINDS",
     "ROLES",
-    "Centre",
-    "Community",
-    "Staff",
     "Org",
     "OrgIssue",
     "OrgFileError",
@@ -32,9 +32,7 @@ __all__ = [
     "load_org",
 ]
 
-# Same values as rules.policy.CentreKind (Art. 9-10); repeated as text so that this file can
-# be checked without loading the policy.
-CENTRE_KINDS = ("repair", "network", "metering", "automation")
+CENTRE_KINDS = tuple(str(k) for k in CentreKind)   # Art. 9-10
 ROLES = ("crew", "centre_lead", "dispatcher", "department_head")
 _KINDS_TEXT = ", ".join(CENTRE_KINDS)
 # Crews and centre leads act for one centre; dispatchers and the department head for all.
@@ -45,44 +43,6 @@ _TOP_KEYS = {"dispatch_chat_id", "customer_service_chat_id", "leadership_chat_id
 _CENTRE_KEYS = {"id", "name_zh", "name_en", "kind", "chat_id"}
 _COMMUNITY_KEYS = {"id", "name_zh", "name_en", "aliases", "centres"}
 _STAFF_KEYS = {"user_id", "name", "phone", "centre", "role"}
-
-
-@dataclass(frozen=True)
-class Centre:
-    id: str
-    name_zh: str
-    name_en: str
-    kind: str
-    chat_id: int
-
-    def name(self, lang: str) -> str:
-        return self.name_zh if lang.lower().startswith("zh") else self.name_en
-
-
-@dataclass(frozen=True)
-class Community:
-    id: str
-    name_zh: str
-    name_en: str
-    aliases: tuple[str, ...]
-    centres: dict[str, str]  # centre kind -> centre id; a kind may be missing
-
-    def name(self, lang: str) -> str:
-        return self.name_zh if lang.lower().startswith("zh") else self.name_en
-
-    def matches(self, text: str) -> bool:
-        """Whether ``text`` names this community (id, either name or an alias; case-insensitive)."""
-        wanted = text.strip().casefold()
-        return bool(wanted) and wanted in {n.casefold() for n in (self.id, self.name_zh, self.name_en, *self.aliases)}
-
-
-@dataclass(frozen=True)
-class Staff:
-    user_id: int
-    name: str
-    phone: str
-    centre: str | None
-    role: str
 
 
 @dataclass(frozen=True)
@@ -106,36 +66,6 @@ class Org:
     communities: tuple[Community, ...]
     staff: tuple[Staff, ...]
     warnings: tuple[OrgIssue, ...] = field(default=(), compare=False)
-
-    def centre(self, centre_id: str) -> Centre | None:
-        return next((c for c in self.centres if c.id == centre_id), None)
-
-    def community(self, community_id: str) -> Community | None:
-        return next((c for c in self.communities if c.id == community_id), None)
-
-    def find_community(self, text: str) -> Community | None:
-        """The community that ``text`` names (id, name or alias), if exactly one does."""
-        found = [c for c in self.communities if c.matches(text)]
-        return found[0] if len(found) == 1 else None
-
-    def centre_for(self, community_id: str, kind: str) -> Centre | None:
-        """The centre of ``kind`` serving a community; ``None`` when none is assigned (unroutable)."""
-        community = self.community(community_id)
-        if community is None or kind not in community.centres:
-            return None
-        return self.centre(community.centres[kind])
-
-    def centre_by_chat(self, chat_id: int) -> Centre | None:
-        return next((c for c in self.centres if c.chat_id == chat_id), None)
-
-    def member(self, user_id: int) -> Staff | None:
-        return next((s for s in self.staff if s.user_id == user_id), None)
-
-    def staff_of(self, centre_id: str, role: str | None = None) -> tuple[Staff, ...]:
-        return tuple(s for s in self.staff if s.centre == centre_id and (role is None or s.role == role))
-
-    def with_role(self, role: str) -> tuple[Staff, ...]:
-        return tuple(s for s in self.staff if s.role == role)
 
 
 class OrgFileError(Exception):

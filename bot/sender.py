@@ -55,7 +55,7 @@ import random
 import sqlite3
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -63,13 +63,13 @@ from telegram import Bot, ForceReply, InputFile, InlineKeyboardButton, InlineKey
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
-from bot import desk
+from bot import views
 from bot.payload import message
 from bot.services import Services
-from storage import org, outbox, tickets
-from storage.outbox import OutboxItem, Priority
+from storage import outbox, tickets
+from storage.outbox import OutboxItem
 
-__all__ = ["OutboxSender", "Budgets", "MonotonicClock", "markup_for", "DIGEST_MAX_TICKETS", "MAX_TEXT", "PAYLOAD_FEATURES"]
+__all__ = ["OutboxSender", "DeliveryHooks", "Budgets", "MonotonicClock", "markup_for", "DIGEST_MAX_TICKETS", "MAX_TEXT"]
 
 log = logging.getLogger(__name__)
 
@@ -80,10 +80,18 @@ DIGEST_MAX_TICKETS = 100        # Telegram allows at most 100 inline buttons per
 _DIGEST_BUTTONS_PER_ROW = 3
 _GLOBAL_429_CHATS = 3           # this many chats refused within a second = the bot is throttled
 _COMMIT_RETRY = 0.2
-# Payload keys this sender understands beyond text/buttons/photo (bot/outages.py checks them):
-# "edit_of": <outbox id> edits the message that row produced; "document": {...} sends the
-# printable page bot.outages.render_document() renders, with the text as its caption.
-PAYLOAD_FEATURES = frozenset({"edit_of", "document"})
+
+
+@dataclass(frozen=True)
+class DeliveryHooks:
+    """What the sender cannot decide itself, handed in by the wiring (bot/app.py).
+
+    Payload keys beyond text/buttons/photo: ``"edit_of": <outbox id>`` edits the message that
+    row produced; ``"document": {...}`` sends the page ``render_document`` renders, with the
+    text as its caption. Each hook runs inside the sender's transaction."""
+    resident_unreachable: Callable[[Any, int, str], Awaitable[None]]               # (conn, ticket id, error)
+    group_unreachable: Callable[[Any, int, int | None, str], Awaitable[None]]      # (conn, chat id, ticket id, error)
+    render_document: Callable[[Any, dict[str, Any]], Awaitable[tuple[str, bytes]]]  # (conn, spec) -> (file name, bytes)
 
 
 class MonotonicClock(Protocol):
@@ -224,12 +232,13 @@ class _Sent:
 
 class OutboxSender:
     def __init__(
-        self, bot: Bot, svc: Services, *, batch: int = 16, max_backoff: float = 30.0,
+        self, bot: Bot, svc: Services, hooks: DeliveryHooks, *, batch: int = 16, max_backoff: float = 30.0,
         budgets: Budgets | None = None, monotonic: MonotonicClock | None = None,
         max_in_flight: int | None = None, max_new_in_flight: int | None = None,
     ) -> None:
         self.bot = bot
         self.svc = svc
+        self.hooks = hooks
         self.batch = batch
         self.max_backoff = max_backoff
         self.max_bug_attempts = 5
@@ -331,12 +340,6 @@ class OutboxSender:
             self._held[chat_id] = max(until, self._held.get(chat_id, 0.0))
 
     # --------------------------------------------------------------------- pump
-    async def drain_once(self) -> bool:
-        """One pass (kept for callers that drive the sender by hand). True if anything started."""
-        before = len(self._tasks)
-        await self.pump()
-        return len(self._tasks) > before
-
     async def pump(self) -> float | None:
         """Start every send the budgets allow now; return how long until more may be allowed
         (None: nothing to wait for but new rows or a send finishing)."""
@@ -504,30 +507,17 @@ class OutboxSender:
             now = self.svc.clock.now()
             await outbox.mark_failed(conn, item.id, error, now)
             if item.ticket_id is not None and item.purpose == "resident_status":
-                await desk.resident_unreachable(conn, self.svc, item.ticket_id, error)
+                await self.hooks.resident_unreachable(conn, item.ticket_id, error)
             elif item.ticket_id is not None:
                 await tickets.add_event(conn, item.ticket_id, now, "delivery_failed",
                                         detail={"chat_id": item.chat_id, "purpose": item.purpose, "error": error})
             if item.chat_id < 0 and item.chat_id not in self._unreachable_chats:
-                await self._alert_group_unreachable(conn, item, error)
+                # Dispatch is told once while the group stays unreachable.
+                self._unreachable_chats.add(item.chat_id)
+                await self.hooks.group_unreachable(conn, item.chat_id, item.ticket_id, error)
 
         await self._commit(write)
         self.svc.wake_sender()
-
-    async def _alert_group_unreachable(self, conn, item: OutboxItem, error: str) -> None:
-        """A centre group the bot cannot post to: dispatch must know, once while it lasts."""
-        self._unreachable_chats.add(item.chat_id)
-        dispatch = await org.get_setting(conn, "dispatch_chat_id")
-        if dispatch is None or dispatch == item.chat_id:
-            return
-        async with conn.execute("SELECT name_zh, name_en FROM centres WHERE chat_id = ?", (item.chat_id,)) as cur:
-            row = await cur.fetchone()
-        lang = self.svc.default_lang
-        name = (row[0] if lang == "zh" else row[1]) if row else str(item.chat_id)
-        number = f"{item.ticket_id:04d}" if item.ticket_id is not None else None
-        text = self.svc.texts.render(lang, "delivery.group_unreachable", group=name, number=number, error=error)
-        await outbox.enqueue_message(conn, dispatch, message(text), priority=Priority.URGENT, purpose="alert",
-                                     now=self.svc.clock.now(), ticket_id=item.ticket_id)
 
     # -------------------------------------------------------------------- sends
     async def _send(self, item: OutboxItem) -> _Sent:
@@ -545,9 +535,8 @@ class OutboxSender:
             if edited is not None:
                 return edited
         if payload.get("document"):
-            from bot import outages   # late: outages imports the sender's feature list
             async with self.svc.db.transaction() as conn:
-                filename, data = await outages.render_document(conn, self.svc, payload["document"])
+                filename, data = await self.hooks.render_document(conn, payload["document"])
             msg = await self.bot.send_document(item.chat_id, InputFile(data, filename=filename), caption=payload.get("text") or None,
                                                parse_mode=ParseMode.HTML, reply_markup=markup, reply_parameters=reply)
         elif payload.get("photo"):
@@ -562,35 +551,29 @@ class OutboxSender:
         """Edit the message an earlier row (same chat) produced. Skipped when a newer edit of it
         waits (coalescing); None (send afresh) when that message was never sent or is gone."""
         conn = self.svc.db.conn
-        async with conn.execute(
-            "SELECT 1 FROM outbox WHERE status = 'pending' AND chat_id = ? AND id > ? AND json_extract(payload, '$.edit_of') = ? LIMIT 1",
-            (item.chat_id, item.id, payload["edit_of"]),
-        ) as cur:
-            if await cur.fetchone() is not None:
-                return _Sent(None)
-        async with conn.execute("SELECT message_id FROM outbox WHERE id = ? AND chat_id = ? AND status = 'sent'",
-                                (payload["edit_of"], item.chat_id)) as cur:
-            row = await cur.fetchone()
-        if row is None or row[0] is None:
+        if await outbox.newer_edit_pending(conn, item.chat_id, item.id, payload["edit_of"]):
+            return _Sent(None)
+        message_id = await outbox.sent_message_id(conn, payload["edit_of"], item.chat_id)
+        if message_id is None:
             return None
         try:
-            await self.bot.edit_message_text(payload["text"], chat_id=item.chat_id, message_id=row[0],
+            await self.bot.edit_message_text(payload["text"], chat_id=item.chat_id, message_id=message_id,
                                              parse_mode=ParseMode.HTML, reply_markup=markup)
         except BadRequest as e:
             reason = str(e).lower()
             if _NOT_MODIFIED in reason:
-                return _Sent(row[0])
+                return _Sent(message_id)
             if not any(s in reason for s in _EDIT_GONE):
                 raise
             return None
-        return _Sent(row[0])
+        return _Sent(message_id)
 
     async def _send_card(self, item: OutboxItem) -> _Sent:
         # Rendered inside a transaction so the text and the refreshes it satisfies agree.
         async with self.svc.db.transaction() as conn:
             ticket = await tickets.get_ticket(conn, item.ticket_id)
             through = await outbox.last_pending_card_id(conn, item.ticket_id, item.chat_id)
-            text, buttons = await desk.render_card(conn, self.svc, item.ticket_id)
+            text, buttons = await views.render_card(conn, self.svc, item.ticket_id)
             edit_id = None
             if ticket.card_message_id is not None and ticket.card_chat_id == item.chat_id:
                 if not await outbox.card_is_digest(conn, ticket.id, item.chat_id, ticket.card_message_id):
@@ -624,7 +607,7 @@ class OutboxSender:
                 tk = await tickets.get_ticket(conn, f.ticket_id)
                 lines.append({
                     "number": tk.number, "major": tk.level == "major", "category": self.svc.policy.category(tk.category).label(lang),
-                    "place": await desk.place_name(conn, lang, tk.community_id, tk.community_text), "address": tk.address or "",
+                    "place": await views.place_name(conn, lang, tk.community_id, tk.community_text), "address": tk.address or "",
                     "temperature": tk.temperature, "accept_by": tk.accept_by,
                 })
         if len(fresh) < 2 or item.ticket_id not in {f.ticket_id for f in fresh}:

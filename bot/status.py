@@ -11,6 +11,7 @@ from typing import Any
 
 import aiosqlite
 
+from bot import views
 from bot.payload import message
 from bot.services import Services, Who
 from storage import org, outbox
@@ -75,8 +76,7 @@ async def queue_command(svc: Services, who: Who) -> None:
     async with svc.db.transaction() as conn:
         lang = svc.default_lang
         if who.chat_id > 0:
-            from bot.desk import user_lang  # the desk knows a person's chosen language
-            lang = await user_lang(conn, svc, who.user_id, who.telegram_lang)
+            lang = await views.user_lang(conn, svc, who.user_id, who.telegram_lang)
         dispatch = await org.get_setting(conn, "dispatch_chat_id")
         staff = await org.get_staff(conn, who.user_id)
         if who.chat_id != dispatch or staff is None or staff.role not in QUEUE_ROLES:

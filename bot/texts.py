@@ -46,17 +46,19 @@ class Texts:
         self._modules: dict[tuple[str, str], Any] = {}
         self._labels = {lang: tomllib.loads((directory / lang / "labels.toml").read_text(encoding="utf-8")) for lang in LANGS}
 
-    def _when(self, value: datetime | None) -> str:
+    # One date format for every message and page: local time, month and day; the year only
+    # where a page may outlive the season (the printed notices).
+    def _when(self, value: datetime | None, year: bool = False) -> str:
         if value is None:
             return ""
         local = value.astimezone(self.tz)
-        return f"{local.month}月{local.day}日 {local:%H:%M}"
+        return f"{f'{local.year}年' if year else ''}{local.month}月{local.day}日 {local:%H:%M}"
 
-    def _when_en(self, value: datetime | None) -> str:
+    def _when_en(self, value: datetime | None, year: bool = False) -> str:
         if value is None:
             return ""
         local = value.astimezone(self.tz)
-        return f"{local.day} {_MONTHS_EN[local.month - 1]} {local:%H:%M}"
+        return f"{local.day} {_MONTHS_EN[local.month - 1]}{f' {local.year},' if year else ''} {local:%H:%M}"
 
     def render(self, lang: str, name: str, /, **ctx: Any) -> str:
         """``name`` is ``file.macro``, e.g. ``resident.greeting``."""
@@ -75,9 +77,10 @@ class Texts:
                 out.append(line)
         return "\n".join(out).strip()
 
+    def page(self, lang: str, name: str, /, **ctx: Any) -> str:
+        """A whole document, e.g. the printable notice ``outage_print``, as written."""
+        return self._env.get_template(f"{lang}/{name}.html").render(**ctx)
+
     def label(self, lang: str, key: str, /, **params: Any) -> str:
         text = self._labels[lang][key]
         return text.format(**params) if params else text
-
-    def has_label(self, lang: str, key: str) -> bool:
-        return key in self._labels[lang]

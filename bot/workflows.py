@@ -12,32 +12,31 @@ report.
 * **Needs coordination** (Art. 13 limits (4)): a written report within 8 hours, submitted as a
   reply; the sweeper reminds and escalates the ``report`` clock like any other.
 
-Asking for text in a group: the bot posts a prompt (a force-reply message whose outbox payload
-carries ``"prompt": <request id>``) and reads the answer when someone replies to it. Every press
+Asking for text in a group: the bot posts a question tagged with its request (bot/prompts.py);
+bot/replies.py hands a reply to it to :func:`answer_prompt`. Every press
 and reply is authorised against the database, never the callback data; every change and the
 messages it causes are committed in one transaction.
 """
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot import clockwork, desk
-from bot.clock import to_iso
+from bot import clockwork, desk, views
+from bot.prompts import ask
 from bot.payload import Buttons, message
 from bot.services import Services, Who
 from rules.deadlines import DelayRefused, Stage, check_delay, next_check, parse_new_time
 from rules.policy import DeadlineKind
 from rules.tickets import Status
 from storage import deadlines, org, outbox, requests, tickets
-from storage.org import StaffRow
+from rules.org import Staff
 from storage.outbox import Priority, enqueue_card, enqueue_message
 from storage.requests import Request
 from storage.tickets import Ticket
 
-__all__ = ["on_button", "on_decision", "on_reply", "MAX_CLOSE_EXTENSION", "DECIDERS"]
+__all__ = ["on_button", "on_decision", "answer_prompt", "MAX_CLOSE_EXTENSION", "DECIDERS"]
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +47,6 @@ DECIDERS = ("dispatcher", "department_head")
 _CLOCKS = ("accept", "onsite", "close", "report")
 _MAX_TEXT = 1000            # a reason, an explanation: plenty, and the message stays under Telegram's limit
 _MAX_REPORT = 3000
-# A reply can reach us before the sender has recorded the prompt's message id; wait this long
-# at most for that commit (only while a prompt to the chat is actually in flight).
-_PROMPT_COMMIT_WAIT = 3.0
 _CENTRE_PREFIX = "c-"
 
 
@@ -86,9 +82,7 @@ async def _group(conn, svc: Services, chat_id: int, text: str, now: datetime, ti
 
 async def _prompt(conn, svc: Services, chat_id: int, text: str, request_id: int, step: str, now: datetime,
                   ticket_id: int) -> None:
-    payload = message(text)
-    payload.update({"prompt": request_id, "step": step, "force_reply": True})
-    await enqueue_message(conn, chat_id, payload, priority=Priority.URGENT, purpose="prompt", now=now, ticket_id=ticket_id)
+    await ask(conn, chat_id, text, {"kind": "request", "request": request_id, "step": step}, now=now, ticket_id=ticket_id)
 
 
 async def _tell_resident(conn, svc: Services, ticket: Ticket, template: str, now: datetime, **ctx: Any) -> None:
@@ -132,7 +126,7 @@ async def on_button(svc: Services, who: Who, ticket_id: int, action: str, chat_i
     """A ``w:<ticket>:<delay|return|coord>`` press on a crew card; returns the callback answer."""
     t = svc.texts
     async with svc.db.transaction() as conn:
-        lang = await desk.user_lang(conn, svc, who.user_id, who.telegram_lang)
+        lang = await views.user_lang(conn, svc, who.user_id, who.telegram_lang)
         step = {"delay": _ask_delay, "return": _ask_return, "coord": _start_coordination, "assign": _ask_assign}.get(action)
         if step is None:
             return t.label(lang, "alert_unknown_button")
@@ -147,7 +141,7 @@ async def on_button(svc: Services, who: Who, ticket_id: int, action: str, chat_i
     return answer
 
 
-async def _ask_delay(conn, svc: Services, lang: str, staff: StaffRow, ticket: Ticket, chat_id: int, now: datetime) -> str:
+async def _ask_delay(conn, svc: Services, lang: str, staff: Staff, ticket: Ticket, chat_id: int, now: datetime) -> str:
     t = svc.texts
     if ticket.status == Status.NEW:
         return t.label(lang, "wf_delay_accept_first")
@@ -173,7 +167,7 @@ async def _ask_delay(conn, svc: Services, lang: str, staff: StaffRow, ticket: Ti
     return t.label(lang, "wf_prompt_sent")
 
 
-async def _ask_return(conn, svc: Services, lang: str, staff: StaffRow, ticket: Ticket, chat_id: int, now: datetime) -> str:
+async def _ask_return(conn, svc: Services, lang: str, staff: Staff, ticket: Ticket, chat_id: int, now: datetime) -> str:
     t = svc.texts
     if any(r.status == "pending" for r in await requests.open_of(conn, ticket.id, "return")):
         return t.label(lang, "wf_return_pending")
@@ -184,7 +178,7 @@ async def _ask_return(conn, svc: Services, lang: str, staff: StaffRow, ticket: T
     return t.label(lang, "wf_prompt_sent")
 
 
-async def _ask_assign(conn, svc: Services, lang: str, staff: StaffRow, ticket: Ticket, chat_id: int, now: datetime) -> str:
+async def _ask_assign(conn, svc: Services, lang: str, staff: Staff, ticket: Ticket, chat_id: int, now: datetime) -> str:
     """A ticket dispatch holds because it could not be routed (Art. 5): dispatch picks the
     centre from the same decision message a return gets, with no reason to type."""
     t = svc.texts
@@ -198,7 +192,7 @@ async def _ask_assign(conn, svc: Services, lang: str, staff: StaffRow, ticket: T
     return t.label(lang, "alert_ok")
 
 
-async def _start_coordination(conn, svc: Services, lang: str, staff: StaffRow, ticket: Ticket, chat_id: int,
+async def _start_coordination(conn, svc: Services, lang: str, staff: Staff, ticket: Ticket, chat_id: int,
                               now: datetime) -> str:
     t, glang = svc.texts, svc.default_lang
     if ticket.status != Status.ON_SITE:
@@ -211,7 +205,7 @@ async def _start_coordination(conn, svc: Services, lang: str, staff: StaffRow, t
     await _supersede_open(conn, ticket.id, "report", "superseded")
     request_id = await requests.create(conn, ticket.id, "report", staff.user_id, now, deadline_kind="report")
     await tickets.add_event(conn, ticket.id, now, "coordination", staff.user_id, staff.name,
-                            {"report_due": to_iso(due), "request": request_id})
+                            {"report_due": due, "request": request_id})
     await enqueue_card(conn, chat_id, ticket.id, now=now)
     await _prompt(conn, svc, chat_id, t.render(glang, "workflow.report_prompt", uid=staff.user_id, name=staff.name,
                                                number=ticket.number, due=due), request_id, "report", now, ticket.id)
@@ -225,29 +219,12 @@ async def _start_coordination(conn, svc: Services, lang: str, staff: StaffRow, t
 # ------------------------------------------------------------------------------ replies
 
 
-async def on_reply(svc: Services, who: Who, chat_id: int, reply_to_message_id: int, text: str) -> None:
-    """A reply to one of the bot's messages in a group: a prompt's answer, else a card note."""
-    loop = asyncio.get_running_loop()
-    give_up = loop.time() + _PROMPT_COMMIT_WAIT
-    while True:
-        async with svc.db.transaction() as conn:
-            prompt = await requests.prompt_of(conn, chat_id, reply_to_message_id)
-            if prompt is not None:
-                await _answer_prompt(conn, svc, who, chat_id, prompt, text)
-                break
-            in_flight = await requests.prompt_in_flight(conn, chat_id)
-        if not in_flight or loop.time() >= give_up:
-            await desk.add_note(svc, who, chat_id, reply_to_message_id, text)
-            return
-        await asyncio.sleep(0.05)
-    svc.wake_sender()
-
-
-async def _answer_prompt(conn, svc: Services, who: Who, chat_id: int, prompt: dict[str, Any], text: str) -> None:
+async def answer_prompt(conn, svc: Services, who: Who, chat_id: int, prompt: dict[str, Any], text: str) -> None:
+    """A reply to one of this module's questions (routed by bot/replies.py)."""
     t = svc.texts
-    lang = await desk.user_lang(conn, svc, who.user_id, who.telegram_lang)
+    lang = await views.user_lang(conn, svc, who.user_id, who.telegram_lang)
     now = svc.clock.now()
-    req = await requests.get(conn, prompt["prompt"])
+    req = await requests.get(conn, prompt["request"])
     ticket = await tickets.get_ticket(conn, req.ticket_id) if req else None
     staff = await org.get_staff(conn, who.user_id)
 
@@ -284,7 +261,7 @@ async def _answer_prompt(conn, svc: Services, who: Who, chat_id: int, prompt: di
     return await _return_reply(conn, svc, staff, req, ticket, chat_id, _clip(body), now)
 
 
-async def _delay_reply(conn, svc: Services, lang: str, staff: StaffRow, req: Request, ticket: Ticket, chat_id: int,
+async def _delay_reply(conn, svc: Services, lang: str, staff: Staff, req: Request, ticket: Ticket, chat_id: int,
                        body: str, now: datetime, say) -> None:
     t, glang = svc.texts, svc.default_lang
     d = await deadlines.get(conn, ticket.id, req.deadline_kind or "")
@@ -307,7 +284,7 @@ async def _delay_reply(conn, svc: Services, lang: str, staff: StaffRow, req: Req
         return await say("prompt_gone")
     name = staff.name if staff else ""
     await tickets.add_event(conn, ticket.id, now, "delay_requested", staff.user_id if staff else None, name,
-                            {"limit": d.kind, "reason": reason, "from": to_iso(d.due_at), "to": to_iso(new_due), "request": req.id})
+                            {"limit": d.kind, "reason": reason, "from": d.due_at, "to": new_due, "request": req.id})
     dispatch = await org.get_setting(conn, "dispatch_chat_id")
     if dispatch is None:
         return await say("no_dispatch")
@@ -321,7 +298,7 @@ async def _delay_reply(conn, svc: Services, lang: str, staff: StaffRow, req: Req
                                               new_due=new_due), now, ticket.id, purpose="reply")
 
 
-async def _return_reply(conn, svc: Services, staff: StaffRow | None, req: Request, ticket: Ticket, chat_id: int, reason: str,
+async def _return_reply(conn, svc: Services, staff: Staff | None, req: Request, ticket: Ticket, chat_id: int, reason: str,
                         now: datetime) -> None:
     t, glang = svc.texts, svc.default_lang
     if not await requests.set_reply(conn, req.id, reason=reason, new_due_at=None, deadline_kind=None, to_status="pending"):
@@ -354,7 +331,7 @@ async def _return_reply(conn, svc: Services, staff: StaffRow | None, req: Reques
     await _group(conn, svc, chat_id, t.render(glang, "workflow.return_sent", number=ticket.number), now, ticket.id, purpose="reply")
 
 
-async def _submit_report(conn, svc: Services, staff: StaffRow | None, req: Request, ticket: Ticket, chat_id: int,
+async def _submit_report(conn, svc: Services, staff: Staff | None, req: Request, ticket: Ticket, chat_id: int,
                          report: str, now: datetime) -> None:
     """The written report (Art. 13 limits (4)): meets the report clock, goes to the ledger and
     to dispatch, the department concerned."""
@@ -388,7 +365,7 @@ async def on_decision(svc: Services, who: Who, request_id: int, choice: str, cha
     """A ``d:<request>:<choice>`` press on a dispatch decision message."""
     t = svc.texts
     async with svc.db.transaction() as conn:
-        lang = await desk.user_lang(conn, svc, who.user_id, who.telegram_lang)
+        lang = await views.user_lang(conn, svc, who.user_id, who.telegram_lang)
         req = await requests.get(conn, request_id)
         if req is None or req.kind not in ("delay", "return"):
             return t.label(lang, "alert_unknown_button")
@@ -421,7 +398,7 @@ async def on_decision(svc: Services, who: Who, request_id: int, choice: str, cha
     return answer
 
 
-async def _close_decision_message(conn, svc: Services, staff: StaffRow, req: Request, chat_id: int, message_id: int,
+async def _close_decision_message(conn, svc: Services, staff: Staff, req: Request, chat_id: int, message_id: int,
                                   now: datetime) -> None:
     """The decision message loses its buttons and says who decided what, so nobody presses a
     settled question (presses on it are refused anyway)."""
@@ -451,7 +428,7 @@ async def _already(conn, svc: Services, lang: str, req: Request) -> str:
     return await _decided_already(conn, svc, lang, await requests.get(conn, req.id))
 
 
-async def _approve_delay(conn, svc: Services, lang: str, staff: StaffRow, req: Request, ticket: Ticket, chat_id: int,
+async def _approve_delay(conn, svc: Services, lang: str, staff: Staff, req: Request, ticket: Ticket, chat_id: int,
                          now: datetime) -> str:
     t, glang = svc.texts, svc.default_lang
     d = await deadlines.get(conn, ticket.id, req.deadline_kind or "")
@@ -467,7 +444,7 @@ async def _approve_delay(conn, svc: Services, lang: str, staff: StaffRow, req: R
                          next_at=next_check(new_due, Stage.NONE, lead, svc.policy.escalation_interval), delayed=True)
     await tickets.set_ticket_limit(conn, ticket.id, d.kind, new_due)
     await tickets.add_event(conn, ticket.id, now, "delay_approved", staff.user_id, staff.name,
-                            {"limit": d.kind, "from": to_iso(d.due_at), "to": to_iso(new_due), "request": req.id,
+                            {"limit": d.kind, "from": d.due_at, "to": new_due, "request": req.id,
                              "reason": req.reason})
     if ticket.card_chat_id is not None:
         await enqueue_card(conn, ticket.card_chat_id, ticket.id, now=now)
@@ -481,7 +458,7 @@ async def _approve_delay(conn, svc: Services, lang: str, staff: StaffRow, req: R
     return t.label(lang, "wf_approved")
 
 
-async def _reject_delay(conn, svc: Services, lang: str, staff: StaffRow, req: Request, ticket: Ticket, chat_id: int,
+async def _reject_delay(conn, svc: Services, lang: str, staff: Staff, req: Request, ticket: Ticket, chat_id: int,
                         now: datetime) -> str:
     t, glang = svc.texts, svc.default_lang
     if not await requests.decide(conn, req.id, to_status="rejected", by=staff.user_id, now=now):
@@ -498,7 +475,7 @@ async def _reject_delay(conn, svc: Services, lang: str, staff: StaffRow, req: Re
     return t.label(lang, "wf_rejected")
 
 
-async def _reject_return(conn, svc: Services, lang: str, staff: StaffRow, req: Request, ticket: Ticket, chat_id: int,
+async def _reject_return(conn, svc: Services, lang: str, staff: Staff, req: Request, ticket: Ticket, chat_id: int,
                          now: datetime) -> str:
     t, glang = svc.texts, svc.default_lang
     if not await requests.decide(conn, req.id, to_status="rejected", by=staff.user_id, now=now):
@@ -512,7 +489,7 @@ async def _reject_return(conn, svc: Services, lang: str, staff: StaffRow, req: R
     return t.label(lang, "wf_rejected")
 
 
-async def _transfer(conn, svc: Services, lang: str, staff: StaffRow, req: Request, ticket: Ticket, chat_id: int,
+async def _transfer(conn, svc: Services, lang: str, staff: Staff, req: Request, ticket: Ticket, chat_id: int,
                     now: datetime, centre_id: str) -> str:
     """Art. 5: the task goes to the right centre, with a transfer record; Art. 12: that centre
     accepts it within the accept limit, counted afresh."""
@@ -580,7 +557,7 @@ async def _retire_card(conn, svc: Services, ticket: Ticket, notice: str, now: da
     return True
 
 
-async def _out_of_scope(conn, svc: Services, lang: str, staff: StaffRow, req: Request, ticket: Ticket, chat_id: int,
+async def _out_of_scope(conn, svc: Services, lang: str, staff: Staff, req: Request, ticket: Ticket, chat_id: int,
                         now: datetime) -> str:
     """Art. 6: an out-of-scope request is explained to the resident. The ticket closes when a
     dispatcher has written that explanation; until then it stays with its centre."""
@@ -593,7 +570,7 @@ async def _out_of_scope(conn, svc: Services, lang: str, staff: StaffRow, req: Re
     return t.label(lang, "wf_explain_asked")
 
 
-async def _close_out_of_scope(conn, svc: Services, staff: StaffRow, req: Request, ticket: Ticket, chat_id: int,
+async def _close_out_of_scope(conn, svc: Services, staff: Staff, req: Request, ticket: Ticket, chat_id: int,
                               explanation: str, now: datetime) -> None:
     t, glang = svc.texts, svc.default_lang
     if ticket.status == Status.CLOSED:

@@ -28,7 +28,7 @@ async def build_world(tg: EmulatorClient, org_path: Path) -> World:
     staff = {s.user_id: await tg.user(s.name, user_id=s.user_id, language_code="zh") for s in org.staff}
     groups: dict[str, Group] = {}
     for c in org.centres:
-        members = [staff[s.user_id] for s in org.staff if s.centre == c.id]
+        members = [staff[s.user_id] for s in org.staff if s.centre_id == c.id]
         groups[c.id] = await tg.group(c.name_zh, members, chat_id=c.chat_id)
     office = [staff[s.user_id] for s in org.staff if s.role in ("dispatcher", "department_head")]
     groups["dispatch"] = await tg.group("调度中心", office, chat_id=org.dispatch_chat_id)

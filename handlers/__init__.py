@@ -4,7 +4,7 @@ from __future__ import annotations
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from handlers import clock, fallback, resident, staff, workflows
-from handlers import outages as outage_handlers  # issue 6
+from handlers import outages as outage_handlers
 from handlers import queue
 
 __all__ = ["register"]
@@ -23,16 +23,13 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("level", clock.set_level))
     app.add_handler(CommandHandler("category", clock.set_category))
     app.add_handler(CommandHandler("queue", queue.queue))  # authorised in bot/status.py
-    # Outage notices (issue 6): /outage in the dispatch group; residents' subscriptions; replies in groups to the
-    # bot's outage questions and notices go first (handler group -1), which stops the ticket reply handler when ours.
     app.add_handler(CommandHandler("outage", outage_handlers.outage))
     app.add_handler(CommandHandler("subscribe", outage_handlers.subscribe, filters=private))
     app.add_handler(CommandHandler("unsubscribe", outage_handlers.unsubscribe, filters=private))
     app.add_handler(CommandHandler("outages", outage_handlers.list_outages, filters=private))
-    app.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.REPLY & ~filters.COMMAND, outage_handlers.group_reply), group=-1)
     app.add_handler(MessageHandler(filters.COMMAND, fallback.unknown_command))
     app.add_handler(MessageHandler(private & ~filters.COMMAND, resident.message))
-    app.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.REPLY & ~filters.COMMAND, staff.card_reply))
+    app.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.REPLY & ~filters.COMMAND, staff.group_reply))
     app.add_handler(CallbackQueryHandler(resident.intake_button, pattern=r"^i:"))
     app.add_handler(CallbackQueryHandler(resident.menu_button, pattern=r"^menu:(report|my|outages|lang)$"))
     app.add_handler(CallbackQueryHandler(resident.language_button, pattern=r"^lang:"))
@@ -40,6 +37,6 @@ def register(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(clock.acknowledge, pattern=r"^a:"))
     app.add_handler(CallbackQueryHandler(workflows.card_request, pattern=r"^w:"))
     app.add_handler(CallbackQueryHandler(workflows.decision, pattern=r"^d:"))
-    app.add_handler(CallbackQueryHandler(outage_handlers.button, pattern=r"^o:"))  # issue 6
+    app.add_handler(CallbackQueryHandler(outage_handlers.button, pattern=r"^o:"))
     app.add_handler(CallbackQueryHandler(fallback.unknown_button))
     app.add_error_handler(fallback.on_error)

@@ -38,4 +38,4 @@ async def sweep_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = context.bot_data.get("svc")
     if svc is not None:
         await clockwork.sweep(svc)
-        await outages.sweep(svc)  # posting deadlines and residents' reminders (issue 6)
+        await outages.sweep(svc)  # posting deadlines and residents' reminders

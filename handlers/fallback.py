@@ -7,7 +7,7 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
-from bot import desk
+from bot import desk, views
 from handlers.common import services, who
 
 __all__ = ["unknown_command", "unknown_button", "on_error"]
@@ -22,7 +22,7 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 async def unknown_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     async with svc.db.transaction() as conn:
-        lang = await desk.user_lang(conn, svc, update.effective_user.id, update.effective_user.language_code)
+        lang = await views.user_lang(conn, svc, update.effective_user.id, update.effective_user.language_code)
     await update.callback_query.answer(svc.texts.label(lang, "alert_unknown_button"), show_alert=True)
 
 

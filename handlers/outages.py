@@ -1,14 +1,14 @@
-"""Outage notices (issue 6): /outage for dispatch, /subscribe /unsubscribe /outages for
-residents, the ``o:`` buttons, and replies in groups to the bot's outage questions and notices."""
+"""Outage notices: /outage for dispatch, /subscribe /unsubscribe /outages for residents, the
+``o:`` buttons. Replies in groups go through handlers.staff.group_reply."""
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import ApplicationHandlerStop, ContextTypes
+from telegram.ext import ContextTypes
 
 from bot import outages
 from handlers.common import services, who
 
-__all__ = ["outage", "subscribe", "unsubscribe", "list_outages", "button", "group_reply"]
+__all__ = ["outage", "subscribe", "unsubscribe", "list_outages", "button"]
 
 
 async def outage(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -32,14 +32,3 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     msg = query.message
     alert = await outages.on_button(services(context), who(update), query.data, msg.chat.id if msg else 0, msg.message_id if msg else 0)
     await query.answer(alert, show_alert=bool(alert))
-
-
-async def group_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Runs before the tickets' reply handler (handler group -1): stops it when the reply was ours."""
-    msg = update.effective_message
-    replied = msg.reply_to_message
-    if replied is None or replied.from_user is None or replied.from_user.id != context.bot.id:
-        return
-    photo = msg.photo[-1].file_id if msg.photo else None
-    if await outages.on_reply(services(context), who(update), msg.chat.id, replied.message_id, msg.text or msg.caption or "", photo):
-        raise ApplicationHandlerStop

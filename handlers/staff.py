@@ -1,14 +1,14 @@
-"""Crews and dispatchers: card buttons, notes as replies to a card, ``/ticket N``."""
+"""Crews and dispatchers: card buttons, replies to the bot in a group, ``/ticket N``."""
 from __future__ import annotations
 
 from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
-from bot import desk, workflows
+from bot import desk, replies
 from handlers.common import services, who
 
-__all__ = ["card_button", "card_reply", "ticket"]
+__all__ = ["card_button", "group_reply", "ticket"]
 
 
 async def card_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -21,11 +21,14 @@ async def card_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await query.answer(alert, show_alert=True)
 
 
-async def card_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def group_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A reply to one of the bot's messages in a group: an answer, a notice's photo, a card note."""
     msg = update.effective_message
-    if msg.reply_to_message.from_user is None or msg.reply_to_message.from_user.id != context.bot.id:
+    replied = msg.reply_to_message
+    if replied.from_user is None or replied.from_user.id != context.bot.id:
         return  # people talking to each other in the group; not for us
-    await workflows.on_reply(services(context), who(update), msg.chat.id, msg.reply_to_message.message_id, msg.text or msg.caption or "")
+    photo = msg.photo[-1].file_id if msg.photo else None
+    await replies.on_reply(services(context), who(update), msg.chat.id, replied.message_id, msg.text or msg.caption or "", photo)
 
 
 async def ticket(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

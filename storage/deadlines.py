@@ -6,7 +6,7 @@ from datetime import datetime
 
 import aiosqlite
 
-from bot.clock import from_iso, to_iso
+from storage.timestamps import from_iso, to_iso
 
 __all__ = [
     "Deadline", "Alert", "create", "get", "for_ticket", "due", "advance", "meet", "cancel_open",

@@ -1,11 +1,15 @@
 """A resident's report in progress (one per user)."""
 from __future__ import annotations
 
+from datetime import datetime
+
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
 import aiosqlite
+
+from storage.timestamps import to_iso
 
 __all__ = ["Draft", "get_draft", "save_draft", "delete_draft"]
 
@@ -24,11 +28,11 @@ async def get_draft(conn: aiosqlite.Connection, user_id: int) -> Draft | None:
     return Draft(row[0], row[1], row[2], json.loads(row[3])) if row else None
 
 
-async def save_draft(conn: aiosqlite.Connection, draft: Draft, now: str) -> None:
+async def save_draft(conn: aiosqlite.Connection, draft: Draft, now: datetime) -> None:
     await conn.execute(
         "INSERT INTO drafts(user_id, nonce, step, data, updated_at) VALUES (?, ?, ?, ?, ?) "
         "ON CONFLICT(user_id) DO UPDATE SET nonce = excluded.nonce, step = excluded.step, data = excluded.data, updated_at = excluded.updated_at",
-        (draft.user_id, draft.nonce, draft.step, json.dumps(draft.data, ensure_ascii=False), now),
+        (draft.user_id, draft.nonce, draft.step, json.dumps(draft.data, ensure_ascii=False), to_iso(now)),
     )
 
 

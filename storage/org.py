@@ -1,48 +1,17 @@
 """The organisation (centres, communities, staff) as the database holds it."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import aiosqlite
 
+from rules.org import Centre, Community, Staff
+
 __all__ = [
-    "CentreRow", "CommunityRow", "StaffRow", "replace_org", "get_setting", "get_centre",
-    "list_centres", "get_community", "find_communities", "centre_for", "get_staff", "staff_ids_with_role",
+    "replace_org", "get_setting", "get_centre",
+    "centre_by_chat", "list_centres", "get_community", "list_communities", "find_communities", "centre_for", "get_staff", "staff_ids_with_role",
 ]
 
 
-@dataclass(frozen=True)
-class CentreRow:
-    id: str
-    name_zh: str
-    name_en: str
-    kind: str
-    chat_id: int
-
-    def name(self, lang: str) -> str:
-        return self.name_en if lang == "en" else self.name_zh
-
-
-@dataclass(frozen=True)
-class CommunityRow:
-    id: str
-    name_zh: str
-    name_en: str
-
-    def name(self, lang: str) -> str:
-        return self.name_en if lang == "en" else self.name_zh
-
-
-@dataclass(frozen=True)
-class StaffRow:
-    user_id: int
-    name: str
-    phone: str
-    centre_id: str | None
-    role: str
-
-
-async def replace_org(conn: aiosqlite.Connection, org) -> None:  # org: bot.orgfile.Org
+async def replace_org(conn: aiosqlite.Connection, org) -> None:  # org: bot.orgfile.Org (any object with its fields)
     """Load the organisation file's content; tickets keep their centre ids."""
     await conn.execute("DELETE FROM org_settings")
     await conn.execute("DELETE FROM community_centres")
@@ -67,7 +36,7 @@ async def replace_org(conn: aiosqlite.Connection, org) -> None:  # org: bot.orgf
     for s in org.staff:
         await conn.execute(
             "INSERT INTO staff(user_id, name, phone, centre_id, role) VALUES (?, ?, ?, ?, ?)",
-            (s.user_id, s.name, s.phone, s.centre, s.role),
+            (s.user_id, s.name, s.phone, s.centre_id, s.role),
         )
 
 
@@ -77,28 +46,40 @@ async def get_setting(conn: aiosqlite.Connection, key: str) -> int | None:
     return int(row[0]) if row and row[0] is not None else None
 
 
-async def get_centre(conn: aiosqlite.Connection, centre_id: str | None) -> CentreRow | None:
+async def get_centre(conn: aiosqlite.Connection, centre_id: str | None) -> Centre | None:
     if centre_id is None:
         return None
     async with conn.execute("SELECT id, name_zh, name_en, kind, chat_id FROM centres WHERE id = ?", (centre_id,)) as cur:
         row = await cur.fetchone()
-    return CentreRow(*row) if row else None
+    return Centre(*row) if row else None
 
 
-async def list_centres(conn: aiosqlite.Connection) -> list[CentreRow]:
+async def centre_by_chat(conn: aiosqlite.Connection, chat_id: int) -> Centre | None:
+    async with conn.execute("SELECT id, name_zh, name_en, kind, chat_id FROM centres WHERE chat_id = ?", (chat_id,)) as cur:
+        row = await cur.fetchone()
+    return Centre(*row) if row else None
+
+
+async def list_centres(conn: aiosqlite.Connection) -> list[Centre]:
     async with conn.execute("SELECT id, name_zh, name_en, kind, chat_id FROM centres ORDER BY id") as cur:
-        return [CentreRow(*r) for r in await cur.fetchall()]
+        return [Centre(*r) for r in await cur.fetchall()]
 
 
-async def get_community(conn: aiosqlite.Connection, community_id: str | None) -> CommunityRow | None:
+async def get_community(conn: aiosqlite.Connection, community_id: str | None) -> Community | None:
     if community_id is None:
         return None
     async with conn.execute("SELECT id, name_zh, name_en FROM communities WHERE id = ?", (community_id,)) as cur:
         row = await cur.fetchone()
-    return CommunityRow(*row) if row else None
+    return Community(*row) if row else None
 
 
-async def find_communities(conn: aiosqlite.Connection, text: str, limit: int = 8) -> list[CommunityRow]:
+async def list_communities(conn: aiosqlite.Connection) -> list[Community]:
+    """Every community, in the order of the organisation file."""
+    async with conn.execute("SELECT id, name_zh, name_en FROM communities ORDER BY rowid") as cur:
+        return [Community(*r) for r in await cur.fetchall()]
+
+
+async def find_communities(conn: aiosqlite.Connection, text: str, limit: int = 8) -> list[Community]:
     """Communities whose name or an alias contains ``text`` (case-insensitive)."""
     needle = text.strip().lower()
     if not needle:
@@ -108,17 +89,17 @@ async def find_communities(conn: aiosqlite.Connection, text: str, limit: int = 8
         "SELECT id, name_zh, name_en FROM communities WHERE search LIKE ? ESCAPE '\\' ORDER BY name_zh LIMIT ?",
         (pattern, limit),
     ) as cur:
-        return [CommunityRow(*r) for r in await cur.fetchall()]
+        return [Community(*r) for r in await cur.fetchall()]
 
 
-async def centre_for(conn: aiosqlite.Connection, community_id: str, kind: str) -> CentreRow | None:
+async def centre_for(conn: aiosqlite.Connection, community_id: str, kind: str) -> Centre | None:
     async with conn.execute(
         "SELECT c.id, c.name_zh, c.name_en, c.kind, c.chat_id FROM community_centres cc "
         "JOIN centres c ON c.id = cc.centre_id WHERE cc.community_id = ? AND cc.kind = ?",
         (community_id, kind),
     ) as cur:
         row = await cur.fetchone()
-    return CentreRow(*row) if row else None
+    return Centre(*row) if row else None
 
 
 async def staff_ids_with_role(conn: aiosqlite.Connection, role: str, centre_id: str | None = None) -> list[int]:
@@ -131,7 +112,7 @@ async def staff_ids_with_role(conn: aiosqlite.Connection, role: str, centre_id: 
         return [r[0] for r in await cur.fetchall()]
 
 
-async def get_staff(conn: aiosqlite.Connection, user_id: int) -> StaffRow | None:
+async def get_staff(conn: aiosqlite.Connection, user_id: int) -> Staff | None:
     async with conn.execute("SELECT user_id, name, phone, centre_id, role FROM staff WHERE user_id = ?", (user_id,)) as cur:
         row = await cur.fetchone()
-    return StaffRow(*row) if row else None
+    return Staff(*row) if row else None

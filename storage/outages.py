@@ -9,7 +9,7 @@ from typing import Any
 
 import aiosqlite
 
-from bot.clock import from_iso, to_iso
+from storage.timestamps import dump_json, from_iso, to_iso
 
 __all__ = [
     "Outage", "NewOutage", "Posting", "Wizard", "Subscriber", "Progress",
@@ -17,7 +17,7 @@ __all__ = [
     "clear_reminder", "outages_for_communities", "active_for_community", "add_event", "list_events",
     "create_posting", "get_posting", "posting_for_notice", "postings_of", "due_postings", "advance_posting",
     "mark_posted", "attach_photo", "stop_postings", "set_posting_notice",
-    "link_message", "progress", "panels_to_refresh", "message_of", "prompt_of", "prompt_in_flight",
+    "link_message", "progress", "panels_to_refresh", "message_of",
     "get_wizard", "save_wizard", "delete_wizard",
     "subscribe", "unsubscribe_all", "subscriptions_of", "subscribers_of",
     "link_ticket", "linked_tickets",
@@ -201,7 +201,7 @@ async def add_event(conn: aiosqlite.Connection, outage_id: int, at: datetime, ki
                     actor: str | None = None, detail: dict[str, Any] | None = None) -> None:
     await conn.execute(
         "INSERT INTO outage_events(outage_id, at, kind, actor_id, actor, detail) VALUES (?, ?, ?, ?, ?, ?)",
-        (outage_id, to_iso(at), kind, actor_id, actor, json.dumps(detail or {}, ensure_ascii=False)),
+        (outage_id, to_iso(at), kind, actor_id, actor, dump_json(detail or {})),
     )
 
 
@@ -362,24 +362,6 @@ async def message_of(conn: aiosqlite.Connection, chat_id: int, message_id: int) 
     ) as cur:
         row = await cur.fetchone()
     return (row[0], row[1], json.loads(row[2])) if row else None
-
-
-async def prompt_of(conn: aiosqlite.Connection, chat_id: int, message_id: int) -> dict[str, Any] | None:
-    """The payload of the outage question that is this Telegram message, if it is one."""
-    async with conn.execute(
-        "SELECT payload FROM outbox WHERE chat_id = ? AND message_id = ? AND purpose = 'outage_prompt' ORDER BY id DESC LIMIT 1",
-        (chat_id, message_id),
-    ) as cur:
-        row = await cur.fetchone()
-    return json.loads(row[0]) if row else None
-
-
-async def prompt_in_flight(conn: aiosqlite.Connection, chat_id: int) -> bool:
-    """An outage question to ``chat_id`` is still being sent: a reply may race its commit."""
-    async with conn.execute(
-        "SELECT 1 FROM outbox WHERE status = 'pending' AND chat_id = ? AND purpose = 'outage_prompt' LIMIT 1", (chat_id,),
-    ) as cur:
-        return await cur.fetchone() is not None
 
 
 # ----------------------------------------------------------------------------- wizard

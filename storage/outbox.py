@@ -13,14 +13,14 @@ from typing import Any
 
 import aiosqlite
 
-from bot.clock import from_iso, to_iso
+from storage.timestamps import from_iso, to_iso
 
 __all__ = [
     "sent_row",
     "Priority", "OutboxItem", "enqueue_message", "enqueue_card", "next_batch", "mark_sent",
     "mark_failed", "bump_attempts", "pending_count", "supersede_cards", "depth_by_priority",
     "pending_in_chat", "last_pending_card_id", "fresh_card_rows", "FreshCard", "mark_sent_many",
-    "card_is_digest", "oldest_pending_at", "failed_count", "recent_failures", "Failure",
+    "card_is_digest", "newer_edit_pending", "sent_message_id", "oldest_pending_at", "failed_count", "recent_failures", "Failure",
 ]
 
 
@@ -189,6 +189,22 @@ async def sent_row(conn: aiosqlite.Connection, chat_id: int, message_id: int) ->
     ) as cur:
         row = await cur.fetchone()
     return (row[0], json.loads(row[1])) if row else None
+
+
+async def newer_edit_pending(conn: aiosqlite.Connection, chat_id: int, row_id: int, edit_of: int) -> bool:
+    """A later row waits to edit the same message: this edit can be skipped (coalescing)."""
+    async with conn.execute(
+        "SELECT 1 FROM outbox WHERE status = 'pending' AND chat_id = ? AND id > ? AND json_extract(payload, '$.edit_of') = ? LIMIT 1",
+        (chat_id, row_id, edit_of),
+    ) as cur:
+        return await cur.fetchone() is not None
+
+
+async def sent_message_id(conn: aiosqlite.Connection, row_id: int, chat_id: int) -> int | None:
+    """The Telegram message row ``row_id`` produced in ``chat_id``; None if it was never sent."""
+    async with conn.execute("SELECT message_id FROM outbox WHERE id = ? AND chat_id = ? AND status = 'sent'", (row_id, chat_id)) as cur:
+        row = await cur.fetchone()
+    return row[0] if row else None
 
 
 async def pending_count(conn: aiosqlite.Connection) -> int:

@@ -20,12 +20,10 @@ from datetime import datetime
 
 import aiosqlite
 
-from bot.clock import from_iso, to_iso
-from storage import outbox
+from storage.timestamps import from_iso, to_iso
 
 __all__ = [
     "Request", "create", "get", "open_of", "set_reply", "decide", "finish", "cancel",
-    "prompt_of", "prompt_in_flight",
 ]
 
 @dataclass(frozen=True)
@@ -117,21 +115,3 @@ async def cancel(conn: aiosqlite.Connection, request_id: int, outcome: str) -> b
         (outcome, request_id),
     )
     return cur.rowcount == 1
-
-
-async def prompt_of(conn: aiosqlite.Connection, chat_id: int, message_id: int) -> dict | None:
-    """The payload of the bot message ``message_id`` in ``chat_id`` if it was a prompt; None
-    for any other message."""
-    row = await outbox.sent_row(conn, chat_id, message_id)
-    return row[1] if row is not None and isinstance(row[1].get("prompt"), int) else None
-
-
-async def prompt_in_flight(conn: aiosqlite.Connection, chat_id: int) -> bool:
-    """A prompt to ``chat_id`` is being sent (not yet marked sent): a reply may be racing the
-    sender's commit of the prompt's message id (index outbox_pending)."""
-    async with conn.execute(
-        "SELECT 1 FROM outbox WHERE status = 'pending' AND chat_id = ? AND kind = 'message' "
-        "AND json_extract(payload, '$.prompt') IS NOT NULL LIMIT 1",
-        (chat_id,),
-    ) as cur:
-        return await cur.fetchone() is not None

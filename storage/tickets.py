@@ -8,7 +8,7 @@ from typing import Any
 
 import aiosqlite
 
-from bot.clock import from_iso, to_iso
+from storage.timestamps import dump_json, from_iso, to_iso
 
 __all__ = [
     "Ticket", "Event", "NewTicket", "insert_ticket", "get_ticket", "tickets_of_resident",
@@ -155,7 +155,7 @@ async def add_event(
 ) -> None:
     await conn.execute(
         "INSERT INTO ticket_events(ticket_id, at, kind, actor_id, actor, detail) VALUES (?, ?, ?, ?, ?, ?)",
-        (ticket_id, to_iso(at), kind, actor_id, actor, json.dumps(detail or {}, ensure_ascii=False)),
+        (ticket_id, to_iso(at), kind, actor_id, actor, dump_json(detail or {})),
     )
 
 

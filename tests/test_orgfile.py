@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 
 from bot.orgfile import CENTRE_KINDS, Org, OrgFileError, OrgIssue, check_org, load_org
+from storage import org as storage_org
+from storage.db import open_database
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "org.example.toml"
 
@@ -196,26 +198,40 @@ def test_the_example_organisation_checks_clean():
     assert [c.id for c in org.communities] == ["heping", "xingfuli", "yangguang", "lijingwan", "jianshe"]
 
 
+def _staff(org: Org, role: str, centre_id: str | None = None) -> list[int]:
+    return [s.user_id for s in org.staff if s.role == role and (centre_id is None or s.centre_id == centre_id)]
+
+
 def test_the_example_has_the_people_the_demo_needs():
     org = load_org(EXAMPLE)
     for centre_id in ("repair-north", "repair-south"):
-        assert len(org.staff_of(centre_id, "crew")) >= 2
+        assert len(_staff(org, "crew", centre_id)) >= 2
     for centre in org.centres:
-        assert len(org.staff_of(centre.id, "centre_lead")) == 1, centre.id
+        assert len(_staff(org, "centre_lead", centre.id)) == 1, centre.id
     for centre_id in ("network-station", "metering"):
-        assert org.staff_of(centre_id, "crew")
-    assert [s.user_id for s in org.with_role("dispatcher")] == [6001, 6002]
-    assert [s.user_id for s in org.with_role("department_head")] == [7001]
-    assert org.member(5001).name == "王师傅"
-    assert org.member(4242) is None
+        assert _staff(org, "crew", centre_id)
+    assert _staff(org, "dispatcher") == [6001, 6002]
+    assert _staff(org, "department_head") == [7001]
+    assert {s.user_id: s.name for s in org.staff}[5001] == "王师傅"
 
 
-def test_the_example_leaves_jianshe_without_a_network_centre():
-    org = load_org(EXAMPLE)
-    assert org.centre_for("jianshe", "network") is None
-    assert org.centre_for("jianshe", "repair").id == "repair-south"
-    assert org.centre_for("heping", "network").id == "network-station"
-    assert org.centre_for("nowhere", "repair") is None
+@pytest.fixture
+async def example_db(tmp_path: Path):
+    db = await open_database(tmp_path / "org.db")
+    async with db.transaction() as conn:
+        await storage_org.replace_org(conn, load_org(EXAMPLE))
+    try:
+        yield db
+    finally:
+        await db.close()
+
+
+async def test_the_example_leaves_jianshe_without_a_network_centre(example_db):
+    async with example_db.transaction() as conn:
+        assert await storage_org.centre_for(conn, "jianshe", "network") is None
+        assert (await storage_org.centre_for(conn, "jianshe", "repair")).id == "repair-south"
+        assert (await storage_org.centre_for(conn, "heping", "network")).id == "network-station"
+        assert await storage_org.centre_for(conn, "nowhere", "repair") is None
 
 
 FINDS = [
@@ -232,17 +248,18 @@ FINDS = [
 
 
 @pytest.mark.parametrize(("text", "expected"), [r[1:] for r in FINDS], ids=[r[0] for r in FINDS])
-def test_a_community_is_found_by_id_name_or_alias(text, expected):
-    found = load_org(EXAMPLE).find_community(text)
-    assert (found.id if found else None) == expected
+async def test_a_community_is_found_by_id_name_or_alias(example_db, text, expected):
+    async with example_db.transaction() as conn:
+        found = await storage_org.find_communities(conn, text)
+    assert ([c.id for c in found] or [None])[0] == expected
 
 
-def test_names_follow_the_language():
-    org = load_org(EXAMPLE)
-    assert org.centre("repair-north").name("zh") == "北区维修服务中心"
-    assert org.centre("repair-north").name("en") == "North Repair Centre"
-    assert org.community("heping").name("zh") == "和平苑"
-    assert org.community("heping").name("en") == "Heping Garden"
+async def test_names_follow_the_language(example_db):
+    async with example_db.transaction() as conn:
+        centre = await storage_org.get_centre(conn, "repair-north")
+        community = await storage_org.get_community(conn, "heping")
+    assert (centre.name("zh"), centre.name("en")) == ("北区维修服务中心", "North Repair Centre")
+    assert (community.name("zh"), community.name("en")) == ("和平苑", "Heping Garden")
 
 
 def test_every_problem_in_a_file_is_reported_at_once_in_line_order():

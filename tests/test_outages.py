@@ -34,8 +34,7 @@ async def bot_texts(chat) -> list[str]:
 
 
 async def latest_panel(s, words: str) -> str:
-    """Dispatch's progress message as it reads now: edited in place when the sender supports
-    it (bot.sender.PAYLOAD_FEATURES), else the newest one posted."""
+    """Dispatch's progress message as it reads now (the sender edits it in place)."""
     for _ in range(100):
         panels = [t for t in await bot_texts(s.dispatch) if "紧急停热 T001" in t]
         if panels and words in panels[-1]:

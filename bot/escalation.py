@@ -1,0 +1,40 @@
+"""Who is told when a clock runs out — one fan-out for tickets' limits and outage postings.
+
+Art. 13 (and Art. 23 (3)(4) for posting notices): before the limit the group doing the work is
+reminded; at the limit the centre's lead and dispatch are told; when it stays unmet the
+department head is. Art. 7: events of wide impact go to the leadership at once.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aiosqlite
+
+from rules.deadlines import Stage
+from storage import org
+
+__all__ = ["Recipient", "fan_out", "leadership"]
+
+
+@dataclass(frozen=True)
+class Recipient:
+    chat_id: int
+    role: str       # "group", "centre_lead", "dispatch" or "department_head": picks the message's wording
+
+
+async def fan_out(conn: aiosqlite.Connection, stage: Stage, *, group_chat: int | None, centre_id: str | None) -> list[Recipient]:
+    """The recipients of one stage. ``group_chat`` holds the work (a centre's group, or dispatch
+    for a ticket it holds); ``centre_id`` is the centre answerable for it, if any."""
+    if stage == Stage.REMINDED:
+        return [Recipient(group_chat, "group")] if group_chat is not None else []
+    if stage == Stage.ESCALATED:
+        leads = await org.staff_ids_with_role(conn, "centre_lead", centre_id) if centre_id is not None else []
+        dispatch = await org.get_setting(conn, "dispatch_chat_id")
+        return [Recipient(u, "centre_lead") for u in leads] + ([Recipient(dispatch, "dispatch")] if dispatch is not None else [])
+    return [Recipient(u, "department_head") for u in await org.staff_ids_with_role(conn, "department_head")]
+
+
+async def leadership(conn: aiosqlite.Connection) -> list[int]:
+    """Art. 7: the leadership group, or each department head when there is none."""
+    chat = await org.get_setting(conn, "leadership_chat_id")
+    return [chat] if chat is not None else await org.staff_ids_with_role(conn, "department_head")

@@ -1,0 +1,41 @@
+"""Every reply to one of the bot's messages in a group goes through here: the answer to a
+question the bot asked (a crew request's reason, a dispatcher's outage wizard), a photo of a
+posted outage notice, or else a crew's note on a closed ticket's card."""
+from __future__ import annotations
+
+import asyncio
+
+from bot import desk, outages, workflows
+from bot.services import Services, Who
+from storage import outages as outage_store
+from storage.prompts import prompt_in_flight, prompt_of
+
+__all__ = ["on_reply"]
+
+# A reply can reach us before the sender has recorded the question's message id; wait this long
+# at most for that commit (only while a question to the chat is actually in flight).
+PROMPT_COMMIT_WAIT = 3.0
+
+
+async def on_reply(svc: Services, who: Who, chat_id: int, reply_to_message_id: int, text: str, photo: str | None) -> None:
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + PROMPT_COMMIT_WAIT
+    while True:
+        async with svc.db.transaction() as conn:
+            tag = await prompt_of(conn, chat_id, reply_to_message_id)
+            if tag is not None and tag["kind"] == "request":
+                await workflows.answer_prompt(conn, svc, who, chat_id, tag, text)
+                break
+            if tag is not None and tag["kind"] == "outage":
+                await outages.answer(conn, svc, who, chat_id, text)
+                break
+            posting = await outage_store.posting_for_notice(conn, chat_id, reply_to_message_id)
+            if posting is not None:
+                await outages.notice_reply(conn, svc, who, posting, photo)
+                break
+            in_flight = await prompt_in_flight(conn, chat_id)
+        if not in_flight or loop.time() >= give_up:
+            await desk.add_note(svc, who, chat_id, reply_to_message_id, text)
+            return
+        await asyncio.sleep(0.05)
+    svc.wake_sender()

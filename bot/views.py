@@ -1,0 +1,137 @@
+"""Read-only views of the database as people see them: the user's language, the resident's menu,
+place names, a ticket's clock and its crew card, an outage notice's context.
+
+The desk, the outages, the workflows and the outbox sender all read these; nothing here writes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from bot.payload import Buttons
+from bot.services import Services
+from bot.texts import pick_language
+from rules.tickets import Status, action_for
+from storage import deadlines, org, tickets, users
+from storage.outages import Outage
+from storage.tickets import Ticket
+
+__all__ = [
+    "main_menu", "user_lang", "place_name", "places", "join_names", "status_label", "ClockView", "clock_view",
+    "card_context", "render_card", "notice_context",
+]
+
+
+def main_menu(svc: Services, lang: str) -> Buttons:
+    t = svc.texts
+    return [[(t.label(lang, "report"), "menu:report")], [(t.label(lang, "my"), "menu:my")],
+            [(t.label(lang, "outages_menu"), "menu:outages")], [(t.label(lang, "language"), "menu:lang")]]
+
+
+async def user_lang(conn: aiosqlite.Connection, svc: Services, user_id: int, telegram_lang: str | None) -> str:
+    row = await users.get_user(conn, user_id)
+    return pick_language(row.lang if row and row.lang_chosen else None, telegram_lang, svc.default_lang)
+
+
+async def place_name(conn, lang: str, community_id: str | None, community_text: str | None) -> str:
+    community = await org.get_community(conn, community_id)
+    return community.name(lang) if community else (community_text or "")
+
+
+async def places(conn: aiosqlite.Connection, lang: str, community_ids: list[str] | tuple[str, ...]) -> str:
+    """Community names joined the way the language writes a list."""
+    names = []
+    for cid in community_ids:
+        c = await org.get_community(conn, cid)
+        names.append(c.name(lang) if c else cid)
+    return join_names(lang, names)
+
+
+def join_names(lang: str, names: list[str]) -> str:
+    return (", " if lang == "en" else "、").join(names)
+
+
+def status_label(svc: Services, lang: str, status: str) -> str:
+    return svc.texts.label(lang, f"status_{status}")
+
+
+@dataclass(frozen=True)
+class ClockView:
+    overdue: list[dict[str, Any]]                 # open limits already passed
+    next: tuple[str, datetime] | None             # the next open limit
+    late: dict[str, int]                          # limits met late: kind -> minutes over
+
+
+async def clock_view(conn, svc: Services, lang: str, ticket_id: int) -> ClockView:
+    """The ticket's limits as the deadline table has them (approved delays included)."""
+    now = svc.clock.now()
+    clocks = await deadlines.for_ticket(conn, ticket_id)
+    live = [d for d in clocks if d.state == "open"]
+    overdue = [{"limit": svc.texts.label(lang, f"limit_{d.kind}"), "minutes": int((now - d.due_at).total_seconds() // 60)}
+               for d in live if d.due_at <= now]
+    upcoming = [d for d in live if d.due_at > now]
+    late = {d.kind: int((d.met_at - d.due_at).total_seconds() // 60) for d in clocks if d.state == "met" and d.late}
+    return ClockView(overdue, (upcoming[0].kind, upcoming[0].due_at) if upcoming else None, late)
+
+
+async def card_context(conn, svc: Services, lang: str, ticket: Ticket, show_contact: bool) -> dict[str, Any]:
+    centre = await org.get_centre(conn, ticket.centre_id)
+    names = {}
+    for uid in (ticket.accepted_by, ticket.arrived_by, ticket.closed_by):
+        if uid is not None and uid not in names:
+            s = await org.get_staff(conn, uid)
+            names[uid] = s.name if s else str(uid)
+    clock = await clock_view(conn, svc, lang, ticket.id)
+    return {
+        "t": ticket,
+        "overdue": clock.overdue,
+        "late": clock.late,
+        "acked_by": await deadlines.last_acknowledger(conn, ticket.id),
+        "category": svc.policy.category(ticket.category).label(lang),
+        "level": svc.texts.label(lang, f"level_{ticket.level}"),
+        "status": status_label(svc, lang, ticket.status),
+        "place": await place_name(conn, lang, ticket.community_id, ticket.community_text),
+        "centre": centre.name(lang) if centre else None,
+        "show_contact": show_contact,
+        "names": names,
+        "next": clock.next,
+    }
+
+
+async def render_card(conn, svc: Services, ticket_id: int) -> tuple[str, Buttons]:
+    """The crew card as it should look now, in the company's language."""
+    lang = svc.default_lang
+    ticket = await tickets.get_ticket(conn, ticket_id)
+    ctx = await card_context(conn, svc, lang, ticket, show_contact=True)
+    text = svc.texts.render(lang, "staff.card", **ctx)
+    act = action_for(ticket.status)
+    buttons: Buttons = []
+    label = svc.texts.label
+    if act is not None:
+        buttons.append([(label(lang, f"btn_{act}"), f"t:{ticket.id}:{act}")])
+        extra = [(label(lang, "btn_delay"), f"w:{ticket.id}:delay")] if ticket.status != Status.NEW else []
+        if ticket.status == Status.ON_SITE:
+            extra.append((label(lang, "btn_coord"), f"w:{ticket.id}:coord"))
+        if ticket.centre_id is None:          # held by dispatch: pick a centre, nothing to return
+            extra.append((label(lang, "btn_assign"), f"w:{ticket.id}:assign"))
+        else:
+            extra.append((label(lang, "btn_return"), f"w:{ticket.id}:return"))
+        buttons.append(extra)
+    elif ticket.close_note is None and ticket.outcome != "out_of_scope":
+        buttons.append([(svc.texts.label(lang, "btn_nonote"), f"t:{ticket.id}:nonote")])
+    return text, buttons
+
+
+async def notice_context(conn, lang: str, o: Outage, **extra: Any) -> dict[str, Any]:
+    """What every notice template gets as ``n``."""
+    n = {
+        "number": o.number, "kind": o.kind, "places": await places(conn, lang, o.communities), "buildings": o.buildings or "",
+        "reason": o.reason, "starts": o.starts_at, "ends": o.ends_at, "previous_ends": o.original_ends_at,
+        "pipe": o.pipe_diameter or "", "valves": o.valves or "", "area": o.area or "", "restored": o.restored_at is not None,
+        "restored_at": o.restored_at, "restored_name": o.restored_name or "",
+    }
+    n.update(extra)
+    return n

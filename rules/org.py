@@ -1,0 +1,49 @@
+"""The organisation: service centres, communities and staff (Art. 9–12).
+
+One model for the organisation file (bot/orgfile.py parses it) and the database
+(storage/org.py reads it back). Dispatch is the single coordinator; the service network is the
+repair centres, the network station, the metering centre and the automation centre; each centre
+registers its hotline staff with dispatch (Art. 12).
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+__all__ = ["Centre", "Community", "Staff"]
+
+
+@dataclass(frozen=True)
+class Centre:
+    id: str
+    name_zh: str
+    name_en: str
+    kind: str                   # a rules.policy.CentreKind value
+    chat_id: int                # the centre's group
+
+    def name(self, lang: str) -> str:
+        return self.name_en if lang == "en" else self.name_zh
+
+
+@dataclass(frozen=True)
+class Community:
+    id: str
+    name_zh: str
+    name_en: str
+    # As the organisation file gives them; a community read back for a place name leaves them
+    # empty (the database keeps them for search and routing).
+    aliases: tuple[str, ...] = ()
+    centres: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # centre kind -> centre id
+
+    def name(self, lang: str) -> str:
+        return self.name_en if lang == "en" else self.name_zh
+
+
+@dataclass(frozen=True)
+class Staff:
+    user_id: int
+    name: str
+    phone: str
+    centre_id: str | None       # crews and centre leads act for one centre; dispatch and heads for all
+    role: str
