@@ -7,6 +7,7 @@ import logging
 from telegram import BotCommand
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder
+from telegram.request import HTTPXRequest
 
 import handlers
 from handlers.clock import sweep_job
@@ -14,7 +15,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.orgfile import load_org
 from bot import desk, outages
-from bot.sender import DeliveryHooks, OutboxSender
+from bot.sender import AnsweredRequest, DeliveryHooks, OutboxSender
 from bot.services import Services
 from bot.texts import Texts
 from rules.policy import load_policy
@@ -61,10 +62,8 @@ def build_application(config: Config, *, clock: Clock | None = None, sender_batc
         .token(config.token)
         .base_url(config.api_base_url)
         .base_file_url(config.file_base_url)
-        .connect_timeout(5)
-        .read_timeout(15)
-        .write_timeout(15)
-        .get_updates_read_timeout(30)
+        .request(AnsweredRequest(connection_pool_size=256, connect_timeout=5, read_timeout=15, write_timeout=15))
+        .get_updates_request(HTTPXRequest(read_timeout=30))
         .post_init(post_init)
         .post_stop(post_stop)
         .post_shutdown(post_shutdown)

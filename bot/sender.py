@@ -55,6 +55,7 @@ import random
 import sqlite3
 import time
 from collections import deque
+from contextvars import ContextVar
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -62,6 +63,7 @@ from typing import Any, Protocol
 from telegram import Bot, ForceReply, InputFile, InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.request import HTTPXRequest
 
 from bot import views
 from bot.payload import message
@@ -69,7 +71,7 @@ from bot.services import Services
 from storage import outbox, tickets
 from storage.outbox import OutboxItem
 
-__all__ = ["OutboxSender", "DeliveryHooks", "Budgets", "MonotonicClock", "markup_for", "DIGEST_MAX_TICKETS", "MAX_TEXT"]
+__all__ = ["OutboxSender", "DeliveryHooks", "AnsweredRequest", "Budgets", "MonotonicClock", "markup_for", "DIGEST_MAX_TICKETS", "MAX_TEXT"]
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +94,23 @@ class DeliveryHooks:
     resident_unreachable: Callable[[Any, int, str], Awaitable[None]]               # (conn, ticket id, error)
     group_unreachable: Callable[[Any, int, int | None, str], Awaitable[None]]      # (conn, chat id, ticket id, error)
     render_document: Callable[[Any, dict[str, Any]], Awaitable[tuple[str, bytes]]]  # (conn, spec) -> (file name, bytes)
+
+
+# Whether Telegram answered the current delivery task's request with 2xx. Each delivery runs in
+# its own task, so the flag is the task's own (a task starts with a copy of the context).
+_answered: ContextVar[bool] = ContextVar("telegram_answered", default=False)
+
+
+class AnsweredRequest(HTTPXRequest):
+    """The bot's HTTP client, noting when Telegram answered 2xx. Once it has, the message is
+    sent, whatever fails on our side afterwards (a reply python-telegram-bot cannot parse):
+    sending it again would post it twice."""
+
+    async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        code, payload = await super().do_request(*args, **kwargs)
+        if 200 <= code < 300:
+            _answered.set(True)
+        return code, payload
 
 
 class MonotonicClock(Protocol):
@@ -414,6 +433,7 @@ class OutboxSender:
 
     async def _attempt(self, item: OutboxItem, digest: bool) -> bool:
         """One try at one row; returns whether Telegram counted it against the flood limits."""
+        _answered.set(False)
         try:
             sent = await (self._send_digest(item) if digest else self._send(item))
         except RetryAfter as e:
@@ -443,7 +463,10 @@ class OutboxSender:
             raise
         except Exception as e:  # a bug of ours must not stall the chat's queue forever
             log.exception("unexpected error delivering outbox item %s", item.id)
-            if item.attempts + 1 >= self.max_bug_attempts:
+            if _answered.get():
+                # Telegram took it: record it sent (without its message id) rather than send it twice.
+                await self._commit(lambda conn: self._record_sent(conn, item, _Sent(None)))
+            elif item.attempts + 1 >= self.max_bug_attempts:
                 await self._fail(item, f"internal error: {type(e).__name__}")
             else:
                 self.hold(item.chat_id, min(self.max_backoff, 2.0 ** item.attempts), "internal error")
