@@ -15,10 +15,10 @@ import argparse
 import asyncio
 import json
 import logging
-import os
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from telegram import Update
@@ -27,14 +27,14 @@ from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, 
 from bench.common import TOKEN, UPDATES_PER_REPORT, config_for, peak_rss_mb, report
 from bot import app as heatbot_app
 from bot.app import build_application
+from bot.config import SendSettings
 from bot.emulator import Emulator, EmulatorClient
 from bot.world import build_world
 
 
 async def heatbot_rate(emulator: Emulator, tg: EmulatorClient, residents: int, tmp: Path) -> float:
-    for name in ("GLOBAL_PER_S", "GROUP_PER_MIN", "PRIVATE_PER_S"):
-        os.environ[f"HEATBOT_SEND_{name}"] = "100000"
-    app = build_application(config_for(emulator, tmp / "throughput.db"))
+    unlimited = SendSettings(private_per_s=100_000, group_per_min=100_000, global_per_s=100_000)
+    app = build_application(replace(config_for(emulator, tmp / "throughput.db"), send=unlimited))
     await heatbot_app.start(app)
     people = [await tg.user(f"住户{i}", language_code="zh") for i in range(residents)]
     start = time.perf_counter()

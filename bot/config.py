@@ -5,22 +5,43 @@ prints that line and exits, so an operator never sees a traceback for a typo.
 """
 from __future__ import annotations
 
+import math
 import os
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-__all__ = ["Config", "ConfigError", "load_config", "read_env_file", "TELEGRAM_API"]
+__all__ = [
+    "Config", "ConfigError", "SendSettings", "ToolSettings", "load_config", "load_tool_settings", "read_env_file",
+    "TELEGRAM_API", "LANGUAGES", "DEFAULT_LANG",
+]
 
 TELEGRAM_API = "https://api.telegram.org/bot"
+# The languages the bot speaks (templates/<lang>/); the first is the company's default.
 LANGUAGES = ("zh", "en")
+DEFAULT_LANG = LANGUAGES[0]
+DEFAULT_TZ = "Asia/Shanghai"
 _TOKEN_RE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$|^\d+:TEST-[A-Za-z0-9_-]+$")
 
 
 class ConfigError(Exception):
     """One line that names the setting at fault."""
+
+
+@dataclass(frozen=True)
+class SendSettings:
+    """The outbox sender's budgets (Telegram's published flood limits, each window stretched by
+    ``margin``) and how many sends may be on the wire at once; see bot/sender.py for why."""
+    private_per_s: float = 1.0
+    group_per_min: float = 20.0
+    global_per_s: float = 30.0
+    margin: float = 0.03
+    pace_private_always: bool = False
+    in_flight: int = 8
+    # Each new message in flight beyond one is one more possible duplicate after a crash.
+    new_in_flight: int = 1
 
 
 @dataclass(frozen=True)
@@ -38,6 +59,7 @@ class Config:
     lang: str
     tz: ZoneInfo
     log_level: str
+    send: SendSettings = field(default_factory=SendSettings)
 
     def __repr__(self) -> str:  # never let the token reach a log through repr()
         return f"Config(api_base_url={self.api_base_url!r}, db_path={str(self.db_path)!r}, webhook={bool(self.webhook_url)})"
@@ -93,12 +115,14 @@ def _file_url_for(api_base_url: str) -> str:
     return base[: -len("/bot")] + "/file/bot"
 
 
-def load_config(env: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")) -> Config:
-    """Settings from ``env`` (default: the process environment) over those in ``env_file``.
+_Getter = Callable[..., str | None]
+
+
+def _settings(env: Mapping[str, str] | None, env_file: Path | None) -> _Getter:
+    """A lookup over ``env`` (default: the process environment) laid over ``env_file``.
 
     An empty environment variable does not hide the file's value (compose files and CI often
-    export empty placeholders). Raises :class:`ConfigError`, one line naming the setting.
-    """
+    export empty placeholders)."""
     merged: dict[str, str] = {}
     if env_file is not None:
         merged.update(read_env_file(env_file))
@@ -107,6 +131,101 @@ def load_config(env: Mapping[str, str] | None = None, env_file: Path | None = Pa
     def get(name: str, default: str | None = None) -> str | None:
         value = merged.get(name, "").strip()
         return value if value else default
+
+    return get
+
+
+def _lang(get: _Getter) -> str:
+    lang = (get("HEATBOT_LANG", DEFAULT_LANG) or DEFAULT_LANG).lower()
+    if lang not in LANGUAGES:
+        raise ConfigError(f"HEATBOT_LANG must be one of {', '.join(LANGUAGES)}, not {lang!r}")
+    return lang
+
+
+def _tz(get: _Getter) -> ZoneInfo:
+    tz_name = get("HEATBOT_TZ", DEFAULT_TZ) or DEFAULT_TZ
+    try:
+        return ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ConfigError(f"HEATBOT_TZ is not a known time zone: {tz_name!r}") from None
+
+
+def _policy(get: _Getter) -> Path | None:
+    policy = get("HEATBOT_POLICY")
+    if policy is not None and not Path(policy).is_file():
+        raise ConfigError(f"HEATBOT_POLICY file not found: {policy}")
+    return Path(policy) if policy else None
+
+
+def _number(get: _Getter, name: str, default: float, *, zero_ok: bool = False) -> float:
+    raw = get(name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0 or (value == 0 and not zero_ok):
+        kind = "a number of 0 or more" if zero_ok else "a positive number"
+        raise ConfigError(f"{name} must be {kind}, not {raw!r}")
+    return value
+
+
+def _count(get: _Getter, name: str, default: int) -> int:
+    raw = get(name)
+    if raw is None:
+        return default
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
+        raise ConfigError(f"{name} must be a whole number of 1 or more, not {raw!r}")
+    return int(raw)
+
+
+def _send(get: _Getter) -> SendSettings:
+    d = SendSettings()
+    pacing = (get("HEATBOT_SEND_PRIVATE_PACING", "auto") or "auto").lower()
+    if pacing not in ("auto", "always"):
+        raise ConfigError(f"HEATBOT_SEND_PRIVATE_PACING must be auto or always, not {pacing!r}")
+    margin = _number(get, "HEATBOT_SEND_MARGIN", d.margin, zero_ok=True)
+    if margin >= 1:
+        # A margin is a few per cent; 1 or more doubles every window, surely a typo for a percentage.
+        raise ConfigError(f"HEATBOT_SEND_MARGIN is a fraction (0.03 = 3 %), not {margin!r}")
+    in_flight = _count(get, "HEATBOT_SEND_IN_FLIGHT", d.in_flight)
+    new_in_flight = _count(get, "HEATBOT_SEND_NEW_IN_FLIGHT", d.new_in_flight)
+    if new_in_flight > in_flight:
+        raise ConfigError(f"HEATBOT_SEND_NEW_IN_FLIGHT ({new_in_flight}) cannot exceed HEATBOT_SEND_IN_FLIGHT ({in_flight})")
+    return SendSettings(
+        private_per_s=_number(get, "HEATBOT_SEND_PRIVATE_PER_S", d.private_per_s),
+        group_per_min=_number(get, "HEATBOT_SEND_GROUP_PER_MIN", d.group_per_min),
+        global_per_s=_number(get, "HEATBOT_SEND_GLOBAL_PER_S", d.global_per_s),
+        margin=margin,
+        pace_private_always=pacing == "always",
+        in_flight=in_flight,
+        new_in_flight=new_in_flight,
+    )
+
+
+@dataclass(frozen=True)
+class ToolSettings:
+    """What the checking tools (``heatbot rules``) share with the bot, read the same way, so a
+    tool's answer matches what the running bot would do."""
+    lang: str
+    tz: ZoneInfo
+    policy_path: Path | None
+
+
+def load_tool_settings(env: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")) -> ToolSettings:
+    """``HEATBOT_LANG``, ``HEATBOT_TZ`` and ``HEATBOT_POLICY`` as :func:`load_config` reads them,
+    without requiring the token. Raises :class:`ConfigError`, one line naming the setting."""
+    get = _settings(env, env_file)
+    return ToolSettings(lang=_lang(get), tz=_tz(get), policy_path=_policy(get))
+
+
+def load_config(env: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")) -> Config:
+    """Settings from ``env`` (default: the process environment) over those in ``env_file``.
+
+    Raises :class:`ConfigError`, one line naming the setting.
+    """
+    get = _settings(env, env_file)
 
     token = get("TELEGRAM_BOT_TOKEN")
     if token is None:
@@ -135,27 +254,19 @@ def load_config(env: Mapping[str, str] | None = None, env_file: Path | None = Pa
     if secret is not None and not re.match(r"^[A-Za-z0-9_-]{1,256}$", secret):
         raise ConfigError("WEBHOOK_SECRET may hold only A-Z, a-z, 0-9, _ and - (1-256 characters)")
 
-    lang = (get("HEATBOT_LANG", "zh") or "zh").lower()
-    if lang not in LANGUAGES:
-        raise ConfigError(f"HEATBOT_LANG must be one of {', '.join(LANGUAGES)}, not {lang!r}")
-    tz_name = get("HEATBOT_TZ", "Asia/Shanghai") or "Asia/Shanghai"
-    try:
-        tz = ZoneInfo(tz_name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise ConfigError(f"HEATBOT_TZ is not a known time zone: {tz_name!r}") from None
-
+    lang = _lang(get)
+    tz = _tz(get)
     org = Path(get("HEATBOT_ORG", "org.example.toml") or "org.example.toml")
     if not org.is_file():
         raise ConfigError(f"HEATBOT_ORG file not found: {org}")
-    policy = get("HEATBOT_POLICY")
-    if policy is not None and not Path(policy).is_file():
-        raise ConfigError(f"HEATBOT_POLICY file not found: {policy}")
+    policy = _policy(get)
     db_path = Path(get("HEATBOT_DB", "heatbot.db") or "heatbot.db")
     if db_path.is_dir():
         raise ConfigError(f"HEATBOT_DB is a directory, not a database file: {db_path}")
     level = (get("HEATBOT_LOG_LEVEL", "WARNING") or "WARNING").upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError(f"HEATBOT_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {level!r}")
+    send = _send(get)
 
     return Config(
         token=token,
@@ -167,8 +278,9 @@ def load_config(env: Mapping[str, str] | None = None, env_file: Path | None = Pa
         webhook_secret=secret,
         db_path=db_path,
         org_path=org,
-        policy_path=Path(policy) if policy else None,
+        policy_path=policy,
         lang=lang,
         tz=tz,
         log_level=level,
+        send=send,
     )

@@ -50,13 +50,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import random
 import sqlite3
 import time
 from collections import deque
 from contextvars import ContextVar
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -66,6 +65,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, Re
 from telegram.request import HTTPXRequest
 
 from bot import views
+from bot.config import SendSettings
 from bot.payload import message
 from bot.services import Services
 from storage import outbox, tickets
@@ -137,26 +137,11 @@ class Budgets:
     private_strict_for: float = 600.0
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Budgets:
-        """``HEATBOT_SEND_PRIVATE_PER_S``, ``..._GROUP_PER_MIN``, ``..._GLOBAL_PER_S``, ``..._MARGIN``
-        (all optional); a bad value is logged and the default kept, never a crash mid-surge."""
-        env = os.environ if env is None else env
-        values: dict[str, float] = {}
-        for field, name in (("private_per_s", "PRIVATE_PER_S"), ("group_per_min", "GROUP_PER_MIN"),
-                            ("global_per_s", "GLOBAL_PER_S"), ("margin", "MARGIN")):
-            raw = env.get(f"HEATBOT_SEND_{name}", "").strip()
-            if not raw:
-                continue
-            try:
-                value = float(raw)
-                if value < 0 or (field != "margin" and value == 0):
-                    raise ValueError
-            except ValueError:
-                log.warning("HEATBOT_SEND_%s=%r is not a positive number; keeping the default", name, raw)
-                continue
-            values[field] = value
-        pacing = env.get("HEATBOT_SEND_PRIVATE_PACING", "").strip().lower()
-        return cls(**values, pace_private_always=pacing == "always")
+    def from_settings(cls, settings: SendSettings) -> Budgets:
+        """The budgets :class:`~bot.config.Config` read (and checked) from the environment."""
+        return cls(private_per_s=settings.private_per_s, group_per_min=settings.group_per_min,
+                   global_per_s=settings.global_per_s, margin=settings.margin,
+                   pace_private_always=settings.pace_private_always)
 
     def window(self, kind: str) -> tuple[int, float]:
         """(messages, seconds) of a sliding window for 'private', 'group' or 'global'."""
@@ -253,7 +238,7 @@ class OutboxSender:
     def __init__(
         self, bot: Bot, svc: Services, hooks: DeliveryHooks, *, batch: int = 16, max_backoff: float = 30.0,
         budgets: Budgets | None = None, monotonic: MonotonicClock | None = None,
-        max_in_flight: int | None = None, max_new_in_flight: int | None = None,
+        max_in_flight: int = 8, max_new_in_flight: int = 1,
     ) -> None:
         self.bot = bot
         self.svc = svc
@@ -261,10 +246,10 @@ class OutboxSender:
         self.batch = batch
         self.max_backoff = max_backoff
         self.max_bug_attempts = 5
-        self.budgets = budgets or Budgets.from_env()
+        self.budgets = budgets or Budgets()
         self.clock: MonotonicClock = monotonic or (svc.clock if hasattr(svc.clock, "monotonic") else _SystemMonotonic())  # type: ignore[assignment]
-        self.max_in_flight = max_in_flight or int(os.environ.get("HEATBOT_SEND_IN_FLIGHT", "8") or 8)
-        self.max_new_in_flight = max_new_in_flight or int(os.environ.get("HEATBOT_SEND_NEW_IN_FLIGHT", "1") or 1)
+        self.max_in_flight = max_in_flight
+        self.max_new_in_flight = max_new_in_flight
         self._global = _Window(*self.budgets.window("global"))
         self._chats: dict[int, _Window] = {}
         self._held: dict[int, float] = {}       # chat id -> monotonic time it may be sent to again

@@ -12,10 +12,11 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from bot.config import LANGUAGES as LANGS
+
 __all__ = ["Texts", "TEMPLATES_DIR", "LANGS", "pick_language"]
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
-LANGS = ("zh", "en")
 _MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import TELEGRAM_API, ConfigError, load_config, read_env_file
+from bot.config import TELEGRAM_API, ConfigError, SendSettings, load_config, load_tool_settings, read_env_file
 
 ROOT = Path(__file__).resolve().parent.parent
 ORG_FILE = ROOT / "org.example.toml"
@@ -200,3 +200,69 @@ def test_a_bad_value_in_the_env_file_is_named_like_one_from_the_environment(tmp_
     path = write(tmp_path, f"TELEGRAM_BOT_TOKEN={TOKEN}\nHEATBOT_ORG={ORG_FILE}\nWEBHOOK_PORT=eighty\n")
     with pytest.raises(ConfigError, match="WEBHOOK_PORT"):
         load_config(env={}, env_file=path)
+
+
+# ---------------------------------------------------------------- the sender's settings
+
+
+def test_the_senders_budgets_default_to_telegrams_published_limits():
+    send = load_config(env=base_env(), env_file=None).send
+    assert send == SendSettings()
+    assert (send.private_per_s, send.group_per_min, send.global_per_s) == (1.0, 20.0, 30.0)
+    assert (send.in_flight, send.new_in_flight, send.pace_private_always) == (8, 1, False)
+
+
+def test_the_senders_settings_are_read_with_the_others():
+    send = load_config(env=base_env(
+        HEATBOT_SEND_PRIVATE_PER_S="0.5", HEATBOT_SEND_GROUP_PER_MIN="15", HEATBOT_SEND_GLOBAL_PER_S="25",
+        HEATBOT_SEND_MARGIN="0", HEATBOT_SEND_PRIVATE_PACING="Always", HEATBOT_SEND_IN_FLIGHT="4",
+        HEATBOT_SEND_NEW_IN_FLIGHT="2"), env_file=None).send
+    assert send == SendSettings(private_per_s=0.5, group_per_min=15, global_per_s=25, margin=0,
+                                pace_private_always=True, in_flight=4, new_in_flight=2)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "setting"),
+    [
+        ({"HEATBOT_SEND_IN_FLIGHT": "lots"}, "HEATBOT_SEND_IN_FLIGHT"),
+        ({"HEATBOT_SEND_IN_FLIGHT": "0"}, "HEATBOT_SEND_IN_FLIGHT"),
+        ({"HEATBOT_SEND_IN_FLIGHT": "2.5"}, "HEATBOT_SEND_IN_FLIGHT"),
+        ({"HEATBOT_SEND_NEW_IN_FLIGHT": "-1"}, "HEATBOT_SEND_NEW_IN_FLIGHT"),
+        ({"HEATBOT_SEND_NEW_IN_FLIGHT": "9"}, "HEATBOT_SEND_NEW_IN_FLIGHT"),
+        ({"HEATBOT_SEND_PRIVATE_PER_S": "0"}, "HEATBOT_SEND_PRIVATE_PER_S"),
+        ({"HEATBOT_SEND_GROUP_PER_MIN": "twenty"}, "HEATBOT_SEND_GROUP_PER_MIN"),
+        ({"HEATBOT_SEND_GLOBAL_PER_S": "inf"}, "HEATBOT_SEND_GLOBAL_PER_S"),
+        ({"HEATBOT_SEND_GLOBAL_PER_S": "nan"}, "HEATBOT_SEND_GLOBAL_PER_S"),
+        ({"HEATBOT_SEND_MARGIN": "-0.1"}, "HEATBOT_SEND_MARGIN"),
+        ({"HEATBOT_SEND_MARGIN": "3"}, "HEATBOT_SEND_MARGIN"),
+        ({"HEATBOT_SEND_PRIVATE_PACING": "sometimes"}, "HEATBOT_SEND_PRIVATE_PACING"),
+    ],
+    ids=["in-flight-word", "in-flight-zero", "in-flight-fraction", "new-in-flight-negative",
+         "new-in-flight-over-in-flight", "private-zero", "group-word", "global-infinite", "global-nan",
+         "margin-negative", "margin-percent", "pacing-unknown"],
+)
+def test_a_bad_sender_setting_stops_start_up_with_one_line_naming_it(overrides: dict, setting: str):
+    with pytest.raises(ConfigError) as caught:
+        load_config(env=base_env(**overrides), env_file=None)
+    message = str(caught.value)
+    assert setting in message and "\n" not in message
+
+
+# ---------------------------------------------------------------- the tools' settings
+
+
+def test_the_tools_default_to_the_bots_language_and_time_zone():
+    settings = load_tool_settings(env={}, env_file=None)
+    assert settings.lang == load_config(env=base_env(), env_file=None).lang == "zh"
+    assert settings.tz.key == "Asia/Shanghai" and settings.policy_path is None
+
+
+def test_the_tools_read_the_env_file_as_the_bot_does_without_needing_a_token(tmp_path: Path):
+    path = write(tmp_path, "HEATBOT_LANG=en\nHEATBOT_TZ=UTC\n")
+    settings = load_tool_settings(env={}, env_file=path)
+    assert (settings.lang, settings.tz.key) == ("en", "UTC")
+
+
+def test_a_bad_language_stops_the_tools_with_one_line_naming_it():
+    with pytest.raises(ConfigError, match="HEATBOT_LANG"):
+        load_tool_settings(env={"HEATBOT_LANG": "fr"}, env_file=None)
