@@ -1,35 +1,96 @@
-"""The one wiring module: builds the python-telegram-bot Application."""
+"""The one wiring module: builds the python-telegram-bot Application and starts and stops it.
+
+:func:`start` is the one start path: ``heatbot run``, the demo, the benchmarks and the tests all
+go through it, so they receive exactly the updates production does.
+"""
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import sqlite3
+from dataclasses import dataclass
 
 from telegram import BotCommand
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application, ApplicationBuilder
 from telegram.request import HTTPXRequest
 
 import handlers
 from handlers.clock import sweep_job
 from bot.clock import Clock, SystemClock
-from bot.config import Config
+from bot.config import LANGUAGES, Config
 from bot.orgfile import load_org
 from bot import desk, outages
-from bot.sender import AnsweredRequest, DeliveryHooks, OutboxSender
+from bot.sender import AnsweredRequest, Budgets, DeliveryHooks, OutboxSender
 from bot.services import Services
 from bot.texts import Texts
 from rules.policy import load_policy
 from storage.db import open_database
 from storage.org import replace_org
 
-__all__ = ["build_application", "start", "stop"]
+__all__ = [
+    "ALLOWED_UPDATES", "Webhook", "webhook_for", "build_application", "start", "stop",
+    "StartupError", "DatabaseUnusable", "CannotListen", "WebhookRefused",
+]
 
 log = logging.getLogger(__name__)
+
+# Only what handlers/ answers; other updates (edits, member changes, reactions) would wake the
+# bot for nothing.
+ALLOWED_UPDATES = ["message", "callback_query"]
+
+
+class StartupError(Exception):
+    """A start-up step failed for a reason outside the code; ``cause`` says which."""
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+class DatabaseUnusable(StartupError):
+    """Opening or migrating HEATBOT_DB failed (permissions, a locked or broken file)."""
+
+
+class CannotListen(StartupError):
+    """The webhook's port could not be bound."""
+
+
+class WebhookRefused(StartupError):
+    """Telegram refused setWebhook (a URL it cannot reach, a port it does not allow)."""
+
+
+@dataclass(frozen=True)
+class Webhook:
+    """Where the bot listens for Telegram's POSTs and the public URL Telegram posts to."""
+    listen: str
+    port: int
+    url: str                    # the public URL, path included
+    secret: str | None = None
+    path: str = "telegram"
+
+
+def webhook_for(config: Config) -> Webhook | None:
+    """The webhook ``config`` asks for, or None for long polling."""
+    if not config.webhook_url:
+        return None
+    return Webhook(listen=config.webhook_listen, port=config.webhook_port,
+                   url=config.webhook_url.rstrip("/") + "/telegram", secret=config.webhook_secret)
+
+
+def _durations_as_timedelta() -> None:
+    # python-telegram-bot 22 announces that durations (RetryAfter.retry_after and others) become
+    # datetime.timedelta in its next major version and warns on every read until a program opts
+    # in with PTB_TIMEDELTA. We opt in and read them as timedelta (bot/sender.py accepts both, so
+    # a deployment that sets PTB_TIMEDELTA=false keeps working, with PTB's warnings).
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 
 def build_application(config: Config, *, clock: Clock | None = None, sender_batch: int = 16,
                       sweep_interval: float = 5.0) -> Application:
     clock = clock or SystemClock()
+    _durations_as_timedelta()
     # Loaded before the network is touched so a bad policy or org file stops start-up at once.
     policy = load_policy(config.policy_path)
     org = load_org(config.org_path)
@@ -40,7 +101,8 @@ def build_application(config: Config, *, clock: Clock | None = None, sender_batc
             await replace_org(conn, org)
         svc = Services(db=db, clock=clock, policy=policy, texts=Texts(config.tz), tz=config.tz, default_lang=config.lang)
         app.bot_data["svc"] = svc
-        sender = OutboxSender(app.bot, svc, _delivery_hooks(svc), batch=sender_batch)
+        sender = OutboxSender(app.bot, svc, _delivery_hooks(svc), batch=sender_batch, budgets=Budgets.from_settings(config.send),
+                              max_in_flight=config.send.in_flight, max_new_in_flight=config.send.new_in_flight)
         app.bot_data["sender"] = sender
         sender.start()
         await _set_commands(app, svc)
@@ -87,24 +149,48 @@ async def _set_commands(app: Application, svc: Services) -> None:
     """The command menu in both languages; a failure here must not keep the bot from serving."""
     try:
         names = ("report", "my", "cancel", "outages", "subscribe", "unsubscribe", "language", "help")
-        for lang in ("zh", "en"):
+        for lang in LANGUAGES:
             await app.bot.set_my_commands([BotCommand(c, svc.texts.label(lang, f"cmd_{c}")) for c in names], language_code=lang)
         await app.bot.set_my_commands([BotCommand(c, svc.texts.label(svc.default_lang, f"cmd_{c}")) for c in names])
     except TelegramError as e:
         log.warning("setMyCommands failed (%s); continuing without a command menu", e)
 
 
-async def start(app: Application, *, webhook: dict | None = None, poll_timeout: int = 1) -> None:
-    """What ``run_polling``/``run_webhook`` do, for callers that own the event loop
-    (tests, the demo, benchmarks)."""
+async def start(app: Application, *, webhook: Webhook | None = None, poll_timeout: int = 1) -> None:
+    """Initialise (``getMe``), run ``post_init`` (database, sender, sweeper), then receive updates
+    by long polling, or on ``webhook`` when given; returns once the bot is serving.
+
+    What ``run_polling``/``run_webhook`` do, for callers that own the event loop, with start-up
+    failures raised to the caller instead of logged and wrapped: python-telegram-bot's own errors
+    (``InvalidToken``, ``NetworkError``, ...) as they are, and the ones the operator can fix as a
+    :class:`StartupError`. On failure the caller still calls :func:`stop`.
+    ``poll_timeout`` is getUpdates' long-poll timeout in whole seconds (the Bot API takes an integer).
+    """
     await app.initialize()
     if app.post_init:
-        await app.post_init(app)
-    if webhook is not None:
-        await app.updater.start_webhook(**webhook)
+        try:
+            await app.post_init(app)
+        except (OSError, sqlite3.Error) as e:
+            raise DatabaseUnusable(e) from e
+    if webhook is None:
+        await app.updater.start_polling(poll_interval=0, timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES)
     else:
-        await app.updater.start_polling(poll_interval=0, timeout=poll_timeout)
+        try:
+            await app.updater.start_webhook(
+                listen=webhook.listen, port=webhook.port, url_path=webhook.path, webhook_url=webhook.url,
+                secret_token=webhook.secret, allowed_updates=ALLOWED_UPDATES,
+            )
+        except OSError as e:
+            raise CannotListen(e) from e
+        except (InvalidToken, NetworkError):
+            raise
+        except TelegramError as e:
+            raise WebhookRefused(e) from e
+        if webhook.secret is None:
+            log.warning("the webhook on %s:%s has no WEBHOOK_SECRET: anyone who can reach that port can forge "
+                        "updates (set WEBHOOK_SECRET to make the bot refuse them)", webhook.listen, webhook.port)
     await app.start()
+    log.debug("serving by %s; updates asked for: %s", "webhook" if webhook else "long polling", ", ".join(ALLOWED_UPDATES))
 
 
 async def stop(app: Application, step_timeout: float = 15.0) -> None:

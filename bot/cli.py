@@ -10,12 +10,14 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 import signal
-import sqlite3
 import sys
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from bot.config import LANGUAGES
 
 if TYPE_CHECKING:
     from telegram.ext import Application
@@ -32,11 +34,19 @@ def _fail(message: str, code: int = 2) -> int:
     return code
 
 
-class _RedactToken(logging.Filter):
-    """Belt and braces: httpx logs request URLs, and Telegram URLs carry the token.
+# Phone numbers as residents type them (bot/intake: a mainland mobile, or a landline with its
+# area code; +86 and separators allowed). Not preceded by a digit or "-", so group chat ids
+# (-100...) and longer digit runs (timestamps in ms, file ids' numbers) are left alone.
+_PHONE_RE = re.compile(
+    r"(?<![\d-])(?:(?:\+|00)86[ -]?)?(?:1[3-9]\d[ -]?\d{4}[ -]?\d{4}|0\d{2,3}[ -]?\d{7,8})(?!\d)"
+)
 
-    Sits on the handler, so it sees every record (ours and libraries'), including the text of
-    an attached traceback, which is rendered and redacted here before the formatter sees it.
+
+class _Redact(logging.Filter):
+    """Belt and braces on the one handler, so it sees every record (ours and libraries'),
+    including the text of an attached traceback, which is rendered and redacted here before the
+    formatter sees it: the token (httpx logs request URLs, and Telegram URLs carry it) and
+    anything shaped like a phone number (residents' and staff's phones must not reach a log).
     """
 
     def __init__(self, token: str) -> None:
@@ -47,11 +57,9 @@ class _RedactToken(logging.Filter):
     def _redact(self, text: str) -> str:
         for secret in self.secrets:
             text = text.replace(secret, "<token>")
-        return text
+        return _PHONE_RE.sub("<phone>", text)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not self.secrets:
-            return True
         try:
             message = record.getMessage()
         except Exception:  # a broken format string: let logging report it as usual
@@ -81,29 +89,37 @@ class _QuietStartup(logging.Filter):
         return not (self.starting and "Aborting" in str(record.msg))
 
 
+# Libraries that log whole payloads at DEBUG: aiosqlite every SQL statement with its
+# parameters, python-telegram-bot every update it processes and every request's parameters and
+# answer, httpcore the raw traffic. Those carry residents' names, phones and addresses, so these
+# loggers stay at INFO or above whatever HEATBOT_LOG_LEVEL says. Our own modules keep DEBUG.
+PAYLOAD_LOGGERS = ("aiosqlite", "telegram", "httpcore")
+
+
 def setup_logging(level: str, token: str = "") -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(_RedactToken(token))
+    handler.addFilter(_Redact(token))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # A logger's own level decides alone (its parents' levels are not consulted), so the floor
+    # is the higher of INFO and the chosen level.
+    floor = max(logging.INFO, logging.getLevelName(level))
+    for name in PAYLOAD_LOGGERS:
+        logging.getLogger(name).setLevel(floor)
     # httpx logs every request with its URL (and so the token) at INFO.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, floor))
+    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, floor))
 
 
-# Only what handlers/ answers; other updates would wake the bot for nothing.
-ALLOWED_UPDATES = ["message", "callback_query"]
-
-
-class _StartupError(Exception):
-    """A start-up step failed; the message is the one line for the operator."""
+# getUpdates' long-poll timeout in production: an idle bot asks Telegram every 10 s.
+POLL_TIMEOUT = 10
 
 
 async def _serve(app: Application, config: Config, quiet: _QuietStartup) -> None:
-    """What ``Application.run_polling``/``run_webhook`` do, but letting start-up failures reach
-    us as exceptions (they log a traceback and wrap them) and stopping cleanly on SIGINT/SIGTERM."""
+    """Start through the one start path (:func:`bot.app.start`), say once that we run, and stop
+    cleanly on SIGINT/SIGTERM. Start-up failures reach :func:`cmd_run` as exceptions."""
     from bot import app as heatbot_app
 
     stop = asyncio.Event()
@@ -111,37 +127,15 @@ async def _serve(app: Application, config: Config, quiet: _QuietStartup) -> None
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
-    from telegram.error import InvalidToken, NetworkError, TelegramError
-
+    webhook = heatbot_app.webhook_for(config)
     try:
         # initialize() calls getMe: a wrong token or an unreachable server fails here, at once.
-        await app.initialize()
-        if app.post_init:
-            try:
-                await app.post_init(app)     # opens and migrates the database
-            except (OSError, sqlite3.Error) as e:
-                raise _StartupError(f"cannot use the database HEATBOT_DB={config.db_path}: {_reason(e)}") from e
-        if config.webhook_url:
-            webhook_url = config.webhook_url.rstrip("/") + "/telegram"
-            try:
-                await app.updater.start_webhook(
-                    listen=config.webhook_listen, port=config.webhook_port, url_path="telegram",
-                    webhook_url=webhook_url, secret_token=config.webhook_secret, allowed_updates=ALLOWED_UPDATES,
-                )
-            except OSError as e:
-                raise _StartupError(
-                    f"cannot listen on {config.webhook_listen}:{config.webhook_port} "
-                    f"(WEBHOOK_LISTEN/WEBHOOK_PORT): {_reason(e)}"
-                ) from e
-            except (InvalidToken, NetworkError):
-                raise
-            except TelegramError as e:
-                raise _StartupError(f"Telegram refused the webhook {webhook_url} (WEBHOOK_URL): {_reason(e)}") from e
-        else:
-            await app.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
-        await app.start()
+        await heatbot_app.start(app, webhook=webhook, poll_timeout=POLL_TIMEOUT)
         quiet.starting = False
-        log.info("heatbot is running (%s)", "webhook" if config.webhook_url else "long polling")
+        # Said on stderr whatever the log level: an operator who starts the bot sees it serving.
+        mode = f"webhook {webhook.url}, listening on {webhook.listen}:{webhook.port}" if webhook else "long polling"
+        print(f"heatbot: running as @{app.bot.username} ({mode}), database {config.db_path}; Ctrl-C stops",
+              file=sys.stderr, flush=True)
         await stop.wait()
     finally:
         try:
@@ -151,10 +145,16 @@ async def _serve(app: Application, config: Config, quiet: _QuietStartup) -> None
             log.warning("shutdown did not finish cleanly", exc_info=True)
 
 
+def _is_local(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    return (urlsplit(url).hostname or "") in ("127.0.0.1", "localhost", "::1")
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from telegram.error import InvalidToken, NetworkError, TelegramError
 
-    from bot.app import build_application
+    from bot.app import CannotListen, DatabaseUnusable, WebhookRefused, build_application, webhook_for
     from bot.config import ConfigError, load_config
     from bot.orgfile import OrgFileError
     from rules.errors import PolicyError
@@ -180,13 +180,25 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         asyncio.run(_serve(app, config, quiet))
     except InvalidToken:
+        if _is_local(config.api_base_url):
+            # A local URL is most often the emulator, whose one token is easy to miss.
+            return _fail(f"the Bot API server at {config.api_base_url} rejected TELEGRAM_BOT_TOKEN (Unauthorized); "
+                         f"the emulator (`heatbot emulator`) accepts only 123456:TEST-TOKEN unless started with --token")
         return _fail("Telegram rejected TELEGRAM_BOT_TOKEN (Unauthorized): check the token from @BotFather")
     except NetworkError as e:
         # TimedOut is a NetworkError too. The message names the server, never the token.
         return _fail(f"cannot reach the Bot API server at {config.api_base_url} (TELEGRAM_API_BASE_URL): {_first_line(e)}")
     except TelegramError as e:
         return _fail(f"Telegram refused a start-up call: {_first_line(e)}")
-    except (_StartupError, MigrationError) as e:
+    except DatabaseUnusable as e:
+        return _fail(f"cannot use the database HEATBOT_DB={config.db_path}: {_reason(e.cause)}")
+    except CannotListen as e:
+        return _fail(f"cannot listen on {config.webhook_listen}:{config.webhook_port} "
+                     f"(WEBHOOK_LISTEN/WEBHOOK_PORT): {_reason(e.cause)}")
+    except WebhookRefused as e:
+        hook = webhook_for(config)
+        return _fail(f"Telegram refused the webhook {hook.url if hook else ''} (WEBHOOK_URL): {_reason(e.cause)}")
+    except MigrationError as e:
         return _fail(_first_line(e))
     except KeyboardInterrupt:
         pass
@@ -217,25 +229,111 @@ def cmd_emulator(args: argparse.Namespace) -> int:
     return 0
 
 
+def _tool_settings():
+    """HEATBOT_LANG, HEATBOT_TZ and HEATBOT_POLICY read as the bot reads them (environment over
+    ``.env``), so a tool's defaults match the running bot's."""
+    from bot.config import load_tool_settings
+
+    return load_tool_settings()
+
+
 def cmd_rules_explain(args: argparse.Namespace) -> int:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+    from bot.config import ConfigError
     from rules.errors import RulesError
     from rules.policy import explain, format_explain, load_policy, parse_local_time, parse_source
 
     try:
-        tz = ZoneInfo(args.tz)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        return _fail(f"--tz is not a known time zone: {args.tz!r} (e.g. Asia/Shanghai)")
+        # Only what the command line leaves open is read from the settings, so a bad setting
+        # the command line overrides does not stop the tool.
+        settings = None if None not in (args.tz, args.lang, args.policy) else _tool_settings()
+    except ConfigError as e:
+        return _fail(str(e))
+    if args.tz is None:
+        tz = settings.tz
+    else:
+        try:
+            tz = ZoneInfo(args.tz)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            return _fail(f"--tz is not a known time zone: {args.tz!r} (e.g. Asia/Shanghai)")
+    lang = args.lang or settings.lang
     try:
-        policy = load_policy(args.policy)
+        policy = load_policy(args.policy if args.policy is not None else settings.policy_path)
         source = parse_source(args.source)
         received = parse_local_time(args.received, tz) if args.received else datetime.now(tz)
-        result = explain(policy, args.category, source, received, tz, lang=args.lang)
+        result = explain(policy, args.category, source, received, tz, lang=lang)
     except (RulesError, ValueError) as e:
         return _fail(str(e))
     print(json.dumps(result, ensure_ascii=False, indent=2) if args.json else format_explain(result))
     return 0
+
+
+_CODES_HEADER = ("code", "中文", "English", "level", "centre", "accept", "on site", "close", "articles")
+
+
+def codes_table(policy, markdown: bool = False) -> str:
+    """The policy's category codes with their level, centre and limits: for the terminal, or
+    as the Markdown table the README carries (a test keeps the two equal)."""
+    rows = []
+    for c in policy.categories.values():
+        articles = "; ".join(a for a in (c.article, c.limits_article) if a)
+        rows.append((f"`{c.code}`" if markdown else c.code, c.label_zh, c.label_en, str(c.level), str(c.centre_kind),
+                     f"{c.accept_minutes} min", f"{c.onsite_minutes} min", f"{policy.close_hours[c.level]} h", articles))
+    if markdown:
+        lines = ["| " + " | ".join(_CODES_HEADER) + " |", "|" + " --- |" * len(_CODES_HEADER)]
+        lines += ["| " + " | ".join(row) + " |" for row in rows]
+        return "\n".join(lines)
+    # The terminal gets the columns that fit a line; the labels are in --markdown and the README.
+    keep = (0, 3, 4, 5, 6, 7, 2)
+    table = [[_CODES_HEADER[i] for i in keep]] + [[row[i] for i in keep] for row in rows]
+    widths = [max(len(r[i]) for r in table) for i in range(len(keep) - 1)]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(r, widths)) + "  " + r[-1] for r in table)
+
+
+def cmd_rules_codes(args: argparse.Namespace) -> int:
+    from bot.config import ConfigError
+    from rules.errors import RulesError
+    from rules.policy import load_policy
+
+    try:
+        policy = load_policy(args.policy if args.policy is not None else _tool_settings().policy_path)
+    except (ConfigError, RulesError) as e:
+        return _fail(str(e))
+    print(codes_table(policy, markdown=args.markdown))
+    return 0
+
+
+def _codes_epilog() -> str:
+    """The category codes and sources for ``rules explain --help``, read from the policy the bot
+    would use; help must print even when that policy cannot be read."""
+    from bot.config import ConfigError
+    from rules.errors import RulesError
+    from rules.policy import Source, load_policy
+
+    try:
+        policy = load_policy(_tool_settings().policy_path)
+    except (ConfigError, RulesError) as e:
+        return f"category codes: cannot read the policy ({_first_line(e)})"
+    width = max(len(code) for code in policy.categories)
+    lines = ["category codes (`heatbot rules codes` lists their limits):"]
+    lines += [f"  {c.code.ljust(width)}  {str(c.level).ljust(7)}  {c.label_en}" for c in policy.categories.values()]
+    lines.append("sources: " + ", ".join(s.value for s in Source))
+    return "\n".join(lines)
+
+
+class _RulesParser(argparse.ArgumentParser):
+    """With ``codes_help``, the help ends with the policy's category codes, read only when help
+    is shown."""
+
+    def __init__(self, *args, codes_help: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.codes_help = codes_help
+
+    def format_help(self) -> str:
+        if self.codes_help:
+            self.epilog = _codes_epilog()
+        return super().format_help()
 
 
 def cmd_org_check(args: argparse.Namespace) -> int:
@@ -281,11 +379,19 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    import os
+def _help(parser: argparse.ArgumentParser):
+    """For a command given without its subcommand: its help instead of argparse's terse
+    "the following arguments are required", and the exit code of a usage error."""
+    def show(args: argparse.Namespace) -> int:
+        parser.print_help(sys.stderr)
+        return 2
+    return show
 
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="heatbot", description="Telegram service desk for a district-heating company")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.set_defaults(func=_help(parser))
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("run", help="run the bot (long polling, or a webhook when WEBHOOK_URL is set)")
     p.set_defaults(func=cmd_run)
@@ -293,26 +399,35 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("emulator", help="run the local Telegram Bot API emulator")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8081)
-    p.add_argument("--token", default="123456:TEST-TOKEN", help="the bot token the emulator accepts")
+    p.add_argument("--token", default="123456:TEST-TOKEN", help="the bot token the emulator accepts (default: %(default)s)")
     p.set_defaults(func=cmd_emulator)
 
-    rules = sub.add_parser("rules", help="inspect the service policy").add_subparsers(dest="rules_command", required=True)
-    p = rules.add_parser("explain", help="print a ticket's level and deadlines")
-    p.add_argument("--category", required=True)
-    p.add_argument("--source", default="resident")
-    p.add_argument("--received", help="ISO time; without an offset it is the company's local time")
-    p.add_argument("--policy", default=os.environ.get("HEATBOT_POLICY"))
-    p.add_argument("--tz", default=os.environ.get("HEATBOT_TZ", "Asia/Shanghai"))
-    p.add_argument("--lang", default=os.environ.get("HEATBOT_LANG", "en"), choices=("zh", "en"))
+    rules_parser = sub.add_parser("rules", help="inspect the service policy: category codes, levels, deadlines")
+    rules_parser.set_defaults(func=_help(rules_parser))
+    rules = rules_parser.add_subparsers(dest="rules_command", metavar="SUBCOMMAND", parser_class=_RulesParser)
+    p = rules.add_parser("explain", help="print a ticket's level and deadlines", codes_help=True,
+                         formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--category", required=True, metavar="CODE", help="a category code (listed below)")
+    p.add_argument("--source", default="resident", help="who reported it (default: %(default)s; listed below)")
+    p.add_argument("--received", help="ISO time; without an offset it is the company's local time (default: now)")
+    p.add_argument("--policy", help="policy file (default: HEATBOT_POLICY, else rules/policy.toml)")
+    p.add_argument("--tz", help="time zone (default: HEATBOT_TZ, else Asia/Shanghai)")
+    p.add_argument("--lang", choices=LANGUAGES, help=f"language of the labels (default: HEATBOT_LANG, else {LANGUAGES[0]})")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_rules_explain)
+    p = rules.add_parser("codes", help="list the category codes with their level, centre and time limits")
+    p.add_argument("--policy", help="policy file (default: HEATBOT_POLICY, else rules/policy.toml)")
+    p.add_argument("--markdown", action="store_true", help="as the Markdown table in the README")
+    p.set_defaults(func=cmd_rules_codes)
 
     p = sub.add_parser("status", help="outbox depth by priority, oldest waiting message, permanent failures")
     p.add_argument("--db", help="database file (default: HEATBOT_DB)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_status)
 
-    org = sub.add_parser("org", help="check the organisation file").add_subparsers(dest="org_command", required=True)
+    org_parser = sub.add_parser("org", help="check the organisation file")
+    org_parser.set_defaults(func=_help(org_parser))
+    org = org_parser.add_subparsers(dest="org_command", metavar="SUBCOMMAND")
     p = org.add_parser("check", help="validate an organisation file")
     p.add_argument("file")
     p.set_defaults(func=cmd_org_check)

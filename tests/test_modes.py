@@ -11,7 +11,7 @@ import pytest
 from telegram.ext import Application
 
 from bot import app as heatbot_app
-from bot.app import build_application
+from bot.app import Webhook, build_application
 from bot.clock import FakeClock
 from bot.emulator import Emulator, EmulatorClient
 from bot.world import World
@@ -27,15 +27,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def webhook_settings(port: int) -> dict:
-    return dict(listen="127.0.0.1", port=port, url_path="telegram",
-                webhook_url=f"http://127.0.0.1:{port}/telegram", secret_token=SECRET)
+def webhook_settings(port: int) -> Webhook:
+    return Webhook(listen="127.0.0.1", port=port, url=f"http://127.0.0.1:{port}/telegram", secret=SECRET)
 
 
 @dataclass
 class Running:
     app: Application
-    webhook: dict | None      # the start_webhook arguments, None when long polling
+    webhook: Webhook | None   # None when long polling
 
 
 async def run_bot(emulator: Emulator, db_path, clock: FakeClock, mode: str) -> AsyncIterator[Running]:
@@ -70,7 +69,7 @@ async def test_a_resident_is_greeted_in_chinese_with_the_report_button(running_b
 
     if running_bot.webhook is not None:
         [hook] = await tg.calls("setWebhook")
-        assert hook.ok and hook.params["url"] == running_bot.webhook["webhook_url"]
+        assert hook.ok and hook.params["url"] == running_bot.webhook.url
         assert hook.params["secret_token"] == SECRET
         # The update reached the bot by POST, not by getUpdates.
         assert await tg.calls("getUpdates") == []
@@ -90,7 +89,7 @@ async def test_an_english_speaker_is_greeted_in_english(running_bot: Running, tg
 
 
 async def test_the_webhook_refuses_a_post_without_the_secret_header(webhook_bot: Running, tg: EmulatorClient):
-    url = webhook_bot.webhook["webhook_url"]
+    url = webhook_bot.webhook.url
     update = {"update_id": 999_001, "message": {
         "message_id": 1, "date": 1_768_438_800, "text": "/start",
         "chat": {"id": 4242, "type": "private", "first_name": "Mallory"},
