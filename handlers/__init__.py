@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from handlers import clock, fallback, resident, staff, workflows
+from handlers import clock, fallback, resident, staff, whoami, workflows
 from handlers import outages as outage_handlers
 from handlers import queue
 
@@ -22,6 +22,7 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("overdue", clock.overdue))
     app.add_handler(CommandHandler("level", clock.set_level))
     app.add_handler(CommandHandler("category", clock.set_category))
+    app.add_handler(CommandHandler("whoami", whoami.whoami))  # any chat: ids for the organisation file
     app.add_handler(CommandHandler("queue", queue.queue))  # authorised in bot/status.py
     app.add_handler(CommandHandler("outage", outage_handlers.outage))
     app.add_handler(CommandHandler("subscribe", outage_handlers.subscribe, filters=private))
