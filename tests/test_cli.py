@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import signal
 import socket
@@ -314,3 +315,150 @@ async def test_heatbot_emulator_serves_the_bot_api_standalone(workdir):
 async def test_heatbot_emulator_on_a_busy_port_is_one_clear_line(workdir, emulator: Emulator):
     run = await heatbot("emulator", "--port", str(emulator.port), env=child_env(), cwd=workdir)
     run.assert_one_clear_line(str(emulator.port))
+
+
+# ---------------------------------------------------------------- a newcomer's first commands
+
+
+@pytest.mark.parametrize(("args", "subcommands"), [([], ["run", "rules", "org"]), (["rules"], ["explain", "codes"]),
+                                                   (["org"], ["check"])], ids=["heatbot", "rules", "org"])
+async def test_a_command_without_its_subcommand_prints_the_subcommands(workdir, args, subcommands):
+    run = await heatbot(*args, env=child_env(), cwd=workdir)
+    assert run.code == 2 and "required" not in run.err and "Traceback" not in run.err
+    for name in subcommands:
+        assert name in run.err
+
+
+async def test_rules_explain_help_lists_every_category_code_of_the_policy(workdir):
+    from rules.policy import Source, load_policy
+
+    run = await heatbot("rules", "explain", "--help", env=child_env(), cwd=workdir)
+    assert run.code == 0, run.err
+    for code in load_policy().categories:
+        assert f"  {code} " in run.out, code
+    assert all(source.value in run.out for source in Source)
+
+
+def test_the_readmes_table_of_codes_is_what_rules_codes_prints():
+    from bot.cli import codes_table
+    from rules.policy import load_policy
+
+    table = codes_table(load_policy(), markdown=True)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert table in readme, "regenerate the README table with `heatbot rules codes --markdown`"
+
+
+@pytest.mark.parametrize(("settings", "label"), [({}, "家中不热"), ({"HEATBOT_LANG": "en"}, "Home not warm")],
+                         ids=["default-chinese", "heatbot-lang-en"])
+async def test_rules_explain_speaks_the_bots_language(workdir, settings, label):
+    run = await heatbot("rules", "explain", "--category", "not_warm", "--json", env=child_env(**settings), cwd=workdir)
+    assert run.code == 0, run.err
+    assert json.loads(run.out)["category_label"] == label
+
+
+async def test_a_bad_heatbot_lang_stops_rules_explain_with_one_line(workdir):
+    run = await heatbot("rules", "explain", "--category", "not_warm", env=child_env(HEATBOT_LANG="fr"), cwd=workdir)
+    run.assert_one_clear_line("HEATBOT_LANG")
+
+
+# ---------------------------------------------------------------- heatbot run says it runs
+
+
+@pytest.mark.parametrize("mode", ["polling", "webhook"])
+async def test_heatbot_run_says_once_that_it_runs_as_which_bot_in_which_mode_on_which_database(
+        tmp_path, workdir, emulator: Emulator, tg: EmulatorClient, mode: str):
+    settings = {"TELEGRAM_API_BASE_URL": emulator.api_base_url}
+    if mode == "webhook":
+        port = free_port()
+        settings.update(WEBHOOK_URL=f"http://127.0.0.1:{port}", WEBHOOK_PORT=str(port))   # no WEBHOOK_SECRET
+    env = bot_env(tmp_path, **settings)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "run", env=env, cwd=workdir,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        resident = await tg.user("张三", language_code="zh")
+        await resident.send("/start")
+        await resident.next_message(timeout=15)            # serving
+    finally:
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGTERM)
+        out, err = await asyncio.wait_for(proc.communicate(), 15)
+    run = Run(proc.returncode, out.decode(), err.decode())
+    assert run.code == 0, run.err
+    [running] = [line for line in run.err_lines if "running" in line]
+    assert "@heatbot_bot" in running and env["HEATBOT_DB"] in running
+    assert ("webhook" in running) == (mode == "webhook") and ("polling" in running) == (mode == "polling")
+    warnings = [line for line in run.err_lines if "WEBHOOK_SECRET" in line]
+    assert len(warnings) == (1 if mode == "webhook" else 0)
+    assert len(run.err_lines) == 1 + len(warnings)        # nothing else at the default log level
+    run.assert_no_token()
+
+
+# ---------------------------------------------------------------- logs without residents' data
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("phone 13912345678 given", "phone <phone> given"),
+        ("+86 139 1234 5678", "<phone>"),
+        ("0086-13912345678", "<phone>"),
+        ("landline 010-12345678.", "landline <phone>."),
+        ("0371 87654321", "<phone>"),
+        ("group -1001000000101 held", "group -1001000000101 held"),
+        ("user 5001, ticket 0001, at 1768438800123 ms", "user 5001, ticket 0001, at 1768438800123 ms"),
+    ],
+    ids=["mobile", "mobile-spaced-plus86", "mobile-0086", "landline-dash", "landline-space", "group-id", "other-numbers"],
+)
+def test_phone_numbers_are_masked_in_logs_and_ids_are_not(text, masked):
+    from bot.cli import _Redact
+
+    record = logging.LogRecord("x", logging.ERROR, __file__, 1, "%s", (text,), None)
+    assert _Redact("").filter(record)
+    assert record.getMessage() == masked
+
+
+async def test_a_whole_story_logged_at_debug_carries_no_residents_phone_or_address(tmp_path, workdir, emulator: Emulator,
+                                                                                  tg: EmulatorClient, world):
+    from bot.orgfile import load_org
+    from tests.story import report_cold_flat
+
+    env = bot_env(tmp_path, TELEGRAM_API_BASE_URL=emulator.api_base_url, HEATBOT_LOG_LEVEL="DEBUG")
+    # The log goes to a file, not a pipe: a pipe nobody reads while the story runs fills up and
+    # stalls the bot, as soon as the log is as chatty as it was when it carried the payloads.
+    log_file = tmp_path / "heatbot.log"
+    with log_file.open("wb") as sink:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.cli", "run", env=env, cwd=workdir, stdout=sink, stderr=sink,
+        )
+    try:
+        resident = await tg.user("张三", language_code="zh")
+        await resident.send("/start")
+        await resident.next_message(timeout=15)            # serving
+        receipt = await report_cold_flat(resident, phone="139 1234 5678", address="7-1-302")
+        assert "0001" in receipt.text
+        group, crew = world.groups["repair-north"], world.crew(5001)
+        card = await group.next_message()
+        assert "13912345678" in card.text                 # the crew sees the phone; the log must not
+        for button in ("受理", "已到场", "处理完成"):
+            await crew.press(card, button)
+            card = await group.wait_edited(card)
+        await crew.send("更换了堵塞的阀门", chat=group, reply_to=card)
+        await group.wait_edited(card)
+        await crew.send("/ticket 1", chat=group)
+        await group.next_message_where(lambda m: "0001" in (m.text or ""))
+        await resident.send("/my")
+        await resident.next_message_where(lambda m: "0001" in (m.text or ""))
+    finally:
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(proc.wait(), 15)
+    log = log_file.read_text(encoding="utf-8")
+    run = Run(proc.returncode, "", log)
+    assert run.code == 0, log[-2000:]
+    assert "DEBUG" in log and "ticket 1 created" in log    # it logged, at DEBUG, while the story ran
+    staff_phones = [s.phone for s in load_org(ORG_FILE).staff if s.phone]
+    for secret in ["13912345678", "1234 5678", "7-1-302", *staff_phones]:
+        assert secret not in log, secret
+    run.assert_no_token()
