@@ -412,10 +412,10 @@ async def test_heatbot_run_says_once_that_it_runs_as_which_bot_in_which_mode_on_
     ids=["mobile", "mobile-spaced-plus86", "mobile-0086", "landline-dash", "landline-space", "group-id", "other-numbers"],
 )
 def test_phone_numbers_are_masked_in_logs_and_ids_are_not(text, masked):
-    from bot.cli import _Redact
+    from bot.logs import Redact
 
     record = logging.LogRecord("x", logging.ERROR, __file__, 1, "%s", (text,), None)
-    assert _Redact("").filter(record)
+    assert Redact("").filter(record)
     assert record.getMessage() == masked
 
 
