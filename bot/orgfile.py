@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bot import callbacks
 from rules.org import Centre, Community, Staff
 from rules.policy import CentreKind
+from rules.roles import ROLES, needs_centre
 
 __all__ = [
     "CENTRE_KINDS",
@@ -33,10 +35,7 @@ __all__ = [
 ]
 
 CENTRE_KINDS = tuple(str(k) for k in CentreKind)   # Art. 9-10
-ROLES = ("crew", "centre_lead", "dispatcher", "department_head")
 _KINDS_TEXT = ", ".join(CENTRE_KINDS)
-# Crews and centre leads act for one centre; dispatchers and the department head for all.
-_ROLES_NEEDING_CENTRE = ("crew", "centre_lead")
 _PHONE_RE = re.compile(r"^\+?[0-9]{7,15}$")
 
 _TOP_KEYS = {"dispatch_chat_id", "customer_service_chat_id", "leadership_chat_id", "centres", "communities", "staff"}
@@ -349,6 +348,7 @@ def _check_centres(check: _Checker, data: dict[str, Any]) -> list[Centre]:
                 ok = False
             else:
                 seen_ids[centre_id] = path
+            ok = _fits_buttons(check, path, who, centre_id, callbacks.centre_buttons) and ok
         if chat_id is not None:
             # One group per centre: a shared group could not tell whose task a reply answers.
             if chat_id in seen_chats:
@@ -360,6 +360,27 @@ def _check_centres(check: _Checker, data: dict[str, Any]) -> list[Centre]:
         if ok:
             centres.append(Centre(centre_id, name_zh, name_en, kind, chat_id))
     return centres
+
+
+_RESERVED_COMMUNITY_IDS = (callbacks.INTAKE_NONE, callbacks.WIZARD_DONE)
+
+
+def _fits_buttons(check: _Checker, path: _KeyPath, who: str, ident: str, buttons: Callable[[str], tuple[Any, ...]]) -> bool:
+    """An id that goes into button data must leave that data within Telegram's 64 bytes, or
+    every message carrying the button is refused (BUTTON_DATA_INVALID) and the resident's
+    search goes silent. Measured by packing the widest data the id goes into."""
+    room = callbacks.MAX_BYTES - (max(callbacks.size(b.pack()) for b in buttons("x")) - 1)
+    if callbacks.size(ident) > room:
+        check.add(path + ("id",), f"{who}: id is {callbacks.size(ident)} bytes, too long for button data "
+                                  f"(at most {room} bytes in UTF-8)")
+        return False
+    try:
+        for button in buttons(ident):
+            button.pack()
+    except ValueError:
+        check.add(path + ("id",), f"{who}: id {ident!r} cannot go into button data (control or invisible characters)")
+        return False
+    return True
 
 
 def _declared_centres(data: dict[str, Any]) -> dict[str, Any] | None:
@@ -406,6 +427,11 @@ def _check_communities(check: _Checker, data: dict[str, Any], known: dict[str, A
                 ok = False
             else:
                 seen_ids[community_id] = path
+            ok = _fits_buttons(check, path, who, community_id, callbacks.community_buttons) and ok
+            if community_id in _RESERVED_COMMUNITY_IDS:
+                # The report's "not listed" button and the wizard's "done" button use these words.
+                check.add(path + ("id",), f"{who}: '{community_id}' is reserved; choose another id")
+                ok = False
             # Residents type a name or alias to pick their community; one word must mean one place.
             own = {n.casefold(): n for n in (community_id, name_zh, name_en, *aliases) if isinstance(n, str)}
             for folded, name in own.items():
@@ -474,7 +500,7 @@ def _check_staff(check: _Checker, data: dict[str, Any], known: dict[str, Any] | 
         if centre is not None and known is not None and centre not in known:
             check.add(path + ("centre",), f"{who}: unknown centre '{centre}'")
             ok = False
-        if role in _ROLES_NEEDING_CENTRE and centre is None and not has_bad_centre:
+        if role is not None and needs_centre(role) and centre is None and not has_bad_centre:
             check.add(path, f"{who}: a {role} needs a 'centre'")
             ok = False
         if ok and not has_bad_centre:

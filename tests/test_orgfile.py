@@ -121,6 +121,15 @@ BROKEN = [
      "chat_id -1009000000101 is already the group of centre 'repair-north'"),
     ("alias_shared_by_two_communities", appended(SECOND_COMMUNITY.replace("aliases = []", 'aliases = ["HePing"] #<')),
      "'HePing' is also used by community 'heping'"),
+    # ids that go into button data (Telegram's 64 bytes)
+    ("community_id_too_long_for_buttons", edited(('id = "heping"', 'id = "' + "h" * 50 + '" #<')),
+     "too long for button data (at most 49 bytes"),
+    ("community_id_in_chinese_too_long", edited(('id = "heping"', 'id = "' + "和" * 17 + '" #<')),
+     "51 bytes, too long for button data"),
+    ("centre_id_too_long_for_buttons", edited(('id = "network-station"', 'id = "' + "n" * 41 + '" #<')),
+     "too long for button data (at most 40 bytes"),
+    ("community_id_reserved_for_a_button", edited(('id = "heping"', 'id = "none" #<')), "'none' is reserved"),
+    ("community_id_with_a_newline", edited(('id = "heping"', 'id = "hep\\ning" #<')), "cannot go into button data"),
     # centre kinds
     ("unknown_centre_kind", edited(('kind = "network"', 'kind = "pipes" #<')), "unknown centre kind 'pipes'"),
     ("community_unknown_centre",
@@ -327,3 +336,15 @@ def test_load_org_raises_org_file_error_listing_every_problem(tmp_path):
 def test_load_org_reports_a_missing_file_as_org_file_error(tmp_path):
     with pytest.raises(OrgFileError, match="cannot read"):
         load_org(tmp_path / "missing.toml")
+
+
+@pytest.mark.parametrize(("community", "centre"), [("h" * 49, "n" * 40), ("和" * 16, "站" * 13)], ids=["ascii", "chinese"])
+def test_ids_as_long_as_button_data_allows_load_and_their_buttons_pack(community, centre):
+    from bot.callbacks import centre_buttons, community_buttons
+
+    text = edited(('id = "heping"', f'id = "{community}"'), ('id = "network-station"', f'id = "{centre}"'),
+                  ('network = "network-station"', f'network = "{centre}"'))
+    org, issues = check_org(text)
+    assert org is not None, issues
+    for button in community_buttons(community) + centre_buttons(centre):
+        assert len(button.pack().encode()) <= 64
