@@ -94,11 +94,16 @@ class DelayRefused(RulesError):
 
 
 def check_delay(kind: str, due: datetime, new_due: datetime, now: datetime, close_by: datetime,
-                max_close_extension: timedelta) -> None:
+                max_close_extension: timedelta, *, deciding: bool = False) -> None:
     """A delay must be asked before the limit runs out (Art. 13, preamble: say why *before*),
     for a time after now, and no later than the close limit (for the close limit itself, no
-    more than ``max_close_extension`` beyond it)."""
-    if now >= due:
+    more than ``max_close_extension`` beyond it).
+
+    Checked twice: when the crew asks, and again with ``deciding=True`` when dispatch decides,
+    against the limits as they stand then (a /level or /category in between may have brought
+    the close limit forward). Asked in time stays asked in time, so ``passed`` is not checked
+    again; everything else is."""
+    if now >= due and not deciding:
         raise DelayRefused("passed")
     if new_due <= now or new_due <= due:
         raise DelayRefused("before_now")

@@ -9,7 +9,7 @@ from enum import StrEnum
 
 from rules.errors import RulesError
 
-__all__ = ["Status", "Action", "TransitionRefused", "next_status", "action_for", "ROLES_STAFF", "may_press"]
+__all__ = ["Status", "Action", "TransitionRefused", "next_status", "action_for", "may_press"]
 
 
 class Status(StrEnum):
@@ -60,9 +60,6 @@ def action_for(status: Status | str) -> Action | None:
         if state == Status(status):
             return action
     return None
-
-
-ROLES_STAFF = ("crew", "centre_lead", "dispatcher", "department_head")
 
 
 def may_press(role: str | None, staff_centre: str | None, ticket_centre: str | None) -> bool:

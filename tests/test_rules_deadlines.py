@@ -109,3 +109,25 @@ def test_a_delay_reply_without_reason_or_time_is_refused(text, code):
     with pytest.raises(DelayRefused) as refused:
         parse_new_time(text, NOW_LOCAL)
     assert refused.value.code == code
+
+
+@pytest.mark.parametrize(
+    ("kind", "new_due", "now", "close_by", "code"),
+    [
+        ("onsite", at(13 * 60), at(60), at(11 * 60), "beyond_close"),       # /level brought the close limit forward
+        ("onsite", at(90), at(100), CLOSE, "before_now"),                    # the proposed time went by undecided
+        ("close", at(40 * 60), at(60), at(11 * 60), "beyond_close"),         # beyond the new close + 24 h
+    ],
+    ids=["onsite past the new close limit", "proposed time already gone", "close beyond the new ceiling"],
+)
+def test_a_delay_is_checked_again_against_the_limits_when_dispatch_decides(kind, new_due, now, close_by, code):
+    with pytest.raises(DelayRefused) as refused:
+        check_delay(kind, DUE, new_due, now, close_by, timedelta(hours=24), deciding=True)
+    assert refused.value.code == code
+
+
+def test_a_delay_asked_in_time_may_still_be_approved_after_the_limit_it_moves():
+    # Asked at 09:20 for 11:00; dispatch decides at 09:40, after the 09:30 limit (Art. 13: asked before).
+    check_delay("onsite", DUE, at(90), at(10), CLOSE, timedelta(hours=24), deciding=True)
+    with pytest.raises(DelayRefused):
+        check_delay("onsite", DUE, at(90), at(10), CLOSE, timedelta(hours=24))
