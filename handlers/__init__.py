@@ -6,6 +6,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Mess
 from handlers import clock, fallback, resident, staff, whoami, workflows
 from handlers import outages as outage_handlers
 from handlers import queue
+from handlers.patience import patient
 
 __all__ = ["register"]
 
@@ -41,3 +42,7 @@ def register(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(outage_handlers.button, pattern=r"^o:"))
     app.add_handler(CallbackQueryHandler(fallback.unknown_button))
     app.add_error_handler(fallback.on_error)
+    # A busy or full database is waited out rather than the person's input dropped.
+    for handlers_in_group in app.handlers.values():
+        for handler in handlers_in_group:
+            handler.callback = patient(handler.callback)
