@@ -32,6 +32,7 @@ __all__ = [
     "MAX_BYTES", "MAX_ID", "NONCE_BYTES", "parse_id", "parse_number", "new_nonce", "size",
     "CardVerb", "CardPress", "RequestVerb", "CardRequest", "Choice", "Decision", "Acknowledge",
     "WizardVerb", "WizardStep", "OutageDecision", "NoticePosted", "ControlVerb", "OutageControl", "Subscribe",
+    "OutageButton", "parse_outage",
     "IntakeVerb", "IntakeStep", "INTAKE_NONE", "WIZARD_DONE", "MenuItem", "Menu", "LanguageChoice", "LANGS",
     "community_buttons", "centre_buttons",
 ]
@@ -417,6 +418,18 @@ class Subscribe(_Data):
     @classmethod
     def _from(cls, rest: str) -> Self:
         return cls(rest)
+
+
+OutageButton = WizardStep | OutageDecision | NoticePosted | OutageControl | Subscribe
+
+
+def parse_outage(data: object) -> OutageButton | None:
+    """Any ``o:`` button, or None."""
+    for codec in (WizardStep, OutageDecision, NoticePosted, OutageControl, Subscribe):
+        parsed = codec.parse(data)
+        if parsed is not None:
+            return parsed
+    return None
 
 
 # ------------------------------------------------------------------------------ residents

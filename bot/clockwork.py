@@ -12,11 +12,13 @@ from datetime import datetime, timedelta
 
 import aiosqlite
 
-from bot import escalation
+from bot import escalation, views
+from bot.callbacks import Acknowledge
 from bot.payload import message
 from bot.services import Services, Who
 from rules.deadlines import Stage, next_check, plan
 from rules.policy import DeadlineKind, Level, assess
+from rules.roles import may_acknowledge, may_override, may_see_overdue
 from storage import deadlines, org, tickets
 from storage.outbox import Priority, enqueue_card, enqueue_message
 from storage.tickets import Ticket
@@ -96,7 +98,7 @@ async def _fire(conn, svc: Services, ticket: Ticket, d: deadlines.Deadline, stag
     alert_kind = {Stage.REMINDED: "reminder", Stage.ESCALATED: "overdue", Stage.HEAD: "head"}[stage]
     alert_id = await deadlines.add_alert(conn, ticket.id, d.id, alert_kind, now, late_by)
     await tickets.add_event(conn, ticket.id, now, alert_kind, detail={"limit": d.kind, "late_by_minutes": late_by, "alert": alert_id})
-    ack = [[(t.label(lang, "btn_ack"), f"a:{alert_id}")]]
+    ack = [[(t.label(lang, "btn_ack"), Acknowledge(alert_id).pack())]]
     card_chat = ticket.card_chat_id or (centre.chat_id if centre else await org.get_setting(conn, "dispatch_chat_id"))
     if stage == Stage.ESCALATED:
         await enqueue_card(conn, card_chat, ticket.id, now=now)     # the card turns visibly overdue
@@ -104,8 +106,9 @@ async def _fire(conn, svc: Services, ticket: Ticket, d: deadlines.Deadline, stag
         if r.role == "group":
             payload = message(t.render(lang, "clock.reminder", **ctx), reply_to_card=ticket.id)
         else:
-            # The lead is told privately; dispatch and the head get the "Seen, I'm on it" button.
-            payload = message(t.render(lang, _ESCALATION_TEMPLATES[r.role], **ctx), buttons=None if r.role == "centre_lead" else ack)
+            # The lead (privately), dispatch and the head each get the "Seen, I'm on it" button;
+            # the first of them to press it owns the alert (rules.roles.may_acknowledge).
+            payload = message(t.render(lang, _ESCALATION_TEMPLATES[r.role], **ctx), buttons=ack)
         await enqueue_message(conn, r.chat_id, payload, priority=Priority.URGENT, purpose="reminder" if r.role == "group" else "escalation",
                               now=now, ticket_id=ticket.id)
 
@@ -119,27 +122,32 @@ async def alert_wide_impact(conn, svc: Services, ticket_id: int, reasons: list[s
     await tickets.add_event(conn, ticket_id, now, "wide_impact", detail={"alert": alert_id})
     text = t.render(lang, "clock.wide_impact", number=ticket.number, category=svc.policy.category(ticket.category).label(lang),
                     place=ticket.address or "", source=ticket.source)
-    ack = [[(t.label(lang, "btn_ack"), f"a:{alert_id}")]]
+    ack = [[(t.label(lang, "btn_ack"), Acknowledge(alert_id).pack())]]
     for target in await escalation.leadership(conn):
         await enqueue_message(conn, target, message(text, buttons=ack), priority=Priority.URGENT, purpose="escalation",
                               now=now, ticket_id=ticket_id)
 
 
-async def acknowledge(svc: Services, who: Who, alert_id: int, chat_id: int) -> str:
-    """"Seen, on it": records who took the alert, once; the first to press owns it."""
+async def acknowledge(svc: Services, who: Who, data: Acknowledge | None, chat_id: int, message_id: int) -> str:
+    """"Seen, on it": records who took the alert, once; the first to press owns it. Only
+    dispatch, leadership and the ticket's own centre lead may (rules.roles.may_acknowledge),
+    and only from the message that carries the alert."""
     t, lang = svc.texts, svc.default_lang
     async with svc.db.transaction() as conn:
         staff = await org.get_staff(conn, who.user_id)
-        alert = await deadlines.get_alert(conn, alert_id)
+        alert = await deadlines.get_alert(conn, data.alert_id) if data is not None else None
         if alert is None:
             return t.label(lang, "alert_unknown_button")
-        if staff is None or staff.role not in ("dispatcher", "department_head", "centre_lead"):
+        alert_id = alert.id
+        ticket = await tickets.get_ticket(conn, alert.ticket_id)
+        if not may_acknowledge(staff, ticket.centre_id):
             return t.label(lang, "alert_not_yours")
+        if not await views.message_carries(conn, chat_id, message_id, data.pack()):
+            return t.label(lang, "alert_stale")
         now = svc.clock.now()
         if not await deadlines.acknowledge(conn, alert_id, who.user_id, staff.name, now):
             return t.label(lang, "alert_acked_already", name=alert.ack_name or "")
         await tickets.add_event(conn, alert.ticket_id, now, "acknowledged", who.user_id, staff.name, {"alert": alert_id, "kind": alert.kind})
-        ticket = await tickets.get_ticket(conn, alert.ticket_id)
         await enqueue_message(conn, chat_id, message(t.render(lang, "clock.acknowledged", number=ticket.number, name=staff.name, at=now)),
                               priority=Priority.URGENT, purpose="reply", now=now, ticket_id=ticket.id)
         if ticket.card_chat_id is not None:
@@ -155,7 +163,7 @@ async def overdue_report(svc: Services, who: Who, chat_id: int, horizon: timedel
     async with svc.db.transaction() as conn:
         staff = await org.get_staff(conn, who.user_id)
         dispatch = await org.get_setting(conn, "dispatch_chat_id")
-        if staff is None or staff.role not in ("dispatcher", "department_head") or chat_id not in (dispatch, who.user_id):
+        if not may_see_overdue(staff) or chat_id not in (dispatch, who.user_id):
             text = t.render(lang, "clock.dispatch_only")
         else:
             groups: dict[str, list[dict]] = {}
@@ -173,17 +181,18 @@ async def overdue_report(svc: Services, who: Who, chat_id: int, horizon: timedel
     svc.wake_sender()
 
 
-async def override(svc: Services, who: Who, chat_id: int, number: str, field: str, value: str) -> None:
+async def override(svc: Services, who: Who, chat_id: int, number: int | None, typed: str, field: str, value: str) -> None:
     """Dispatch sets a ticket's level or category (Art. 13, other rules (1)); the limits are
-    recomputed from the time the report was received (Art. 13)."""
+    recomputed from the time the report was received (Art. 13). ``number`` is None when
+    ``typed`` is not a ticket number."""
     t, lang = svc.texts, svc.default_lang
     now = svc.clock.now()
     async with svc.db.transaction() as conn:
         staff = await org.get_staff(conn, who.user_id)
         dispatch = await org.get_setting(conn, "dispatch_chat_id")
-        ticket = await tickets.get_ticket(conn, int(number)) if number.isdigit() else None
-        key, ctx = None, {"number": number, "value": value}
-        if staff is None or staff.role not in ("dispatcher", "department_head") or chat_id != dispatch:
+        ticket = await tickets.get_ticket(conn, number) if number is not None else None
+        key, ctx = None, {"number": typed, "value": value}
+        if not may_override(staff) or chat_id != dispatch:
             key = "clock.dispatch_only"
         elif ticket is None:
             key = "clock.no_ticket"

@@ -10,11 +10,13 @@ import logging
 from typing import Any
 
 from bot import clockwork, views
+from bot.callbacks import LANGS, CardPress, CardVerb, LanguageChoice
 from bot.outages.residents import on_ticket_created
 from bot.payload import message
 from bot.services import Services, Who
 from rules.policy import Source, assess
-from rules.tickets import Action, Status, TransitionRefused, may_press, next_status
+from rules.roles import may_add_note, may_press, may_see_contact
+from rules.tickets import Action, Status, TransitionRefused, next_status
 from storage import drafts, org, tickets, users
 from storage.drafts import Draft
 from storage.outbox import Priority, enqueue_card, enqueue_message
@@ -24,13 +26,10 @@ from storage.tickets import NewTicket, Ticket
 __all__ = [
     "greet", "help_text", "unknown_command", "ask_language", "set_language", "draft_summary", "create_ticket_from_draft",
     "authorise_card_press", "press", "add_note", "my_tickets", "ticket_history", "resident_unreachable",
-    "group_unreachable",
+    "group_unreachable", "private_only",
 ]
 
 log = logging.getLogger(__name__)
-
-STAFF_ROLES_SEEING_ALL = ("dispatcher", "department_head")
-
 
 async def _reply(conn, svc: Services, chat_id: int, payload: dict[str, Any]) -> None:
     await enqueue_message(conn, chat_id, payload, priority=Priority.STATUS, purpose="reply", now=svc.clock.now())
@@ -64,14 +63,14 @@ async def unknown_command(svc: Services, who: Who, in_group: bool) -> None:
 async def ask_language(svc: Services, who: Who) -> None:
     async with svc.db.transaction() as conn:
         lang = await views.user_lang(conn, svc, who.user_id, who.telegram_lang)
-        buttons = [[("中文", "lang:zh")], [("English", "lang:en")]]
+        names = {"zh": "中文", "en": "English"}
+        buttons = [[(names[code], LanguageChoice(code).pack())] for code in LANGS]
         await _reply(conn, svc, who.chat_id, message(svc.texts.render(lang, "resident.language_ask"), buttons=buttons))
     svc.wake_sender()
 
 
-async def set_language(svc: Services, who: Who, lang: str) -> str:
-    if lang not in ("zh", "en"):
-        lang = svc.default_lang
+async def set_language(svc: Services, who: Who, choice: LanguageChoice | None) -> str:
+    lang = choice.lang if choice is not None else svc.default_lang
     async with svc.db.transaction() as conn:
         await users.set_language(conn, who.user_id, lang, svc.clock.now())
         await _reply(conn, svc, who.chat_id, message(svc.texts.render(lang, "resident.language_set"), buttons=views.main_menu(svc, lang)))
@@ -152,34 +151,36 @@ async def create_ticket_from_draft(conn, svc: Services, who: Who, lang: str, dra
     return f"{ticket_id:04d}"
 
 
-async def authorise_card_press(conn, svc: Services, lang: str, who: Who, ticket_id: int, chat_id: int,
+async def authorise_card_press(conn, svc: Services, lang: str, who: Who, ticket_id: int | None, chat_id: int,
                                message_id: int) -> tuple[Ticket, Staff] | str:
     """Every button on a ticket's card is authorised here, against the database, never from
     the callback data: the ticket exists, the presser is staff of its centre (or dispatch), and
-    the press came from the ticket's live card. Returns (ticket, staff) or the refusal to show."""
+    the press came from the ticket's live card. Returns (ticket, staff) or the refusal to show.
+    ``ticket_id`` is None when the button data did not parse: no such ticket either."""
     t = svc.texts
-    ticket = await tickets.get_ticket(conn, ticket_id)
+    ticket = await tickets.get_ticket(conn, ticket_id) if ticket_id is not None else None
     if ticket is None:
-        return t.label(lang, "alert_unknown_button")
+        return t.label(lang, "alert_no_such_ticket")
     staff = await org.get_staff(conn, who.user_id)
-    if staff is None or not may_press(staff.role, staff.centre_id, ticket.centre_id):
+    if not may_press(staff, ticket.centre_id):
         return t.label(lang, "alert_not_yours")
     if (ticket.card_chat_id, ticket.card_message_id) != (chat_id, message_id):
         return t.label(lang, "alert_stale")
     return ticket, staff
 
 
-async def press(svc: Services, who: Who, ticket_id: int, action: str, chat_id: int, message_id: int) -> str:
-    """A crew button: Accept, Arrived, Done, No note."""
+async def press(svc: Services, who: Who, data: CardPress | None, chat_id: int, message_id: int) -> str:
+    """A crew button: Accept, Arrived, Done, No note (``data`` is None when it did not parse)."""
     async with svc.db.transaction() as conn:
         lang = await views.user_lang(conn, svc, who.user_id, who.telegram_lang)
         t = svc.texts
-        allowed = await authorise_card_press(conn, svc, lang, who, ticket_id, chat_id, message_id)
+        allowed = await authorise_card_press(conn, svc, lang, who, data.ticket_id if data else None, chat_id, message_id)
         if isinstance(allowed, str):
             return allowed
         ticket, staff = allowed
+        ticket_id = ticket.id
         now = svc.clock.now()
-        if action == "nonote":
+        if data.verb == CardVerb.NONOTE:
             if ticket.status != Status.CLOSED or ticket.close_note is not None:
                 return t.label(lang, "alert_done_already")
             await tickets.set_close_note(conn, ticket_id, "")
@@ -187,11 +188,9 @@ async def press(svc: Services, who: Who, ticket_id: int, action: str, chat_id: i
             await enqueue_card(conn, chat_id, ticket_id, now=now)
             svc.wake_sender()
             return t.label(lang, "alert_ok")
+        act = Action(data.verb)
         try:
-            act = Action(action)
             target = next_status(ticket.status, act)
-        except ValueError:
-            return t.label(lang, "alert_unknown_button")
         except TransitionRefused as refused:
             return t.label(lang, f"alert_{refused.reason}")
         if not await tickets.transition(conn, ticket_id, from_status=ticket.status, to_status=target, at=now, by=who.user_id):
@@ -219,7 +218,7 @@ async def add_note(svc: Services, who: Who, chat_id: int, card_message_id: int, 
         staff = await org.get_staff(conn, who.user_id)
         if ticket is None:
             key = "staff.reply_not_card"
-        elif staff is None or not may_press(staff.role, staff.centre_id, ticket.centre_id):
+        elif not may_add_note(staff, ticket.centre_id):
             key = "staff.note_not_yours"
         elif ticket.status != Status.CLOSED:
             key = "staff.note_not_closed"
@@ -249,23 +248,23 @@ async def my_tickets(svc: Services, who: Who) -> None:
     svc.wake_sender()
 
 
-async def ticket_history(svc: Services, who: Who, chat_id: int, chat_is_private: bool, number: str) -> None:
+async def ticket_history(svc: Services, who: Who, chat_id: int, chat_is_private: bool, number: int | None, typed: str) -> None:
     """``/ticket N`` for staff. A resident's contact is shown only where the centre holding the
-    ticket or dispatch will read it."""
+    ticket or dispatch will read it. ``number`` is None when ``typed`` is not a ticket number."""
     async with svc.db.transaction() as conn:
         lang = await views.user_lang(conn, svc, who.user_id, who.telegram_lang) if chat_is_private else svc.default_lang
         t = svc.texts
         staff = await org.get_staff(conn, who.user_id)
-        ticket = await tickets.get_ticket(conn, int(number)) if number.isdigit() else None
+        ticket = await tickets.get_ticket(conn, number) if number is not None else None
         if staff is None:
             text = t.render(lang, "staff.staff_only")
         elif ticket is None:
-            text = t.render(lang, "staff.no_such_ticket", number=number)
+            text = t.render(lang, "staff.no_such_ticket", number=typed)
         else:
             centre = await org.get_centre(conn, ticket.centre_id)
             dispatch = await org.get_setting(conn, "dispatch_chat_id")
             if chat_is_private:
-                show_contact = staff.role in STAFF_ROLES_SEEING_ALL or (staff.centre_id is not None and staff.centre_id == ticket.centre_id)
+                show_contact = may_see_contact(staff, ticket.centre_id)
             else:
                 show_contact = chat_id == dispatch or (centre is not None and chat_id == centre.chat_id)
             events = await tickets.list_events(conn, ticket.id)
@@ -302,3 +301,11 @@ async def group_unreachable(conn, svc: Services, chat_id: int, ticket_id: int | 
                             error=error)
     await enqueue_message(conn, dispatch, message(text), priority=Priority.URGENT, purpose="alert", now=svc.clock.now(),
                           ticket_id=ticket_id)
+
+
+async def private_only(svc: Services, who: Who) -> str:
+    """A resident's button pressed in a group: it acts on nothing there (a resident's menu or
+    ticket list must not appear in a crew group); the presser is told, in their language."""
+    async with svc.db.transaction() as conn:
+        lang = await views.user_lang(conn, svc, who.user_id, who.telegram_lang)
+    return svc.texts.label(lang, "alert_private_only")

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import aiosqlite
 
 from rules.deadlines import Stage
+from rules.roles import Role
 from storage import org
 
 __all__ = ["Recipient", "fan_out", "leadership"]
@@ -28,13 +29,13 @@ async def fan_out(conn: aiosqlite.Connection, stage: Stage, *, group_chat: int |
     if stage == Stage.REMINDED:
         return [Recipient(group_chat, "group")] if group_chat is not None else []
     if stage == Stage.ESCALATED:
-        leads = await org.staff_ids_with_role(conn, "centre_lead", centre_id) if centre_id is not None else []
+        leads = await org.staff_ids_with_role(conn, Role.CENTRE_LEAD, centre_id) if centre_id is not None else []
         dispatch = await org.get_setting(conn, "dispatch_chat_id")
         return [Recipient(u, "centre_lead") for u in leads] + ([Recipient(dispatch, "dispatch")] if dispatch is not None else [])
-    return [Recipient(u, "department_head") for u in await org.staff_ids_with_role(conn, "department_head")]
+    return [Recipient(u, "department_head") for u in await org.staff_ids_with_role(conn, Role.DEPARTMENT_HEAD)]
 
 
 async def leadership(conn: aiosqlite.Connection) -> list[int]:
     """Art. 7: the leadership group, or each department head when there is none."""
     chat = await org.get_setting(conn, "leadership_chat_id")
-    return [chat] if chat is not None else await org.staff_ids_with_role(conn, "department_head")
+    return [chat] if chat is not None else await org.staff_ids_with_role(conn, Role.DEPARTMENT_HEAD)

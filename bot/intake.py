@@ -8,15 +8,17 @@ through the outbox in the same transaction as the draft change.
 from __future__ import annotations
 
 import logging
-import secrets
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from bot import desk, views
+from bot.callbacks import INTAKE_NONE, IntakeStep, IntakeVerb, new_nonce
 from bot.outages.common import fit
 from bot.payload import Buttons, message
 from bot.services import Services, Who
-from rules.intake import FREE_TEXT_MAX, InvalidInput, check_description, parse_address, parse_phone, parse_temperature
+from rules.intake import (
+    FREE_TEXT_MAX, InvalidInput, ascii_digits, check_description, is_visible, parse_address, parse_phone, parse_temperature,
+)
 from storage import drafts, org, users
 from storage import outages as outage_store
 from storage.drafts import Draft
@@ -36,7 +38,7 @@ _EDITABLE = ("category", "community", "phone", "temperature", "photo", "descript
 class Input:
     kind: Literal["text", "button", "contact", "photo", "other"]
     text: str | None = None
-    data: str | None = None
+    button: IntakeStep | None = None     # a press whose data did not parse is stale
     photo: str | None = None
 
 
@@ -48,8 +50,8 @@ async def _say(conn, svc: Services, who: Who, payload: dict[str, Any]) -> None:
     await enqueue_message(conn, who.chat_id, payload, priority=Priority.STATUS, purpose="reply", now=svc.clock.now())
 
 
-def _btn(draft: Draft, value: str) -> str:
-    return f"i:{draft.nonce}:{value}"
+def _btn(draft: Draft, verb: IntakeVerb, arg: str = "") -> str:
+    return IntakeStep(draft.nonce, verb, arg).pack()
 
 
 async def start_report(svc: Services, who: Who) -> None:
@@ -60,10 +62,10 @@ async def start_report(svc: Services, who: Who) -> None:
             t = svc.texts
             await _say(conn, svc, who, message(
                 t.render(lang, "resident.already_reporting"),
-                buttons=[[(t.label(lang, "continue"), _btn(existing, "cont"))], [(t.label(lang, "restart"), _btn(existing, "restart"))]],
+                buttons=[[(t.label(lang, "continue"), _btn(existing, IntakeVerb.CONT))], [(t.label(lang, "restart"), _btn(existing, IntakeVerb.RESTART))]],
             ))
         else:
-            draft = Draft(who.user_id, secrets.token_hex(3), "category", {})
+            draft = Draft(who.user_id, new_nonce(), "category", {})
             await _enter(conn, svc, who, lang, draft, "category")
     svc.wake_sender()
 
@@ -89,11 +91,10 @@ async def handle(svc: Services, who: Who, inp: Input) -> str | None:
         draft = await drafts.get_draft(conn, who.user_id)
         t = svc.texts
         if inp.kind == "button":
-            nonce, _, value = (inp.data or "").partition(":")
-            if draft is None or nonce != draft.nonce:
+            if draft is None or inp.button is None or inp.button.nonce != draft.nonce:
                 alert = t.label(lang, "alert_stale")
             else:
-                alert = await _on_button(conn, svc, who, lang, draft, value)
+                alert = await _on_button(conn, svc, who, lang, draft, inp.button)
         elif draft is None:
             await _say(conn, svc, who, message(t.render(lang, "resident.not_understood"), buttons=views.main_menu(svc, lang)))
         else:
@@ -102,9 +103,9 @@ async def handle(svc: Services, who: Who, inp: Input) -> str | None:
     return alert
 
 
-async def _on_button(conn, svc: Services, who: Who, lang: str, draft: Draft, value: str) -> str | None:
+async def _on_button(conn, svc: Services, who: Who, lang: str, draft: Draft, button: IntakeStep) -> str | None:
     t = svc.texts
-    kind, _, arg = value.partition(":")
+    kind, arg = button.verb, button.arg
     step = draft.step
     if kind == "cancel":
         await drafts.delete_draft(conn, who.user_id)
@@ -114,7 +115,7 @@ async def _on_button(conn, svc: Services, who: Who, lang: str, draft: Draft, val
         await _prompt(conn, svc, who, lang, draft)
         return None
     if kind == "restart":
-        fresh = Draft(who.user_id, secrets.token_hex(3), "category", {})
+        fresh = Draft(who.user_id, new_nonce(), "category", {})
         await _enter(conn, svc, who, lang, fresh, "category")
         return None
     allowed = {
@@ -141,7 +142,7 @@ async def _on_button(conn, svc: Services, who: Who, lang: str, draft: Draft, val
         else:
             await _enter(conn, svc, who, lang, draft, "community", remembered_ok=False)
     elif kind == "com":
-        if arg == "none":
+        if arg == INTAKE_NONE:
             await _enter(conn, svc, who, lang, draft, "community_text")
         else:
             community = await org.get_community(conn, arg)
@@ -210,7 +211,7 @@ async def _on_message(conn, svc: Services, who: Who, lang: str, draft: Draft, in
             await _say(conn, svc, who, _community_choices(svc, lang, draft, text.strip(), matches))
             return
         if step == "community_text":
-            if not text.strip() or len(text) > FREE_TEXT_MAX:
+            if not is_visible(text) or len(text) > FREE_TEXT_MAX:
                 raise InvalidInput("too_long", limit=FREE_TEXT_MAX)
             draft.data.update(community_id=None, community_text=text.strip())
             await _done(conn, svc, who, lang, draft, "community")
@@ -222,7 +223,7 @@ async def _on_message(conn, svc: Services, who: Who, lang: str, draft: Draft, in
             if remembered and remembered.phone and text == t.label(lang, "use_phone", phone=remembered.phone):
                 phone = remembered.phone
             else:
-                phone = parse_phone(_strip_country(text))
+                phone = parse_phone(_strip_country(ascii_digits(text)))
             draft.data["phone"] = phone
             await _say(conn, svc, who, message(t.render(lang, "resident.phone_ok", phone=phone), remove_keyboard=True))
             await _done(conn, svc, who, lang, draft, "phone")
@@ -247,8 +248,8 @@ def _strip_country(text: str) -> str:
 
 def _community_choices(svc: Services, lang: str, draft: Draft, query: str, matches) -> dict[str, Any]:
     t = svc.texts
-    rows: Buttons = [[(m.name(lang), _btn(draft, f"com:{m.id}"))] for m in matches]
-    rows.append([(t.label(lang, "not_listed"), _btn(draft, "com:none"))])
+    rows: Buttons = [[(m.name(lang), _btn(draft, IntakeVerb.COM, m.id))] for m in matches]
+    rows.append([(t.label(lang, "not_listed"), _btn(draft, IntakeVerb.COM, INTAKE_NONE))])
     key = "resident.community_matches" if matches else "resident.community_none"
     return message(t.render(lang, key, query=query), buttons=rows)
 
@@ -290,16 +291,16 @@ async def _prompt(conn, svc: Services, who: Who, lang: str, draft: Draft) -> Non
     """(Re)send the question of the draft's current step."""
     t = svc.texts
     step = draft.step
-    cancel_row = [(t.label(lang, "cancel"), _btn(draft, "cancel"))]
+    cancel_row = [(t.label(lang, "cancel"), _btn(draft, IntakeVerb.CANCEL))]
     if step == "category":
-        rows: Buttons = [[(c.label(lang), _btn(draft, f"cat:{c.code}"))] for c in svc.policy.categories.values()]
+        rows: Buttons = [[(c.label(lang), _btn(draft, IntakeVerb.CAT, c.code))] for c in svc.policy.categories.values()]
         payload = message(t.render(lang, "resident.ask_category"), buttons=rows + [cancel_row])
     elif step == "address_same":
         remembered = await users.get_user(conn, who.user_id)
         place = await views.place_name(conn, lang, remembered.community_id, remembered.community_text)
         payload = message(
             t.render(lang, "resident.ask_same_address", place=place, address=remembered.address),
-            buttons=[[(t.label(lang, "same_address"), _btn(draft, "same:yes"))], [(t.label(lang, "other_address"), _btn(draft, "same:no"))], cancel_row],
+            buttons=[[(t.label(lang, "same_address"), _btn(draft, IntakeVerb.SAME, "yes"))], [(t.label(lang, "other_address"), _btn(draft, IntakeVerb.SAME, "no"))], cancel_row],
         )
     elif step == "community":
         payload = message(t.render(lang, "resident.ask_community"), buttons=[cancel_row])
@@ -315,24 +316,24 @@ async def _prompt(conn, svc: Services, who: Who, lang: str, draft: Draft) -> Non
             keyboard.append([{"text": t.label(lang, "use_phone", phone=remembered.phone)}])
         payload = message(t.render(lang, "resident.ask_phone"), reply_keyboard=keyboard)
     elif step == "temperature":
-        payload = message(t.render(lang, "resident.ask_temperature"), buttons=[[(t.label(lang, "skip"), _btn(draft, "skip"))], cancel_row])
+        payload = message(t.render(lang, "resident.ask_temperature"), buttons=[[(t.label(lang, "skip"), _btn(draft, IntakeVerb.SKIP))], cancel_row])
     elif step == "photo":
-        payload = message(t.render(lang, "resident.ask_photo"), buttons=[[(t.label(lang, "skip"), _btn(draft, "skip"))], cancel_row])
+        payload = message(t.render(lang, "resident.ask_photo"), buttons=[[(t.label(lang, "skip"), _btn(draft, IntakeVerb.SKIP))], cancel_row])
     elif step == "description":
         required = _description_required(draft)
-        rows = [] if required else [[(t.label(lang, "skip"), _btn(draft, "skip"))]]
+        rows = [] if required else [[(t.label(lang, "skip"), _btn(draft, IntakeVerb.SKIP))]]
         payload = message(t.render(lang, "resident.ask_description", required=required), buttons=rows + [cancel_row])
     elif step == "summary":
         summary = await desk.draft_summary(conn, svc, lang, draft)
         payload = message(
             t.render(lang, "resident.summary", **summary),
-            buttons=[[(t.label(lang, "confirm"), _btn(draft, "confirm"))], [(t.label(lang, "edit"), _btn(draft, "edit"))], cancel_row],
+            buttons=[[(t.label(lang, "confirm"), _btn(draft, IntakeVerb.CONFIRM))], [(t.label(lang, "edit"), _btn(draft, IntakeVerb.EDIT))], cancel_row],
         )
     elif step == "outage":
         payload = await _outage_prompt(conn, svc, lang, draft)
     elif step == "edit":
         needs_temperature = draft.data.get("category") in TEMPERATURE_CATEGORIES
-        rows = [[(t.label(lang, f"field_{f}"), _btn(draft, f"field:{f}"))] for f in _EDITABLE if f != "temperature" or needs_temperature]
+        rows = [[(t.label(lang, f"field_{f}"), _btn(draft, IntakeVerb.FIELD, f))] for f in _EDITABLE if f != "temperature" or needs_temperature]
         payload = message(t.render(lang, "resident.ask_edit"), buttons=rows + [cancel_row])
     else:  # a draft from an older version of the bot: start it again rather than strand it
         log.warning("draft in unknown step %s; restarting", step)
@@ -372,8 +373,8 @@ async def _outage_prompt(conn, svc: Services, lang: str, draft: Draft) -> dict[s
     n = await views.notice_context(conn, lang, o)
     text = fit(svc, lang, "intake_notice", n)[-1]
     return message(text, buttons=[
-        [(t.label(lang, "outage_btn_file_anyway"), f"i:{draft.nonce}:outage:file")],
-        [(t.label(lang, "outage_btn_no_report"), f"i:{draft.nonce}:outage:drop")],
+        [(t.label(lang, "outage_btn_file_anyway"), _btn(draft, IntakeVerb.OUTAGE, "file"))],
+        [(t.label(lang, "outage_btn_no_report"), _btn(draft, IntakeVerb.OUTAGE, "drop"))],
     ])
 
 

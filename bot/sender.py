@@ -65,6 +65,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, Re
 from telegram.request import HTTPXRequest
 
 from bot import views
+from bot.callbacks import CardPress, CardVerb
 from bot.config import SendSettings
 from bot.payload import message
 from bot.services import Services
@@ -628,7 +629,7 @@ class OutboxSender:
             lines = lines[: max(2, len(lines) * 9 // 10)]
         fresh = fresh[: len(lines)]
         label = t.label(lang, "btn_accept")
-        buttons = [(f"{label} {line['number']}", f"t:{f.ticket_id}:accept") for f, line in zip(fresh, lines)]
+        buttons = [(f"{label} {line['number']}", CardPress(f.ticket_id, CardVerb.ACCEPT).pack()) for f, line in zip(fresh, lines)]
         rows = [buttons[i:i + _DIGEST_BUTTONS_PER_ROW] for i in range(0, len(buttons), _DIGEST_BUTTONS_PER_ROW)]
         log.info("group %s is over budget: posting %d new tickets as one digest", item.chat_id, len(fresh))
         msg = await self.bot.send_message(item.chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup_for(message("", buttons=rows)))

@@ -14,12 +14,12 @@ import aiosqlite
 from bot import views
 from bot.payload import message
 from bot.services import Services, Who
+from rules.roles import may_see_queue
 from storage import org, outbox
 from storage.outbox import Failure, Priority
 
-__all__ = ["OutboxReport", "outbox_report", "format_report", "report_json", "queue_command", "QUEUE_ROLES"]
+__all__ = ["OutboxReport", "outbox_report", "format_report", "report_json", "queue_command"]
 
-QUEUE_ROLES = ("dispatcher", "department_head")
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ async def queue_command(svc: Services, who: Who) -> None:
             lang = await views.user_lang(conn, svc, who.user_id, who.telegram_lang)
         dispatch = await org.get_setting(conn, "dispatch_chat_id")
         staff = await org.get_staff(conn, who.user_id)
-        if who.chat_id != dispatch or staff is None or staff.role not in QUEUE_ROLES:
+        if who.chat_id != dispatch or not may_see_queue(staff):
             text = svc.texts.render(lang, "queue.refused")
         else:
             report = await outbox_report(conn, svc.clock.now())

@@ -11,24 +11,25 @@ from typing import Any
 
 import aiosqlite
 
+from bot.callbacks import CardPress, CardRequest, CardVerb, Menu, MenuItem, RequestVerb
 from bot.payload import Buttons
 from bot.services import Services
 from bot.texts import pick_language
 from rules.tickets import Status, action_for
-from storage import deadlines, org, tickets, users
+from storage import deadlines, org, outbox, tickets, users
 from storage.outages import Outage
 from storage.tickets import Ticket
 
 __all__ = [
     "main_menu", "user_lang", "place_name", "places", "join_names", "status_label", "ClockView", "clock_view",
-    "card_context", "render_card", "notice_context",
+    "card_context", "render_card", "notice_context", "message_carries",
 ]
 
 
 def main_menu(svc: Services, lang: str) -> Buttons:
     t = svc.texts
-    return [[(t.label(lang, "report"), "menu:report")], [(t.label(lang, "my"), "menu:my")],
-            [(t.label(lang, "outages_menu"), "menu:outages")], [(t.label(lang, "language"), "menu:lang")]]
+    return [[(t.label(lang, label), Menu(item).pack())] for label, item in
+            (("report", MenuItem.REPORT), ("my", MenuItem.MY), ("outages_menu", MenuItem.OUTAGES), ("language", MenuItem.LANG))]
 
 
 async def user_lang(conn: aiosqlite.Connection, svc: Services, user_id: int, telegram_lang: str | None) -> str:
@@ -111,17 +112,21 @@ async def render_card(conn, svc: Services, ticket_id: int) -> tuple[str, Buttons
     buttons: Buttons = []
     label = svc.texts.label
     if act is not None:
-        buttons.append([(label(lang, f"btn_{act}"), f"t:{ticket.id}:{act}")])
-        extra = [(label(lang, "btn_delay"), f"w:{ticket.id}:delay")] if ticket.status != Status.NEW else []
+        buttons.append([(label(lang, f"btn_{act}"), CardPress(ticket.id, CardVerb(act)).pack())])
+
+        def request(key: str, verb: RequestVerb) -> tuple[str, str]:
+            return label(lang, key), CardRequest(ticket.id, verb).pack()
+
+        extra = [request("btn_delay", RequestVerb.DELAY)] if ticket.status != Status.NEW else []
         if ticket.status == Status.ON_SITE:
-            extra.append((label(lang, "btn_coord"), f"w:{ticket.id}:coord"))
+            extra.append(request("btn_coord", RequestVerb.COORD))
         if ticket.centre_id is None:          # held by dispatch: pick a centre, nothing to return
-            extra.append((label(lang, "btn_assign"), f"w:{ticket.id}:assign"))
+            extra.append(request("btn_assign", RequestVerb.ASSIGN))
         else:
-            extra.append((label(lang, "btn_return"), f"w:{ticket.id}:return"))
+            extra.append(request("btn_return", RequestVerb.RETURN))
         buttons.append(extra)
     elif ticket.close_note is None and ticket.outcome != "out_of_scope":
-        buttons.append([(svc.texts.label(lang, "btn_nonote"), f"t:{ticket.id}:nonote")])
+        buttons.append([(svc.texts.label(lang, "btn_nonote"), CardPress(ticket.id, CardVerb.NONOTE).pack())])
     return text, buttons
 
 
@@ -135,3 +140,13 @@ async def notice_context(conn, lang: str, o: Outage, **extra: Any) -> dict[str, 
     }
     n.update(extra)
     return n
+
+
+async def message_carries(conn, chat_id: int, message_id: int, data: str) -> bool:
+    """Whether the bot's message ``message_id`` in ``chat_id`` was sent with a button carrying
+    ``data``. A press is acted on only from the message that carries it: the same data sent
+    from another chat or message (a forged callback) is refused."""
+    row = await outbox.sent_row(conn, chat_id, message_id)
+    if row is None:
+        return False
+    return any(button.get("data") == data for line in row[1].get("buttons", []) for button in line)

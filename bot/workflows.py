@@ -24,11 +24,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot import clockwork, desk, views
-from bot.prompts import ask
+from bot.callbacks import CardRequest, Choice, Decision, RequestVerb
 from bot.payload import Buttons, message
+from bot.prompts import ask
 from bot.services import Services, Who
 from rules.deadlines import DelayRefused, Stage, check_delay, next_check, parse_new_time
 from rules.policy import DeadlineKind
+from rules.roles import may_answer_for, may_assign, may_decide_request
 from rules.tickets import Status
 from storage import deadlines, org, outbox, requests, tickets
 from rules.org import Staff
@@ -36,18 +38,16 @@ from storage.outbox import Priority, enqueue_card, enqueue_message
 from storage.requests import Request
 from storage.tickets import Ticket
 
-__all__ = ["on_button", "on_decision", "answer_prompt", "MAX_CLOSE_EXTENSION", "DECIDERS"]
+__all__ = ["on_button", "on_decision", "answer_prompt", "MAX_CLOSE_EXTENSION"]
 
 log = logging.getLogger(__name__)
 
 # How far past the close limit a delay of the close (or report) limit may go. Beyond a day the
 # matter is no longer a delay but one for dispatch to re-plan (Art. 13, other rules (1)).
 MAX_CLOSE_EXTENSION = timedelta(hours=24)
-DECIDERS = ("dispatcher", "department_head")
 _CLOCKS = ("accept", "onsite", "close", "report")
 _MAX_TEXT = 1000            # a reason, an explanation: plenty, and the message stays under Telegram's limit
 _MAX_REPORT = 3000
-_CENTRE_PREFIX = "c-"
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -122,20 +122,20 @@ async def _supersede_open(conn, ticket_id: int, kind: str, outcome: str) -> None
 # ------------------------------------------------------------------------------ crew presses
 
 
-async def on_button(svc: Services, who: Who, ticket_id: int, action: str, chat_id: int, message_id: int) -> str:
-    """A ``w:<ticket>:<delay|return|coord>`` press on a crew card; returns the callback answer."""
+async def on_button(svc: Services, who: Who, data: CardRequest | None, chat_id: int, message_id: int) -> str:
+    """A ``w:<ticket>:<delay|return|coord|assign>`` press on a crew card (``data`` is None when it
+    did not parse); returns the callback answer."""
     t = svc.texts
     async with svc.db.transaction() as conn:
         lang = await views.user_lang(conn, svc, who.user_id, who.telegram_lang)
-        step = {"delay": _ask_delay, "return": _ask_return, "coord": _start_coordination, "assign": _ask_assign}.get(action)
-        if step is None:
-            return t.label(lang, "alert_unknown_button")
-        allowed = await desk.authorise_card_press(conn, svc, lang, who, ticket_id, chat_id, message_id)
+        allowed = await desk.authorise_card_press(conn, svc, lang, who, data.ticket_id if data else None, chat_id, message_id)
         if isinstance(allowed, str):
             return allowed
         ticket, staff = allowed
         if ticket.status == Status.CLOSED:
             return t.label(lang, "wf_closed")
+        step = {RequestVerb.DELAY: _ask_delay, RequestVerb.RETURN: _ask_return, RequestVerb.COORD: _start_coordination,
+                RequestVerb.ASSIGN: _ask_assign}[data.verb]
         answer = await step(conn, svc, lang, staff, ticket, chat_id, svc.clock.now())
     svc.wake_sender()
     return answer
@@ -182,7 +182,7 @@ async def _ask_assign(conn, svc: Services, lang: str, staff: Staff, ticket: Tick
     """A ticket dispatch holds because it could not be routed (Art. 5): dispatch picks the
     centre from the same decision message a return gets, with no reason to type."""
     t = svc.texts
-    if ticket.centre_id is not None or staff.role not in DECIDERS:
+    if not may_assign(staff, ticket.centre_id):
         return t.label(lang, "alert_not_yours")
     if any(r.status == "pending" for r in await requests.open_of(conn, ticket.id, "return")):
         return t.label(lang, "wf_return_pending")
@@ -239,11 +239,10 @@ async def answer_prompt(conn, svc: Services, who: Who, chat_id: int, prompt: dic
                   and req.outcome == "out_of_scope")
     if req.status != "awaiting_reply" and not explaining:
         return await say("prompt_gone")
-    decider = staff is not None and staff.role in DECIDERS
     if explaining:
-        if not decider:
+        if not may_decide_request(staff):
             return await say("reply_dispatch_only")
-    elif not (decider or who.user_id == req.requested_by):
+    elif not may_answer_for(staff, who.user_id, req.requested_by):
         requester = await org.get_staff(conn, req.requested_by)
         return await say("reply_not_yours", requester=requester.name if requester else "")
     body = text.strip()
@@ -288,7 +287,8 @@ async def _delay_reply(conn, svc: Services, lang: str, staff: Staff, req: Reques
     dispatch = await org.get_setting(conn, "dispatch_chat_id")
     if dispatch is None:
         return await say("no_dispatch")
-    buttons = [[(t.label(glang, "wf_btn_approve"), f"d:{req.id}:ok"), (t.label(glang, "wf_btn_reject"), f"d:{req.id}:no")]]
+    buttons = [[(t.label(glang, "wf_btn_approve"), Decision(req.id, Choice.OK).pack()),
+                (t.label(glang, "wf_btn_reject"), Decision(req.id, Choice.NO).pack())]]
     await _group(conn, svc, dispatch, t.render(
         glang, "workflow.delay_ask", number=ticket.number, centre=await _centre_name(conn, svc, glang, ticket.centre_id),
         name=name, limit=_limit(svc, glang, d.kind), due=d.due_at, new_due=new_due, reason=reason,
@@ -316,13 +316,14 @@ async def _return_reply(conn, svc: Services, staff: Staff | None, req: Request, 
     others.sort(key=lambda c: (c.kind != kind, c.id))
     buttons: Buttons = []
     for c in others:
-        data = f"d:{req.id}:{_CENTRE_PREFIX}{c.id}"
-        if len(data.encode()) <= 64:        # Telegram's callback_data limit
-            buttons.append([(t.label(glang, "wf_btn_transfer", centre=c.name(glang)), data)])
-        else:
+        try:
+            data = Decision(req.id, Choice.TRANSFER, c.id).pack()
+        except ValueError:      # over Telegram's 64 bytes; `heatbot org check` refuses such ids
             log.warning("centre id %r too long for a transfer button", c.id)
-    buttons.append([(t.label(glang, "wf_btn_out_of_scope"), f"d:{req.id}:scope")])
-    buttons.append([(t.label(glang, "wf_btn_keep"), f"d:{req.id}:no")])
+            continue
+        buttons.append([(t.label(glang, "wf_btn_transfer", centre=c.name(glang)), data)])
+    buttons.append([(t.label(glang, "wf_btn_out_of_scope"), Decision(req.id, Choice.SCOPE).pack())])
+    buttons.append([(t.label(glang, "wf_btn_keep"), Decision(req.id, Choice.NO).pack())])
     await _group(conn, svc, dispatch, t.render(
         glang, "workflow.return_ask", number=ticket.number, centre=await _centre_name(conn, svc, glang, ticket.centre_id),
         name=name, reason=reason, category=svc.policy.category(ticket.category).label(glang),
@@ -361,19 +362,22 @@ async def _submit_report(conn, svc: Services, staff: Staff | None, req: Request,
 # ------------------------------------------------------------------------------ dispatch decisions
 
 
-async def on_decision(svc: Services, who: Who, request_id: int, choice: str, chat_id: int, message_id: int) -> str:
-    """A ``d:<request>:<choice>`` press on a dispatch decision message."""
+async def on_decision(svc: Services, who: Who, data: Decision | None, chat_id: int, message_id: int) -> str:
+    """A ``d:<request>:<choice>`` press on a dispatch decision message (``data`` is None when it
+    did not parse). Only dispatch decides (Art. 10 (1), Art. 13 other rules (3)), in its own
+    group, and only from the message that asked about that request."""
     t = svc.texts
     async with svc.db.transaction() as conn:
         lang = await views.user_lang(conn, svc, who.user_id, who.telegram_lang)
-        req = await requests.get(conn, request_id)
+        req = await requests.get(conn, data.request_id) if data is not None else None
         if req is None or req.kind not in ("delay", "return"):
             return t.label(lang, "alert_unknown_button")
         staff = await org.get_staff(conn, who.user_id)
         dispatch = await org.get_setting(conn, "dispatch_chat_id")
-        # Only dispatch decides (Art. 10 (1), Art. 13 other rules (3)), in its own group.
-        if staff is None or staff.role not in DECIDERS or chat_id != dispatch:
+        if not may_decide_request(staff) or chat_id != dispatch:
             return t.label(lang, "wf_dispatch_only")
+        if not await views.message_carries(conn, chat_id, message_id, data.pack()):
+            return t.label(lang, "alert_stale")
         if req.status != "pending":
             return await _decided_already(conn, svc, lang, req)
         ticket = await tickets.get_ticket(conn, req.ticket_id)
@@ -381,32 +385,36 @@ async def on_decision(svc: Services, who: Who, request_id: int, choice: str, cha
         if ticket.status == Status.CLOSED:
             await requests.cancel(conn, req.id, "ticket_closed")
             return t.label(lang, "wf_closed")
-        if req.kind == "delay" and choice in ("ok", "no"):
-            answer = await (_approve_delay if choice == "ok" else _reject_delay)(conn, svc, lang, staff, req, ticket, chat_id, now)
-        elif req.kind == "return" and choice == "no":
+        choice = data.choice
+        if req.kind == "delay" and choice in (Choice.OK, Choice.NO):
+            answer = await (_approve_delay if choice == Choice.OK else _reject_delay)(conn, svc, lang, staff, req, ticket, chat_id, now)
+        elif req.kind == "return" and choice == Choice.NO:
             answer = await _reject_return(conn, svc, lang, staff, req, ticket, chat_id, now)
-        elif req.kind == "return" and choice == "scope":
+        elif req.kind == "return" and choice == Choice.SCOPE:
             answer = await _out_of_scope(conn, svc, lang, staff, req, ticket, chat_id, now)
-        elif req.kind == "return" and choice.startswith(_CENTRE_PREFIX):
-            answer = await _transfer(conn, svc, lang, staff, req, ticket, chat_id, now, choice[len(_CENTRE_PREFIX):])
+        elif req.kind == "return" and choice == Choice.TRANSFER:
+            answer = await _transfer(conn, svc, lang, staff, req, ticket, chat_id, now, data.centre_id)
         else:
             return t.label(lang, "alert_unknown_button")
         decided = await requests.get(conn, req.id)
         if decided.status != "pending" and decided.decided_by == staff.user_id:
             await _close_decision_message(conn, svc, staff, decided, chat_id, message_id, now)
+        elif decided.status == "cancelled":
+            await _close_decision_message(conn, svc, staff, decided, chat_id, message_id, now,
+                                          outcome=t.label(svc.default_lang, "wf_outcome_void"))
     svc.wake_sender()
     return answer
 
 
 async def _close_decision_message(conn, svc: Services, staff: Staff, req: Request, chat_id: int, message_id: int,
-                                  now: datetime) -> None:
+                                  now: datetime, outcome: str | None = None) -> None:
     """The decision message loses its buttons and says who decided what, so nobody presses a
     settled question (presses on it are refused anyway)."""
     row = await outbox.sent_row(conn, chat_id, message_id)
     if row is None:
         return
     t, glang = svc.texts, svc.default_lang
-    outcome = t.label(glang, "wf_outcome_rejected" if req.status == "rejected" else "wf_outcome_approved")
+    outcome = outcome or t.label(glang, "wf_outcome_rejected" if req.status == "rejected" else "wf_outcome_approved")
     original = row[1].get("text", "")
     text = original + "\n\n" + t.label(glang, "wf_decided_line", name=staff.name, outcome=outcome)
     payload = message(text)
@@ -435,9 +443,17 @@ async def _approve_delay(conn, svc: Services, lang: str, staff: Staff, req: Requ
     if d is None or d.state != "open":
         await requests.cancel(conn, req.id, "limit_gone")
         return t.label(lang, "wf_limit_gone")
+    new_due = req.new_due_at
+    close_by = await _close_due(conn, ticket)
+    ceiling = close_by + MAX_CLOSE_EXTENSION if d.kind in ("close", "report") else close_by
+    try:
+        # Checked again against the limits as they stand now: a /level or /category since the
+        # crew asked may have brought the close limit forward (Art. 13 limits (3)).
+        check_delay(d.kind, d.due_at, new_due, now, close_by, MAX_CLOSE_EXTENSION, deciding=True)
+    except DelayRefused as refused:
+        return await _void_delay(conn, svc, lang, req, ticket, d.kind, refused.code, ceiling, now)
     if not await requests.decide(conn, req.id, to_status="approved", by=staff.user_id, now=now):
         return await _already(conn, svc, lang, req)
-    new_due = req.new_due_at
     lead = svc.policy.reminder_lead[DeadlineKind(d.kind)]
     # A fresh limit: its reminder, escalation and head stages are all still to come.
     await deadlines.move(conn, d.id, due_at=new_due, stage=int(Stage.NONE),
@@ -456,6 +472,22 @@ async def _approve_delay(conn, svc: Services, lang: str, staff: Staff, req: Requ
     if d.kind == "onsite":
         await _tell_resident(conn, svc, ticket, "workflow.resident_new_onsite", now, new_due=new_due)
     return t.label(lang, "wf_approved")
+
+
+async def _void_delay(conn, svc: Services, lang: str, req: Request, ticket: Ticket, kind: str, code: str, ceiling: datetime,
+                      now: datetime) -> str:
+    """A delay that no longer fits cannot be approved: the request is void, the crew is told why
+    and may ask again (only one delay request may wait at a time)."""
+    t, glang = svc.texts, svc.default_lang
+    if not await requests.cancel(conn, req.id, f"void:{code}"):
+        return await _already(conn, svc, lang, req)
+    await tickets.add_event(conn, ticket.id, now, "delay_void", detail={"limit": kind, "request": req.id, "reason": code})
+    if ticket.card_chat_id is not None:
+        await _group(conn, svc, ticket.card_chat_id, t.render(glang, "workflow.delay_void", number=ticket.number, code=code,
+                     limit=_limit(svc, glang, kind), new_due=req.new_due_at, ceiling=ceiling), now, ticket.id)
+    if code == "beyond_close":
+        return t.label(lang, "wf_delay_no_longer_fits", new_due=_when(svc, lang, req.new_due_at), ceiling=_when(svc, lang, ceiling))
+    return t.label(lang, "wf_delay_time_gone", new_due=_when(svc, lang, req.new_due_at))
 
 
 async def _reject_delay(conn, svc: Services, lang: str, staff: Staff, req: Request, ticket: Ticket, chat_id: int,

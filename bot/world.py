@@ -9,6 +9,7 @@ from pathlib import Path
 
 from bot.emulator import EmulatorClient, Group, User
 from bot.orgfile import load_org
+from rules.roles import Role, is_dispatch
 
 __all__ = ["World", "build_world"]
 
@@ -30,11 +31,11 @@ async def build_world(tg: EmulatorClient, org_path: Path) -> World:
     for c in org.centres:
         members = [staff[s.user_id] for s in org.staff if s.centre_id == c.id]
         groups[c.id] = await tg.group(c.name_zh, members, chat_id=c.chat_id)
-    office = [staff[s.user_id] for s in org.staff if s.role in ("dispatcher", "department_head")]
+    office = [staff[s.user_id] for s in org.staff if is_dispatch(s)]
     groups["dispatch"] = await tg.group("调度中心", office, chat_id=org.dispatch_chat_id)
     if org.customer_service_chat_id is not None:
         groups["customer_service"] = await tg.group("客服中心", office, chat_id=org.customer_service_chat_id)
     if org.leadership_chat_id is not None:
-        heads = [staff[s.user_id] for s in org.staff if s.role == "department_head"]
+        heads = [staff[s.user_id] for s in org.staff if s.role == Role.DEPARTMENT_HEAD]
         groups["leadership"] = await tg.group("领导", heads, chat_id=org.leadership_chat_id)
     return World(tg, staff, groups)

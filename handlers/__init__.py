@@ -1,8 +1,11 @@
 """Handler registration: the one place that maps updates to handlers."""
 from __future__ import annotations
 
+import re
+
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
+from bot.callbacks import Acknowledge, CardPress, CardRequest, Decision, IntakeStep, LanguageChoice, Menu
 from handlers import clock, fallback, resident, staff, whoami, workflows
 from handlers import outages as outage_handlers
 from handlers import queue
@@ -32,13 +35,13 @@ def register(app: Application) -> None:
     app.add_handler(MessageHandler(filters.COMMAND, fallback.unknown_command))
     app.add_handler(MessageHandler(private & ~filters.COMMAND, resident.message))
     app.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.REPLY & ~filters.COMMAND, staff.group_reply))
-    app.add_handler(CallbackQueryHandler(resident.intake_button, pattern=r"^i:"))
-    app.add_handler(CallbackQueryHandler(resident.menu_button, pattern=r"^menu:(report|my|outages|lang)$"))
-    app.add_handler(CallbackQueryHandler(resident.language_button, pattern=r"^lang:"))
-    app.add_handler(CallbackQueryHandler(staff.card_button, pattern=r"^t:"))
-    app.add_handler(CallbackQueryHandler(clock.acknowledge, pattern=r"^a:"))
-    app.add_handler(CallbackQueryHandler(workflows.card_request, pattern=r"^w:"))
-    app.add_handler(CallbackQueryHandler(workflows.decision, pattern=r"^d:"))
+    # Routed by prefix; each handler parses its data with its codec (bot/callbacks.py) and
+    # answers data that does not parse, so a forged press gets an answer, never a traceback.
+    for codec, callback in ((IntakeStep, resident.intake_button), (Menu, resident.menu_button),
+                            (LanguageChoice, resident.language_button), (CardPress, staff.card_button),
+                            (Acknowledge, clock.acknowledge), (CardRequest, workflows.card_request),
+                            (Decision, workflows.decision)):
+        app.add_handler(CallbackQueryHandler(callback, pattern="^" + re.escape(codec.PREFIX)))
     app.add_handler(CallbackQueryHandler(outage_handlers.button, pattern=r"^o:"))
     app.add_handler(CallbackQueryHandler(fallback.unknown_button))
     app.add_error_handler(fallback.on_error)

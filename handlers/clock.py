@@ -5,15 +5,15 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot import clockwork, outages
-from handlers.common import services, who
+from bot.callbacks import Acknowledge, parse_number
+from handlers.common import pressed_on, services, who
 
 __all__ = ["acknowledge", "overdue", "set_level", "set_category", "sweep_job"]
 
 
 async def acknowledge(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
-    alert_id = query.data.removeprefix("a:")
-    text = await clockwork.acknowledge(services(context), who(update), int(alert_id) if alert_id.isdigit() else -1, update.effective_chat.id)
+    text = await clockwork.acknowledge(services(context), who(update), Acknowledge.parse(query.data), *pressed_on(update))
     await query.answer(text, show_alert=True)
 
 
@@ -23,7 +23,8 @@ async def overdue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def _override(update: Update, context: ContextTypes.DEFAULT_TYPE, field: str) -> None:
     args = (context.args or []) + ["", ""]
-    await clockwork.override(services(context), who(update), update.effective_chat.id, args[0].lstrip("#"), field, args[1].lower())
+    await clockwork.override(services(context), who(update), update.effective_chat.id, parse_number(args[0]), args[0], field,
+                             args[1].lower())
 
 
 async def set_level(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

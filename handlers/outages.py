@@ -6,7 +6,8 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot import outages
-from handlers.common import services, who
+from bot.callbacks import Subscribe, parse_outage
+from handlers.common import pressed_on, private_only, services, who
 
 __all__ = ["outage", "subscribe", "unsubscribe", "list_outages", "button"]
 
@@ -29,6 +30,8 @@ async def list_outages(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
-    msg = query.message
-    alert = await outages.on_button(services(context), who(update), query.data, msg.chat.id if msg else 0, msg.message_id if msg else 0)
+    data = parse_outage(query.data)
+    if isinstance(data, Subscribe) and await private_only(update, context):    # a resident's button
+        return
+    alert = await outages.on_button(services(context), who(update), data, *pressed_on(update))
     await query.answer(alert, show_alert=bool(alert))

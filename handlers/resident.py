@@ -5,7 +5,9 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot import desk, intake, outages
-from handlers.common import services, who
+from bot.callbacks import IntakeStep, LanguageChoice, Menu, MenuItem
+from handlers import fallback
+from handlers.common import private_only, services, who
 
 __all__ = ["start", "help_cmd", "report", "cancel", "language", "my", "message", "menu_button", "language_button", "intake_button"]
 
@@ -51,19 +53,26 @@ async def message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def intake_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
-    alert = await intake.handle(services(context), who(update), intake.Input("button", data=query.data.removeprefix("i:")))
+    if await private_only(update, context):
+        return
+    alert = await intake.handle(services(context), who(update), intake.Input("button", button=IntakeStep.parse(query.data)))
     await query.answer(alert)
 
 
 async def menu_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
-    action = query.data.removeprefix("menu:")
+    if await private_only(update, context):
+        return
+    menu = Menu.parse(query.data)
     svc, person = services(context), who(update)
-    if action == "report":
+    if menu is None:
+        await fallback.unknown_button(update, context)
+        return
+    if menu.item == MenuItem.REPORT:
         await intake.start_report(svc, person)
-    elif action == "my":
+    elif menu.item == MenuItem.MY:
         await desk.my_tickets(svc, person)
-    elif action == "outages":
+    elif menu.item == MenuItem.OUTAGES:
         await outages.list_outages(svc, person)
     else:
         await desk.ask_language(svc, person)
@@ -72,4 +81,6 @@ async def menu_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 async def language_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
-    await query.answer(await desk.set_language(services(context), who(update), query.data.removeprefix("lang:")))
+    if await private_only(update, context):
+        return
+    await query.answer(await desk.set_language(services(context), who(update), LanguageChoice.parse(query.data)))

@@ -6,18 +6,15 @@ from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from bot import desk, replies
-from handlers.common import services, who
+from bot.callbacks import CardPress, parse_number
+from handlers.common import pressed_on, services, who
 
 __all__ = ["card_button", "group_reply", "ticket"]
 
 
 async def card_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
-    _, ticket_id, action = (query.data.split(":") + ["", ""])[:3]
-    alert = await desk.press(
-        services(context), who(update), int(ticket_id) if ticket_id.isdigit() else -1, action,
-        query.message.chat.id if query.message else 0, query.message.message_id if query.message else 0,
-    )
+    alert = await desk.press(services(context), who(update), CardPress.parse(query.data), *pressed_on(update))
     await query.answer(alert, show_alert=True)
 
 
@@ -32,6 +29,6 @@ async def group_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 
 async def ticket(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    number = (context.args or [""])[0].lstrip("#")
+    typed = (context.args or [""])[0]
     chat = update.effective_chat
-    await desk.ticket_history(services(context), who(update), chat.id, chat.type == ChatType.PRIVATE, number)
+    await desk.ticket_history(services(context), who(update), chat.id, chat.type == ChatType.PRIVATE, parse_number(typed), typed)

@@ -9,7 +9,7 @@ from enum import StrEnum
 
 from rules.errors import RulesError
 
-__all__ = ["Status", "Action", "TransitionRefused", "next_status", "action_for", "may_press"]
+__all__ = ["Status", "Action", "TransitionRefused", "next_status", "action_for"]
 
 
 class Status(StrEnum):
@@ -60,12 +60,3 @@ def action_for(status: Status | str) -> Action | None:
         if state == Status(status):
             return action
     return None
-
-
-def may_press(role: str | None, staff_centre: str | None, ticket_centre: str | None) -> bool:
-    """Only the card's own centre and dispatch may move a ticket (Art. 5, 9–10)."""
-    if role in ("dispatcher",):
-        return True
-    if role in ("crew", "centre_lead"):
-        return staff_centre is not None and staff_centre == ticket_centre
-    return False

@@ -155,8 +155,8 @@ async def test_an_approved_delay_cannot_end_after_a_close_limit_brought_forward(
     assert not onsite.delayed and onsite.due_at.astimezone(scene.svc.tz).strftime("%H:%M") == "10:00"
     assert await scene.events("delay_approved") == []
     assert await scene.scalar("SELECT status FROM requests WHERE id = 1") != "pending"   # the crew may ask again
-    told = await north.next_message_where(lambda m: "23:00" in m.text)
-    assert "21:00" in told.text
+    told = await north.next_message_where(lambda m: "作废" in m.text)          # the crew is told why, and may ask again
+    assert "23:00" in told.text and "21:00" in told.text
 
 
 # ------------------------------------------------------------------------ resident buttons in a crew group

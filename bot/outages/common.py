@@ -13,19 +13,7 @@ from storage import outages as store
 from storage.outages import Outage
 from storage.outbox import Priority, enqueue_message
 
-__all__ = ["DISPATCHERS", "DECIDERS", "CONTROLLERS", "POSTERS", "fit", "send", "document", "local", "say", "resident_say"]
-
-
-DISPATCHERS = ("dispatcher",)
-
-
-DECIDERS = ("department_head",)
-
-
-CONTROLLERS = ("dispatcher", "department_head")
-
-
-POSTERS = ("crew", "centre_lead")
+__all__ = ["fit", "send", "document", "local", "say", "resident_say"]
 
 
 def fit(svc: Services, lang: str, macro: str, n: dict[str, Any], **ctx: Any) -> list[str]:

@@ -6,6 +6,7 @@ import json
 from datetime import datetime, timedelta
 
 from bot import views
+from bot.callbacks import ControlVerb, OutageControl
 from bot.outages.common import send
 from bot.payload import Buttons
 from bot.services import Services
@@ -41,7 +42,8 @@ async def panel(conn, svc: Services, outage_id: int) -> tuple[str, Buttons]:
                                                       p=p, postings=postings, tickets=linked), n["reason"])[0]
     buttons: Buttons = []
     if o.status == "published" and shuts_heat(o.kind) and o.restored_at is None:
-        buttons = [[(t.label(lang, "outage_btn_update"), f"o:c:{o.id}:end")], [(t.label(lang, "outage_btn_restored"), f"o:c:{o.id}:restore")]]
+        buttons = [[(t.label(lang, "outage_btn_update"), OutageControl(o.id, ControlVerb.END).pack())],
+                   [(t.label(lang, "outage_btn_restored"), OutageControl(o.id, ControlVerb.RESTORE).pack())]]
     return text, buttons
 
 

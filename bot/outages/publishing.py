@@ -8,7 +8,9 @@ from datetime import datetime
 from typing import Any
 
 from bot import views
-from bot.outages.common import CONTROLLERS, DECIDERS, POSTERS, document, fit, local, say, send
+from bot.callbacks import NoticePosted
+from bot.outages.common import document, fit, local, say, send
+from rules.roles import may_approve_outage, may_control_outage, may_post_notice
 from bot.outages.panel import panel, panel_state, refresh_panel
 from bot.services import Services, Who
 from rules.deadlines import Stage, next_check
@@ -55,7 +57,7 @@ async def publish(conn, svc: Services, o: Outage, now: datetime) -> None:
         posting_id = await store.create_posting(conn, o.id, centre_id, centre.chat_id, communities, due, next_at, int(stage))
         parts = fit(svc, lang, "centre_notice", n, due=due, places=await views.places(conn, lang, communities))
         row = await send(conn, svc, centre.chat_id, parts, outage_id=o.id, audience="staff", priority=urgent,
-                          purpose="outage_notice", buttons=[[(t.label(lang, "outage_btn_posted"), f"o:p:{posting_id}")]])
+                          purpose="outage_notice", buttons=[[(t.label(lang, "outage_btn_posted"), NoticePosted(posting_id).pack())]])
         await store.set_posting_notice(conn, posting_id, row)
         await document(conn, svc, centre.chat_id, o, o.kind, urgent)
     if o.kind == Kind.EMERGENCY:   # Art. 15, 23 (5): the network station closing the valves is told too
@@ -97,7 +99,7 @@ async def decide(conn, svc: Services, who: Who, lang: str, outage_id: int, appro
     o = await store.get_outage(conn, outage_id)
     if o is None:
         return t.label(lang, "alert_unknown_button")
-    if staff is None or staff.role not in DECIDERS:
+    if not may_approve_outage(staff):
         return t.label(lang, "outage_alert_not_head")
     now = svc.clock.now()
     if not await store.decide(conn, o.id, "approved" if approve else "rejected", who.user_id, staff.name, now):
@@ -118,7 +120,7 @@ async def posted(conn, svc: Services, who: Who, lang: str, posting_id: int, chat
     if posting is None or posting.chat_id != chat_id:
         return t.label(lang, "alert_unknown_button")
     staff = await org.get_staff(conn, who.user_id)
-    if staff is None or staff.role not in POSTERS or staff.centre_id != posting.centre_id:
+    if not may_post_notice(staff, posting.centre_id):
         return t.label(lang, "outage_alert_not_poster")
     if posting.posted_at is not None:
         return t.label(lang, "outage_alert_posted_already", name=posting.posted_name or "")
@@ -177,7 +179,7 @@ async def update_end(conn, svc: Services, who: Who, wz: Wizard, text: str) -> No
         await store.delete_wizard(conn, who.user_id)
         await say(conn, svc, wz.chat_id, t.label(lang, "outage_alert_over"))
         return
-    if staff is None or staff.role not in CONTROLLERS:
+    if not may_control_outage(staff):
         await store.delete_wizard(conn, who.user_id)
         await say(conn, svc, wz.chat_id, t.render(lang, "outage.dispatch_only"))
         return
@@ -209,7 +211,7 @@ async def notice_reply(conn, svc: Services, who: Who, posting: Posting, photo: s
     t, lang = svc.texts, svc.default_lang
     o = await store.get_outage(conn, posting.outage_id)
     staff = await org.get_staff(conn, who.user_id)
-    if staff is None or staff.role not in POSTERS or staff.centre_id != posting.centre_id:
+    if not may_post_notice(staff, posting.centre_id):
         await say(conn, svc, posting.chat_id, t.render(lang, "outage.photo_not_yours", number=o.number))
         return
     if photo is None:

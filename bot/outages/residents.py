@@ -7,6 +7,7 @@ from typing import Any
 import aiosqlite
 
 from bot import views
+from bot.callbacks import Subscribe
 from bot.outages.common import resident_say
 from bot.services import Services, Who
 from rules.outages import Kind
@@ -34,7 +35,7 @@ async def subscribe(svc: Services, who: Who, query: str) -> None:
                 await subscribe_to(conn, svc, who, lang, found[0].id)
             elif found:
                 await resident_say(conn, svc, who, t.render(lang, "outage.subscribe_pick", query=query),
-                                    buttons=[[(c.name(lang), f"o:s:{c.id}")] for c in found])
+                                    buttons=[[(c.name(lang), Subscribe(c.id).pack())] for c in found])
             else:
                 await resident_say(conn, svc, who, t.render(lang, "outage.subscribe_none", query=query))
     svc.wake_sender()

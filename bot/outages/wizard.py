@@ -3,17 +3,18 @@ like a resident's draft, and submitted for approval or published."""
 from __future__ import annotations
 
 import logging
-import secrets
 from datetime import datetime
 from typing import Any
 
 from bot import views
-from bot.outages.common import DISPATCHERS, fit, local, say, send
+from bot.callbacks import WIZARD_DONE, OutageDecision, WizardStep, WizardVerb, new_nonce
+from bot.outages.common import fit, local, say, send
 from bot.outages.publishing import publish, update_end
 from bot.services import Services, Who
 from rules.outages import (
     FIELD_MAX, REASON_MAX, OutageInputError, check_text, check_times, needs_approval, parse_end, parse_time, split_names,
 )
+from rules.roles import may_start_outage
 from storage import org
 from storage import outages as store
 from storage.outages import NewOutage, Wizard
@@ -34,8 +35,8 @@ _STEPS = {
 _TEXT_STEPS = {"communities", "buildings", "pipe", "valves", "area", "reason", "start", "end", "new_end"}
 
 
-def _wbtn(wz: Wizard, value: str) -> str:
-    return f"o:w:{wz.nonce}:{value}"
+def _wbtn(wz: Wizard, verb: WizardVerb, arg: str = "") -> str:
+    return WizardStep(wz.nonce, verb, arg).pack()
 
 
 async def start_wizard(svc: Services, who: Who, chat_id: int) -> None:
@@ -44,7 +45,7 @@ async def start_wizard(svc: Services, who: Who, chat_id: int) -> None:
     async with svc.db.transaction() as conn:
         staff = await org.get_staff(conn, who.user_id)
         dispatch = await org.get_setting(conn, "dispatch_chat_id")
-        if staff is None or staff.role not in DISPATCHERS or chat_id != dispatch:
+        if not may_start_outage(staff) or chat_id != dispatch:
             await say(conn, svc, chat_id, t.render(lang, "outage.dispatch_only"))
         else:
             existing = await store.get_wizard(conn, who.user_id)
@@ -52,11 +53,11 @@ async def start_wizard(svc: Services, who: Who, chat_id: int) -> None:
                 existing.chat_id = chat_id
                 await store.save_wizard(conn, existing, svc.clock.now())
                 await say(conn, svc, chat_id, t.render(lang, "outage.already_drafting"), buttons=[
-                    [(t.label(lang, "outage_btn_continue"), _wbtn(existing, "cont"))],
-                    [(t.label(lang, "outage_btn_restart"), _wbtn(existing, "restart"))],
+                    [(t.label(lang, "outage_btn_continue"), _wbtn(existing, WizardVerb.CONT))],
+                    [(t.label(lang, "outage_btn_restart"), _wbtn(existing, WizardVerb.RESTART))],
                 ])
             else:
-                await enter(conn, svc, Wizard(who.user_id, chat_id, secrets.token_hex(3), "kind", {}), "kind")
+                await enter(conn, svc, Wizard(who.user_id, chat_id, new_nonce(), "kind", {}), "kind")
     svc.wake_sender()
 
 
@@ -88,24 +89,24 @@ def _from(value: str | None) -> datetime | None:
 async def _prompt(conn, svc: Services, wz: Wizard) -> None:
     t, lang = svc.texts, svc.default_lang
     step, chat = wz.step, wz.chat_id
-    cancel = [(t.label(lang, "outage_btn_cancel"), _wbtn(wz, "cancel"))]
+    cancel = [(t.label(lang, "outage_btn_cancel"), _wbtn(wz, WizardVerb.CANCEL))]
     ask = {"wizard": wz.user_id, "nonce": wz.nonce, "step": step}
     kind = wz.data.get("kind", "")
     if step == "kind":
-        rows = [[(t.label(lang, f"outage_kind_{k}"), _wbtn(wz, f"kind:{k}"))] for k in ("planned", "emergency", "calibration")]
+        rows = [[(t.label(lang, f"outage_kind_{k}"), _wbtn(wz, WizardVerb.KIND, k))] for k in ("planned", "emergency", "calibration")]
         await say(conn, svc, chat, t.render(lang, "outage.ask_kind"), buttons=rows + [cancel])
     elif step == "communities":
         chosen = wz.data.get("communities", [])
         rows = []
         for c in await org.list_communities(conn):
             mark = "✔ " if c.id in chosen else ""
-            rows.append([(mark + c.name(lang), _wbtn(wz, f"com:{c.id}"))])
-        rows.append([(t.label(lang, "outage_btn_done"), _wbtn(wz, "com:done"))])
+            rows.append([(mark + c.name(lang), _wbtn(wz, WizardVerb.COM, c.id))])
+        rows.append([(t.label(lang, "outage_btn_done"), _wbtn(wz, WizardVerb.COM, WIZARD_DONE))])
         await say(conn, svc, chat, t.render(lang, "outage.ask_communities", chosen=await views.places(conn, lang, chosen)),
                    buttons=rows + [cancel], prompt=ask)
     elif step == "buildings":
         await say(conn, svc, chat, t.render(lang, "outage.ask_buildings"),
-                   buttons=[[(t.label(lang, "outage_btn_all_buildings"), _wbtn(wz, "bld:all"))], cancel], prompt=ask)
+                   buttons=[[(t.label(lang, "outage_btn_all_buildings"), _wbtn(wz, WizardVerb.BLD, "all"))], cancel], prompt=ask)
     elif step in ("pipe", "valves", "area"):
         await say(conn, svc, chat, t.render(lang, f"outage.ask_{step}"), force_reply=True, prompt=ask)
     elif step == "reason":
@@ -117,7 +118,7 @@ async def _prompt(conn, svc: Services, wz: Wizard) -> None:
     elif step == "summary":
         n = await _wizard_notice(conn, svc, lang, wz)
         warnings = tuple(wz.data.get("warnings", ()))
-        go = "anyway" if warnings else "go"
+        go = WizardVerb.ANYWAY if warnings else WizardVerb.GO
         label = "outage_btn_anyway" if warnings else "outage_btn_submit"
         parts = fit(svc, lang, "summary", n, warnings=warnings)
         for i, text in enumerate(parts):
@@ -128,13 +129,13 @@ async def _prompt(conn, svc: Services, wz: Wizard) -> None:
         await say(conn, svc, chat, t.render(lang, "outage.ask_new_end", number=o.number, ends=o.ends_at), force_reply=True, prompt=ask)
 
 
-async def on_wizard_button(conn, svc: Services, who: Who, chat_id: int, nonce: str, value: str) -> str | None:
+async def on_wizard_button(conn, svc: Services, who: Who, chat_id: int, step: WizardStep) -> str | None:
     t = svc.texts
     alert_lang = await views.user_lang(conn, svc, who.user_id, who.telegram_lang)
     wz = await store.get_wizard(conn, who.user_id)
-    if wz is None or wz.nonce != nonce or wz.chat_id != chat_id:
+    if wz is None or wz.nonce != step.nonce or wz.chat_id != chat_id:
         return t.label(alert_lang, "outage_alert_not_your_wizard")
-    kind, _, arg = value.partition(":")
+    kind, arg = step.verb, step.arg
     lang = svc.default_lang
     if kind == "cancel":
         await store.delete_wizard(conn, who.user_id)
@@ -144,7 +145,7 @@ async def on_wizard_button(conn, svc: Services, who: Who, chat_id: int, nonce: s
         await _prompt(conn, svc, wz)
         return None
     if kind == "restart":
-        await enter(conn, svc, Wizard(who.user_id, chat_id, secrets.token_hex(3), "kind", {}), "kind")
+        await enter(conn, svc, Wizard(who.user_id, chat_id, new_nonce(), "kind", {}), "kind")
         return None
     expected = {"kind": "kind", "com": "communities", "bld": "buildings", "go": "summary", "anyway": "summary"}
     if expected.get(kind) != wz.step:
@@ -157,7 +158,7 @@ async def on_wizard_button(conn, svc: Services, who: Who, chat_id: int, nonce: s
         await enter(conn, svc, wz, "communities")
     elif kind == "com":
         chosen: list[str] = wz.data.setdefault("communities", [])
-        if arg == "done":
+        if arg == WIZARD_DONE:
             if not chosen:
                 await say(conn, svc, chat_id, t.render(lang, "outage.no_community"))
                 await _prompt(conn, svc, wz)
@@ -236,7 +237,7 @@ async def _submit(conn, svc: Services, who: Who, wz: Wizard, confirmed: bool) ->
     t, lang = svc.texts, svc.default_lang
     alert_lang = await views.user_lang(conn, svc, who.user_id, who.telegram_lang)
     staff = await org.get_staff(conn, who.user_id)
-    if staff is None or staff.role not in DISPATCHERS:
+    if not may_start_outage(staff):
         return t.label(alert_lang, "outage_alert_dispatch_only")
     now = svc.clock.now()
     d = wz.data
@@ -262,7 +263,8 @@ async def _submit(conn, svc: Services, who: Who, wz: Wizard, confirmed: bool) ->
     o = await store.get_outage(conn, outage_id)
     if needs_approval(o.kind):
         n = await views.notice_context(conn, lang, o)
-        buttons = [[(t.label(lang, "outage_btn_approve"), f"o:a:{o.id}:yes"), (t.label(lang, "outage_btn_reject"), f"o:a:{o.id}:no")]]
+        buttons = [[(t.label(lang, "outage_btn_approve"), OutageDecision(o.id, True).pack()),
+                    (t.label(lang, "outage_btn_reject"), OutageDecision(o.id, False).pack())]]
         parts = fit(svc, lang, "approval_request", n, warnings=tuple(warnings), by=staff.name)
         await send(conn, svc, wz.chat_id, parts, outage_id=o.id, audience="staff", priority=Priority.URGENT,
                     purpose="outage_approval", buttons=buttons)
