@@ -268,3 +268,18 @@ async def test_the_menu_has_a_big_outages_button(resident):
     assert menu.button_texts() == ["📝 我要报修", "📋 我的报修", "🔥 停热信息", "🌐 切换语言"]
     await resident.press(menu, "停热信息")
     assert "停" in (await resident.next_message()).text
+
+
+async def test_odd_text_from_any_keyboard_is_read_for_what_it_is(resident):
+    await to_step(resident, "address")
+    await resident.send("&amp; &lt;")                          # once rebuilt into the address "AMP-LT"
+    assert "没看懂这个地址" in (await resident.next_message()).text
+    await resident.next_message()                              # the question again
+    await resident.send("3号楼2单元501")                        # kept as typed
+    await resident.next_message()
+    await resident.send("١٣٩١٢٣٤٥٦٧٨")                        # Arabic-Indic digits: stored as a crew can dial them
+    assert "13912345678" in (await resident.next_message()).text
+    for _ in range(3):                                         # temperature, photo, description: skipped
+        await resident.press(await resident.next_message(), "跳过")
+    summary = await resident.next_message()
+    assert "3号楼2单元501" in summary.text and "13912345678" in summary.text and "AMP" not in summary.text
