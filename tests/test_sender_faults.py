@@ -26,6 +26,7 @@ from storage.drafts import Draft
 from tests.conftest import ORG_FILE, START, TOKEN, make_config
 
 from bot import desk
+from bot.callbacks import CardPress
 
 
 class SharedClock(FakeClock):
@@ -153,8 +154,8 @@ async def test_a_card_changed_three_times_under_a_flood_hold_is_edited_once_with
     # receives them (the same call the card's buttons make).
     svc = hb.bot_data["svc"]
     who = Who(user_id=crew.id, chat_id=group.id, name=crew.first_name, telegram_lang="zh")
-    assert "到场" in await desk.press(svc, who, number, "arrive", group.id, card.message_id)
-    assert "完成" in await desk.press(svc, who, number, "close", group.id, card.message_id)
+    assert "到场" in await desk.press(svc, who, CardPress(number, "arrive"), group.id, card.message_id)
+    assert "完成" in await desk.press(svc, who, CardPress(number, "close"), group.id, card.message_id)
     # The resident hears every step while the group waits out its hold.
     await until(lambda: _resident_heard(resident, 4), shared, step=0.2)
     assert (await group.get(card.message_id)).version == 0
