@@ -10,7 +10,8 @@ import logging
 from typing import Any
 
 from bot import clockwork, views
-from bot.callbacks import LANGS, CardPress, CardVerb, LanguageChoice
+from bot.callbacks import CardPress, CardVerb, LanguageChoice
+from bot.config import LANGUAGES
 from bot.outages.residents import on_ticket_created
 from bot.payload import message
 from bot.services import Services, Who
@@ -64,7 +65,7 @@ async def ask_language(svc: Services, who: Who) -> None:
     async with svc.db.transaction() as conn:
         lang = await views.user_lang(conn, svc, who.user_id, who.telegram_lang)
         names = {"zh": "中文", "en": "English"}
-        buttons = [[(names[code], LanguageChoice(code).pack())] for code in LANGS]
+        buttons = [[(names[code], LanguageChoice(code).pack())] for code in LANGUAGES]
         await _reply(conn, svc, who.chat_id, message(svc.texts.render(lang, "resident.language_ask"), buttons=buttons))
     svc.wake_sender()
 

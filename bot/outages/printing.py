@@ -8,6 +8,7 @@ from typing import Any
 import aiosqlite
 
 from bot import views
+from bot.config import LANGUAGES
 from bot.services import Services
 from storage import outages as store
 
@@ -29,7 +30,7 @@ def render_print(svc: Services, lang: str, notice: str, n: dict[str, Any], issue
     """The printable A4 page of one notice kind, as a whole HTML document."""
     if notice not in PRINT_NOTICES:
         raise ValueError(f"unknown notice kind {notice!r}")
-    lang = lang if lang in ("zh", "en") else svc.default_lang
+    lang = lang if lang in LANGUAGES else svc.default_lang
     kind_label = svc.texts.render(lang, "outage.kind_name", kind=n["kind"])
     return svc.texts.page(lang, "outage_print", n=n, notice=notice, title=_PRINT_TITLES[lang][notice], issued=issued,
                           kind_label=kind_label)

@@ -12,6 +12,7 @@ from bot.callbacks import NoticePosted
 from bot.outages.common import document, fit, local, say, send
 from rules.roles import may_approve_outage, may_control_outage, may_post_notice
 from bot.outages.panel import panel, panel_state, refresh_panel
+from bot.config import LANGUAGES
 from bot.services import Services, Who
 from rules.deadlines import Stage, next_check
 from rules.outages import Kind, check_times, group_by_centre, parse_end, posting_due, subscriber_reminder_at
@@ -83,7 +84,7 @@ async def broadcast(conn, svc: Services, o: Outage, macro: str, **extra: Any) ->
     rendered: dict[str, list[str]] = {}
     count = 0
     for sub in await store.subscribers_of(conn, o.communities):
-        lang = sub.lang if sub.lang in ("zh", "en") else svc.default_lang
+        lang = sub.lang if sub.lang in LANGUAGES else svc.default_lang
         if lang not in rendered:
             n = await views.notice_context(conn, lang, o, **extra)
             rendered[lang] = fit(svc, lang, macro, n)
