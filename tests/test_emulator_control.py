@@ -17,7 +17,7 @@ from telegram import (
 )
 from telegram.error import Forbidden
 
-from bot.emulator import EmulatorClient, EmulatorError, NoAnswerError, NoMessageError
+from tgemu import EmulatorClient, EmulatorError, NoAnswerError, NoMessageError
 
 ACCEPT = InlineKeyboardMarkup([[InlineKeyboardButton("Accept job", callback_data="accept"),
                                 InlineKeyboardButton("Decline", callback_data="decline")]])

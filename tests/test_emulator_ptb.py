@@ -24,8 +24,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot.emulator import Emulator, EmulatorClient
-from bot.emulator.pytest_plugin import TEST_TOKEN
+from tgemu import Emulator, EmulatorClient
+from tgemu.pytest_plugin import TEST_TOKEN
 
 
 def free_port() -> int:

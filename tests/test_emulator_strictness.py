@@ -14,7 +14,7 @@ from telegram import (
 )
 from telegram.error import BadRequest, Forbidden
 
-from bot.emulator import Emulator, EmulatorClient, User
+from tgemu import Emulator, EmulatorClient, User
 
 NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup are "

@@ -1,6 +1,6 @@
 """pytest fixtures: a fresh emulator (and control client) per test.
 
-Enabled from tests/conftest.py with ``pytest_plugins = ["bot.emulator.pytest_plugin"]``.
+Enabled from tests/conftest.py with ``pytest_plugins = ["tgemu.pytest_plugin"]``.
 Each test gets its own server on a free port, so tests never share state.
 """
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.emulator import EmulatorClient, Group, User
+from tgemu import EmulatorClient, Group, User
 from bot.orgfile import load_org
 from rules.roles import Role, is_dispatch
 

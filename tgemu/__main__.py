@@ -1,4 +1,4 @@
-"""Run a standalone emulator: ``python -m bot.emulator --port 8081``.
+"""Run a standalone emulator: ``python -m tgemu --port 8081``.
 
 The token is taken from ``--token`` or the ``EMULATOR_TOKEN`` environment
 variable; it is never printed.

@@ -19,9 +19,9 @@ from zoneinfo import ZoneInfo
 from bot import app as heatbot_app
 from bot.clock import FakeClock
 from bot.config import Config
-from bot.emulator import Emulator, EmulatorClient, Msg, User
-from bot.outages_demo import outage_story
-from bot.world import build_world
+from tgemu import Emulator, EmulatorClient, Msg, User
+from demo.outages import outage_story
+from demo.world import build_world
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "123456:DEMO-TOKEN"

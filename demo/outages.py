@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from bot.emulator import EmulatorClient, Msg
+from tgemu import EmulatorClient, Msg
 
 __all__ = ["outage_story"]
 
