@@ -1,7 +1,8 @@
 """Run a standalone emulator: ``python -m tgemu --port 8081``.
 
-The token is taken from ``--token`` or the ``EMULATOR_TOKEN`` environment
-variable; it is never printed.
+The emulator accepts exactly one bot token: ``--token``, else the ``EMULATOR_TOKEN``
+environment variable, else ``123456:TEST-TOKEN``; any other token is answered
+``401 Unauthorized``, as Telegram answers a wrong token. The token is never printed.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import contextlib
 import logging
 import os
 
+from .core import DEFAULT_TOKEN
 from .server import run_standalone
 
 
@@ -19,7 +21,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Local strict Telegram Bot API emulator")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8081)
-    parser.add_argument("--token", default=os.environ.get("EMULATOR_TOKEN", "123456:TEST-TOKEN"))
+    parser.add_argument("--token", default=os.environ.get("EMULATOR_TOKEN", DEFAULT_TOKEN))
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     with contextlib.suppress(KeyboardInterrupt):
