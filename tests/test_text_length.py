@@ -26,7 +26,10 @@ def test_the_product_counts_like_the_emulator_that_plays_telegram(text):
 
 
 def _notice(reason: str, shortened: bool) -> str:
-    return "<b>🚨 紧急停热通知（T001）</b>\n小区：和平苑\n原因：" + reason + ("\n（节选，全文见打印版）" if shortened else "")
+    head = ("<b>🚨 紧急停热通知（T001）</b>\n小区：和平苑\n影响范围：和平苑 1-6 号楼\n停热时间：1月15日 15:10\n"
+            "预计恢复：1月15日 21:10\n管径：DN300；关闭阀门：2 个 DN200\n原因：")
+    tail = "\n（节选，全文见打印版）" if shortened else ""
+    return head + reason + tail + "\n\n停热期间家中不热无需报修；恢复供热后我们会再通知您。给您带来不便，敬请谅解。"
 
 
 @pytest.mark.parametrize("emoji", [2990, REASON_MAX], ids=["2990-emoji", "4000-emoji"])
