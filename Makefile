@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test run emulator clean
+.PHONY: demo demo-en test run emulator clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +15,9 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(PY) -m demo
+
+demo-en: $(STAMP)
+	$(PY) -m demo --lang en
 
 test: $(STAMP)
 	$(PY) -m pytest -q
