@@ -44,7 +44,6 @@ _UNPACED = {f"HEATBOT_SEND_{name}": "100000" for name in ("PRIVATE_PER_S", "GROU
 
 def _config(emulator: Emulator, db_path: Path, lang: str) -> Config:
     """The bot's settings, read as ``heatbot run`` reads them (HEATBOT_LANG=en for English)."""
-    os.environ.update(_UNPACED)
     return load_config({
         "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": emulator.api_base_url,
         "HEATBOT_DB": str(db_path), "HEATBOT_ORG": str(ORG_FILE), "HEATBOT_LANG": lang,
