@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 __all__ = ["Narrator", "Person"]
 
-SETTLE_TIMEOUT = float(__import__('os').environ.get('DEMO_SETTLE_TIMEOUT', '60'))   # seconds of real time; a bot that never goes idle is a bug worth a traceback
+SETTLE_TIMEOUT = 60.0   # seconds of real time; a bot that never goes idle is a bug worth a traceback
 _INDENT = "         "
 
 
