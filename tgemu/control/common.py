@@ -13,7 +13,7 @@ from ..models import ChatRec, ControlError, MessageRec, UserRec
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Route", "ROUTES", "route", "body", "as_int", "user_json", "chat_json", "chat_of",
+__all__ = ["Route", "ROUTES", "route", "body", "as_int", "optional_int", "user_json", "chat_json", "chat_of",
            "message_of", "tail"]
 
 Handler = Callable[[Telegram, web.Request], Awaitable[Any]]
