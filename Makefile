@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test run emulator clean
+.PHONY: demo demo-en test run emulator clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,7 +14,10 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(PY) -m bot.demo
+	$(PY) -m demo
+
+demo-en: $(STAMP)
+	$(PY) -m demo --lang en
 
 test: $(STAMP)
 	$(PY) -m pytest -q

@@ -8,7 +8,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.config import Config
-from bot.emulator import Emulator, Msg, User
+from tgemu import Emulator, Msg, User
 
 __all__ = ["ScaledClock", "config_for", "report", "peak_rss_mb", "ROOT", "TOKEN"]
 

@@ -23,8 +23,8 @@ from pathlib import Path
 
 from bench.common import ROOT, TOKEN, ScaledClock, peak_rss_mb, report
 from storage.timestamps import from_iso
-from bot.emulator import Emulator, EmulatorClient
-from bot.world import build_world
+from tgemu import Emulator, EmulatorClient
+from demo.world import build_world
 from storage.db import open_database
 
 COUNTED = ("sendMessage", "sendPhoto", "editMessageText", "editMessageCaption", "editMessageReplyMarkup")

@@ -28,8 +28,8 @@ from bench.common import TOKEN, UPDATES_PER_REPORT, config_for, peak_rss_mb, rep
 from bot import app as heatbot_app
 from bot.app import build_application
 from bot.config import SendSettings
-from bot.emulator import Emulator, EmulatorClient
-from bot.world import build_world
+from tgemu import Emulator, EmulatorClient
+from demo.world import build_world
 
 
 async def heatbot_rate(emulator: Emulator, tg: EmulatorClient, residents: int, tmp: Path) -> float:

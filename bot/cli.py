@@ -149,7 +149,7 @@ def _reason(e: BaseException) -> str:
 
 
 def cmd_emulator(args: argparse.Namespace) -> int:
-    from bot.emulator.server import run_standalone
+    from tgemu import run_standalone
 
     logging.basicConfig(level=logging.INFO)
     # `kill` (SIGTERM) stops it as cleanly as Ctrl-C does.

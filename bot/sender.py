@@ -69,6 +69,7 @@ from bot.callbacks import CardPress, CardVerb
 from bot.config import SendSettings
 from bot.payload import message
 from bot.services import Services
+from rules.text import MAX_TEXT, telegram_length
 from storage import outbox, tickets
 from storage.outbox import OutboxItem
 
@@ -78,7 +79,6 @@ log = logging.getLogger(__name__)
 
 _NOT_MODIFIED = "message is not modified"
 _EDIT_GONE = ("message to edit not found", "message can't be edited")
-MAX_TEXT = 4096                 # Telegram's limit, in UTF-16 code units after entity parsing
 DIGEST_MAX_TICKETS = 100        # Telegram allows at most 100 inline buttons per message
 _DIGEST_BUTTONS_PER_ROW = 3
 _GLOBAL_429_CHATS = 3           # this many chats refused within a second = the bot is throttled
@@ -212,10 +212,6 @@ def markup_for(payload: dict[str, Any]):
     if payload.get("force_reply"):
         return ForceReply(selective=True)
     return None
-
-
-def _utf16_len(text: str) -> int:
-    return sum(2 if ord(ch) > 0xFFFF else 1 for ch in text)
 
 
 def _retry_after_seconds(e: RetryAfter) -> float:
@@ -624,7 +620,7 @@ class OutboxSender:
         # Fit Telegram's size limit: drop tickets from the end (they wait for the next digest).
         while True:
             text = t.render(lang, "delivery.digest", items=lines)
-            if _utf16_len(text) <= MAX_TEXT or len(lines) <= 2:
+            if telegram_length(text) <= MAX_TEXT or len(lines) <= 2:
                 break
             lines = lines[: max(2, len(lines) * 9 // 10)]
         fresh = fresh[: len(lines)]

@@ -25,15 +25,16 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from rules.errors import RulesError
+from rules.text import MAX_CAPTION, MAX_TEXT, telegram_length
 
 __all__ = [
     "Kind", "OutageRules", "DEFAULT_RULES", "OutageInputError", "TEXT_MAX", "CAPTION_MAX", "REASON_MAX", "FIELD_MAX",
     "needs_approval", "shuts_heat", "parse_time", "parse_end", "check_times", "posting_due", "subscriber_reminder_at",
-    "check_text", "split_names", "utf16_len", "split_text", "fit_message", "group_by_centre", "is_active",
+    "check_text", "split_names", "split_text", "fit_message", "group_by_centre", "is_active",
 ]
 
-TEXT_MAX = 4096          # Telegram: a message's text, in UTF-16 code units after entity parsing
-CAPTION_MAX = 1024       # Telegram: a document's caption
+TEXT_MAX = MAX_TEXT      # Telegram: a message's text (see rules.text for how it is counted)
+CAPTION_MAX = MAX_CAPTION
 REASON_MAX = 4000        # what we accept for a reason (a Telegram message holds at most 4,096)
 FIELD_MAX = 200          # pipe diameter, valves, area, buildings
 
@@ -185,26 +186,22 @@ def split_names(text: str) -> list[str]:
     return seen
 
 
-def utf16_len(text: str) -> int:
-    return sum(2 if ord(ch) > 0xFFFF else 1 for ch in text)
-
-
 def split_text(text: str, limit: int = TEXT_MAX) -> list[str]:
-    """Cut ``text`` into parts of at most ``limit`` (UTF-16 units), at line ends where possible.
+    """Cut ``text`` into parts of at most ``limit`` (as Telegram counts, rules.text), at line ends where possible.
 
     Our templates keep every HTML tag on one line, so cutting between lines never splits one."""
     parts: list[str] = []
     current = ""
     for line in text.split("\n"):
         candidate = f"{current}\n{line}" if current else line
-        if utf16_len(candidate) <= limit:
+        if telegram_length(candidate) <= limit:
             current = candidate
             continue
         if current:
             parts.append(current)
-        while utf16_len(line) > limit:         # one line longer than a message: cut it hard
+        while telegram_length(line) > limit:         # one line longer than a message: cut it hard
             cut = limit
-            while utf16_len(line[:cut]) > limit:
+            while telegram_length(line[:cut]) > limit:
                 cut -= 1
             parts.append(line[:cut])
             line = line[cut:]
@@ -223,13 +220,13 @@ def fit_message(render: Callable[[str, bool], str], reason: str, limit: int = TE
     Raw HTML is measured, which is never shorter than what Telegram counts, so a part that
     fits here fits there."""
     text = render(reason, False)
-    if utf16_len(text) <= limit:
+    if telegram_length(text) <= limit:
         return [text]
     lo, hi, best = 0, len(reason), None
     while lo <= hi:
         mid = (lo + hi) // 2
         candidate = render(reason[:mid].rstrip() + "…", True)
-        if utf16_len(candidate) <= limit:
+        if telegram_length(candidate) <= limit:
             best, lo = candidate, mid + 1
         else:
             hi = mid - 1

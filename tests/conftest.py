@@ -17,10 +17,10 @@ from bot import app as heatbot_app
 from bot.app import build_application
 from bot.clock import FakeClock
 from bot.config import Config
-from bot.emulator import Emulator, EmulatorClient
-from bot.world import World, build_world
+from tgemu import Emulator, EmulatorClient
+from demo.world import World, build_world
 
-pytest_plugins = ["bot.emulator.pytest_plugin"]
+pytest_plugins = ["tgemu.pytest_plugin"]
 
 ROOT = Path(__file__).resolve().parent.parent
 ORG_FILE = ROOT / "org.example.toml"

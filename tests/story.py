@@ -2,7 +2,7 @@
 person does on the phone."""
 from __future__ import annotations
 
-from bot.emulator import Group, Msg, User
+from tgemu import Group, Msg, User
 
 
 async def report_cold_flat(

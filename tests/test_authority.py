@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pytest
 
 from bot import clockwork
-from bot.emulator import Group, Msg, User
+from tgemu import Group, Msg, User
 from storage import deadlines, tickets
 from tests.story import report_cold_flat
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.emulator import Emulator, EmulatorClient
+from tgemu import Emulator, EmulatorClient
 
 ROOT = Path(__file__).resolve().parent.parent
 ORG_FILE = ROOT / "org.example.toml"

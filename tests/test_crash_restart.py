@@ -14,10 +14,10 @@ from zoneinfo import ZoneInfo
 
 from bot import desk
 from bot.clock import SystemClock
-from bot.emulator import Emulator, EmulatorClient
+from tgemu import Emulator, EmulatorClient
 from bot.services import Services, Who
 from bot.texts import Texts
-from bot.world import World
+from demo.world import World
 from rules.policy import load_policy
 from storage.db import open_database
 from storage.drafts import Draft

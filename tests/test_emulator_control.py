@@ -17,7 +17,7 @@ from telegram import (
 )
 from telegram.error import Forbidden
 
-from bot.emulator import EmulatorClient, EmulatorError, NoAnswerError, NoMessageError
+from tgemu import EmulatorClient, EmulatorError, NoAnswerError, NoMessageError
 
 ACCEPT = InlineKeyboardMarkup([[InlineKeyboardButton("Accept job", callback_data="accept"),
                                 InlineKeyboardButton("Decline", callback_data="decline")]])
@@ -278,3 +278,50 @@ async def test_press_data_sends_stale_callback_data_from_an_old_card(
     answer = await alice.press_data(old_card, old_card.button("Accept job").callback_data or "")
     assert await helper == "accept"
     assert answer.text == "already done"
+
+
+@pytest.mark.parametrize("data", ["a" * 65, "工" * 22, ""], ids=["65-ascii-bytes", "66-utf8-bytes", "empty"])
+async def test_press_data_a_button_could_not_carry_is_refused_and_never_reaches_the_bot(
+    tg: EmulatorClient, tg_bot: Bot, data: str
+) -> None:
+    alice = await tg.user("Alice")
+    await alice.send("/start")
+    await tg_bot.send_message(alice.id, "Job 7", reply_markup=ACCEPT)
+    card = await alice.next_message()
+    before = len(await tg.pending_updates())
+    with pytest.raises(EmulatorError) as info:
+        await alice.press_data(card, data)
+    assert info.value.status == 400 and "bytes" in info.value.message
+    assert len(await tg.pending_updates()) == before
+
+
+async def test_press_data_of_exactly_64_bytes_reaches_the_bot(tg: EmulatorClient, tg_bot: Bot) -> None:
+    alice = await tg.user("Alice")
+    await alice.send("/start")
+    await tg_bot.send_message(alice.id, "Job 7", reply_markup=ACCEPT)
+    card = await alice.next_message()
+    data = "工" * 21 + "a"  # 63 + 1 bytes of UTF-8
+
+    async def bot_side() -> str:
+        updates = await tg_bot.get_updates(timeout=2, allowed_updates=["callback_query"])
+        await updates[-1].callback_query.answer()
+        return updates[-1].callback_query.data
+
+    helper = asyncio.create_task(bot_side())
+    await alice.press_data(card, data)
+    assert await helper == data
+
+
+async def test_activity_lists_changes_in_every_chat_in_order_once_each(
+    tg: EmulatorClient, tg_bot: Bot
+) -> None:
+    alice = await tg.user("Alice")
+    group = await tg.group("Crew", [alice])
+    await alice.send("/start")
+    start, _ = await tg.activity()
+    first = await tg_bot.send_message(alice.id, "one")
+    await tg_bot.send_message(group.id, "two")
+    await first.edit_text("one, edited")
+    seq, msgs = await tg.activity(after=start)
+    assert [(m.chat_id, m.text, m.version) for m in msgs] == [(group.id, "two", 0), (alice.id, "one, edited", 1)]
+    assert (await tg.activity(after=seq))[1] == []

@@ -6,8 +6,8 @@ import pytest
 from telegram import Bot
 from telegram.error import BadRequest
 
-from bot.emulator import EmulatorClient, parse_html
-from bot.emulator.html import EntityParseError
+from tgemu import EmulatorClient, parse_html
+from tgemu.html import EntityParseError
 
 
 @pytest.mark.parametrize(

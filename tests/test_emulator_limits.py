@@ -13,8 +13,8 @@ from telegram import Bot
 from telegram.error import NetworkError, RetryAfter, TimedOut
 from telegram.request import HTTPXRequest
 
-from bot.emulator import Emulator, EmulatorClient, FakeClock, User
-from bot.emulator.pytest_plugin import TEST_TOKEN
+from tgemu import Emulator, EmulatorClient, FakeClock, User
+from tgemu.pytest_plugin import TEST_TOKEN
 
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 

@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 import httpx
 import pytest
 from telegram import Bot, InputFile, Update
-from telegram.error import BadRequest, Conflict
+from telegram.error import BadRequest, Conflict, InvalidToken
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -24,8 +24,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot.emulator import Emulator, EmulatorClient
-from bot.emulator.pytest_plugin import TEST_TOKEN
+from tgemu import Emulator, EmulatorClient
+from tgemu.pytest_plugin import TEST_TOKEN
 
 
 def free_port() -> int:
@@ -257,6 +257,13 @@ async def test_wrong_token_and_unknown_method(
         resp = await http.post(f"{emulator.api_base_url}{path_token}/{method}")
     assert resp.status_code == status
     assert resp.json() == {"ok": False, "error_code": status, "description": description}
+
+
+@pytest.mark.parametrize("token", ["123456:TEST-OTHER", "999999:WRONG-TOKEN-xxxxxxxxxxxxxxxx"])
+async def test_a_bot_with_another_token_is_refused_as_telegram_refuses_it(emulator: Emulator, token: str) -> None:
+    bot = Bot(token, base_url=emulator.api_base_url, base_file_url=emulator.file_base_url)
+    with pytest.raises(InvalidToken):
+        await bot.get_me()
 
 
 async def test_method_names_are_case_insensitive(emulator: Emulator) -> None:

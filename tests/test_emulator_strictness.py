@@ -14,7 +14,7 @@ from telegram import (
 )
 from telegram.error import BadRequest, Forbidden
 
-from bot.emulator import Emulator, EmulatorClient, User
+from tgemu import Emulator, EmulatorClient, User
 
 NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup are "
@@ -74,6 +74,40 @@ async def test_caption_longer_than_1024_after_parsing_is_rejected(
     with pytest.raises(BadRequest):
         await tg_bot.send_photo(alice.id, b"img", caption="c" * 1025)
     assert await last_error(tg, "sendPhoto") == "Bad Request: message caption is too long"
+
+
+async def test_length_limits_count_code_points_so_an_emoji_counts_once(
+    tg: EmulatorClient, tg_bot: Bot
+) -> None:
+    """Telegram (TDLib's utf8_length) counts a message's 4,096 and a caption's 1,024 in code
+    points, not UTF-16 units: 4,096 emoji (8,192 UTF-16 units) are accepted, 4,097 are not."""
+    alice = await started_user(tg)
+    sent = await tg_bot.send_message(alice.id, "😀" * 4096)
+    assert len(sent.text) == 4096
+    with pytest.raises(BadRequest):
+        await tg_bot.send_message(alice.id, "😀" * 4097)
+    assert await last_error(tg, "sendMessage") == "Bad Request: message is too long"
+    await tg_bot.send_photo(alice.id, b"img", caption="😀" * 1024)
+    with pytest.raises(BadRequest):
+        await tg_bot.send_photo(alice.id, b"img", caption="😀" * 1025)
+    assert await last_error(tg, "sendPhoto") == "Bad Request: message caption is too long"
+
+
+async def test_a_2990_emoji_report_fits_one_message_although_it_is_5980_utf16_units(
+    tg: EmulatorClient, tg_bot: Bot
+) -> None:
+    alice = await started_user(tg)
+    text = "报告：" + "🔥" * 2990
+    sent = await tg_bot.send_message(alice.id, text)
+    assert sent.text == text
+
+
+async def test_entity_offsets_count_utf16_units_while_the_limit_counts_code_points(
+    tg: EmulatorClient, tg_bot: Bot
+) -> None:
+    alice = await started_user(tg)
+    sent = await tg_bot.send_message(alice.id, "😀" * 4095 + "<b>x</b>", parse_mode="HTML")
+    assert [(e.type, e.offset, e.length) for e in sent.entities] == [("bold", 8190, 1)]
 
 
 # ------------------------------------------------------------ inline keyboards

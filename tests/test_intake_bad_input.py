@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from bot.emulator import EmulatorClient, Msg, User
+from tgemu import EmulatorClient, Msg, User
 
 
 async def to_step(resident: User, step: str) -> Msg:

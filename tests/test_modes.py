@@ -13,8 +13,8 @@ from telegram.ext import Application
 from bot import app as heatbot_app
 from bot.app import Webhook, build_application
 from bot.clock import FakeClock
-from bot.emulator import Emulator, EmulatorClient
-from bot.world import World
+from tgemu import Emulator, EmulatorClient
+from demo.world import World
 from tests.conftest import make_config
 from tests.story import report_cold_flat
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pytest
 
 from bot import outages
-from bot.emulator import Group, Msg, User
+from tgemu import Group, Msg, User
 from storage import outages as store
 from tests.story import report_cold_flat
 

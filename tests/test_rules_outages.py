@@ -8,8 +8,9 @@ import pytest
 
 from rules.outages import (
     TEXT_MAX, Kind, OutageInputError, check_text, check_times, fit_message, group_by_centre, is_active, needs_approval,
-    parse_end, parse_time, posting_due, split_names, split_text, subscriber_reminder_at, utf16_len,
+    parse_end, parse_time, posting_due, split_names, split_text, subscriber_reminder_at,
 )
+from rules.text import telegram_length
 
 SH = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 1, 15, 9, 0, tzinfo=SH)     # 09:00 on a winter morning
@@ -118,7 +119,7 @@ def test_a_very_long_reason_is_shortened_to_fit_telegram_never_refused(length):
     reason = "管网改造" * (length // 4)
     parts = fit_message(lambda r, s: _render(r, s) + "\n" + "说明" * 600, reason)
     assert len(parts) == 1
-    assert utf16_len(parts[0]) <= TEXT_MAX
+    assert telegram_length(parts[0]) <= TEXT_MAX
     assert "（节选）" in parts[0] and "…" in parts[0]
 
 
@@ -126,14 +127,14 @@ def test_a_notice_too_long_even_without_its_reason_is_split_at_line_ends():
     lines = [f"<b>小区 {i}</b> " + "楼" * 50 for i in range(200)]
     parts = fit_message(lambda r, s: "\n".join(lines) + f"\n原因：{r}", "原因")
     assert len(parts) > 1
-    assert all(utf16_len(p) <= TEXT_MAX for p in parts)
+    assert all(telegram_length(p) <= TEXT_MAX for p in parts)
     assert all(p.count("<b>") == p.count("</b>") for p in parts)
 
 
-def test_split_text_counts_utf16_units_like_telegram():
-    text = "😀" * 3000            # each is two UTF-16 units
+def test_split_text_counts_code_points_like_telegram():
+    text = "😀" * 5000            # two UTF-16 units each, but Telegram counts each once
     parts = split_text(text, TEXT_MAX)
-    assert [utf16_len(p) for p in parts] == [4096, 1904]
+    assert [len(p) for p in parts] == [4096, 904]
 
 
 def test_communities_are_grouped_by_the_centre_that_posts_there():

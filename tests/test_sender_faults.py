@@ -18,9 +18,9 @@ from telegram.ext import Application
 from bot import app as heatbot_app
 from bot.app import build_application
 from bot.clock import FakeClock
-from bot.emulator import Emulator, EmulatorClient
+from tgemu import Emulator, EmulatorClient
 from bot.services import Who
-from bot.world import World, build_world
+from demo.world import World, build_world
 from storage import outbox, tickets
 from storage.drafts import Draft
 from tests.conftest import ORG_FILE, START, TOKEN, make_config

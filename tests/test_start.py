@@ -12,8 +12,8 @@ import pytest
 from bot import app as heatbot_app
 from bot.app import ALLOWED_UPDATES, Webhook, build_application, webhook_for
 from bot.clock import FakeClock
-from bot.emulator import Emulator, EmulatorClient
-from bot.world import World
+from tgemu import Emulator, EmulatorClient
+from demo.world import World
 from tests.conftest import make_config
 
 

@@ -1,7 +1,7 @@
 """The heart of the product (Art. 5, 10, 12, 13): report → card → Accept → Arrived → Done."""
 from __future__ import annotations
 
-from bot.emulator import EmulatorClient
+from tgemu import EmulatorClient
 from tests.story import report_cold_flat
 
 

@@ -2,8 +2,8 @@
 instead of from DEBUG logs (which no longer carry them)."""
 from __future__ import annotations
 
-from bot.emulator import EmulatorClient
-from bot.world import World
+from tgemu import EmulatorClient
+from demo.world import World
 
 
 def is_chinese(text: str) -> bool:

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot import clockwork as bot_clockwork
-from bot.emulator import Group, Msg, User
+from tgemu import Group, Msg, User
 from bot.texts import Texts
 from storage import deadlines, tickets
 from tests.story import report_cold_flat

@@ -1,6 +1,6 @@
 """pytest fixtures: a fresh emulator (and control client) per test.
 
-Enabled from tests/conftest.py with ``pytest_plugins = ["bot.emulator.pytest_plugin"]``.
+Enabled from tests/conftest.py with ``pytest_plugins = ["tgemu.pytest_plugin"]``.
 Each test gets its own server on a free port, so tests never share state.
 """
 
@@ -13,11 +13,12 @@ import pytest_asyncio
 from telegram import Bot
 
 from .client import EmulatorClient
+from .core import DEFAULT_TOKEN
 from .server import Emulator
 
 logger = logging.getLogger(__name__)
 
-TEST_TOKEN = "123456:TEST-TOKEN"
+TEST_TOKEN = DEFAULT_TOKEN  # the only token the emulator accepts
 
 
 @pytest_asyncio.fixture

@@ -116,6 +116,7 @@ class MessageRec:
     deleted: bool = False
     version: int = 0
     delivered: bool = True  # False for group messages hidden by privacy mode
+    seq: int = 0  # world-wide order of the last change (sent, edited, deleted): the activity feed
 
     @property
     def kind(self) -> str:

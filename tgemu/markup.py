@@ -7,11 +7,10 @@ import logging
 from typing import Any
 
 from .models import bad_request
+from .sizes import MAX_INLINE_BUTTONS, callback_data_fits
 
 logger = logging.getLogger(__name__)
 
-MAX_INLINE_BUTTONS = 100
-MAX_CALLBACK_DATA_BYTES = 64
 
 # Inline button fields that make a button "do something"; exactly one is required.
 _INLINE_ACTIONS = (
@@ -75,8 +74,7 @@ def _validate_inline(keyboard: Any) -> dict[str, Any]:
                 data = button["callback_data"]
                 if not isinstance(data, str):
                     raise bad_request("BUTTON_DATA_INVALID")
-                size = len(data.encode("utf-8"))
-                if size < 1 or size > MAX_CALLBACK_DATA_BYTES:
+                if not callback_data_fits(data):
                     raise bad_request("BUTTON_DATA_INVALID")
             if "url" in actions:
                 _check_url(button["url"])

@@ -16,6 +16,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from .sizes import utf16_len
+
 logger = logging.getLogger(__name__)
 
 __all__ = [
@@ -58,11 +60,6 @@ class EntityParseError(ValueError):
     @property
     def description(self) -> str:
         return f"Bad Request: can't parse entities: {self.detail}"
-
-
-def utf16_len(text: str) -> int:
-    """Length in UTF-16 code units (what Telegram uses for entity offsets)."""
-    return sum(2 if ord(ch) > 0xFFFF else 1 for ch in text)
 
 
 @dataclass
