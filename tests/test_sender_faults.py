@@ -323,3 +323,16 @@ async def test_sqlite_busy_under_a_second_writer_delays_delivery_but_loses_and_r
     receipts = [t for t in await texts_in(resident) if "报修已提交" in t]
     assert len(receipts) == 5
     assert await outbox.failed_count(hb.bot_data["svc"].db.conn) == 0
+
+
+async def test_a_message_telegram_accepted_but_answered_unreadably_is_recorded_sent_not_sent_again(hb, tgc, w, shared):
+    resident = await tgc.user("张三", language_code="zh")
+    await tgc.inject_faults("garbled", count=3, methods=["sendMessage"])
+    await resident.send("/start")
+    await until(lambda: _pending_is(hb, 0), shared)
+    await settle(shared, 30, step=2)                    # any retry would have gone out by now
+    greetings = [c for c in await tgc.calls("sendMessage") if int(c.params["chat_id"]) == resident.id]
+    assert len(greetings) == 1
+    assert len(await texts_in(resident)) == 1
+    async with hb.bot_data["svc"].db.conn.execute("SELECT status FROM outbox WHERE chat_id = ?", (resident.id,)) as cur:
+        assert [r[0] for r in await cur.fetchall()] == ["sent"]

@@ -18,7 +18,9 @@ __all__ = ["FakeClock", "FloodConfig", "FloodLimiter", "FaultInjector", "FaultRu
 
 Clock = Callable[[], float]
 
-FAULT_KINDS = ("500", "502", "hang", "drop")
+# "garbled": the method is carried out, but the answer is one the client cannot read (seen from a
+# Bot API server that echoed back a field the client did not expect): the message IS sent.
+FAULT_KINDS = ("500", "502", "hang", "drop", "garbled")
 
 
 class FakeClock:
