@@ -1,7 +1,7 @@
 """The organisation file: group chats, service centres, communities and staff.
 
 The operator edits this file by hand, so :func:`check_org` reports every problem at once and
-names the line of each. ``tomllib`` gives no positions, so a small scanner (:class:`_LineIndex`)
+names the line of each. ``tomllib`` gives no positions, so a small scanner (bot/tomllines.py)
 walks the raw text and records the line of every table header and key; a problem found in the
 parsed data is then placed on the line of the key at fault, or of its table's header when the
 key is missing.
@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bot import callbacks
+from bot.tomllines import KeyPath, LineIndex
 from rules.org import Centre, Community, Staff
 from rules.policy import CentreKind
 from rules.roles import ROLES, needs_centre
@@ -78,159 +79,19 @@ class OrgFileError(Exception):
         super().__init__(f"{self.path}: {count}\n{listed}")
 
 
-# --------------------------------------------------------------------------- line index
-
-_KeyPath = tuple[str | int, ...]
-
-
-class _LineIndex:
-    """Line numbers of table headers and keys, keyed by path (e.g. ``("staff", 2, "phone")``).
-
-    Arrays of tables get their element index in the path, counted in file order as tomllib
-    does, so a path found in the parsed data can be looked up here. Enough TOML is understood
-    to skip strings, comments and multi-line arrays; anything odder only costs precision
-    (the lookup falls back to the enclosing table), never correctness.
-    """
-
-    _BARE = re.compile(r"[A-Za-z0-9_-]+")
-
-    def __init__(self, text: str) -> None:
-        self.lines: dict[_KeyPath, int] = {}
-        self.array_counts: dict[_KeyPath, int] = {}
-        table: _KeyPath = ()
-        depth = 0  # open [ and { of a value spanning lines
-        in_multiline: str | None = None  # the delimiter of an open multi-line string
-        for number, raw in enumerate(text.splitlines(), start=1):
-            if in_multiline is None and depth == 0:
-                stripped = raw.lstrip()
-                if stripped.startswith("["):
-                    header = self._header(stripped)
-                    if header is not None:
-                        table = header
-                        self.lines.setdefault(table, number)
-                    continue
-                parsed = self._key(stripped)
-                if parsed is None:
-                    continue
-                key, rest = parsed
-                path = table + key
-                self.lines.setdefault(path, number)
-                depth, in_multiline = self._scan(rest, depth, None)
-            else:
-                depth, in_multiline = self._scan(raw, depth, in_multiline)
-
-    def line(self, path: Iterable[str | int]) -> int | None:
-        """The line of ``path``, else of the nearest enclosing table or key that has one."""
-        path = tuple(path)
-        while path:
-            if path in self.lines:
-                return self.lines[path]
-            path = path[:-1]
-        return None
-
-    def _header(self, text: str) -> _KeyPath | None:
-        is_array = text.startswith("[[")
-        inner = text[2:] if is_array else text[1:]
-        parts, rest = self._dotted(inner)
-        if parts is None:
-            return None
-        rest = rest.lstrip()
-        closing = "]]" if is_array else "]"
-        if not rest.startswith(closing):
-            return None
-        resolved: list[str | int] = []
-        for part in parts[:-1]:
-            resolved.append(part)
-            # A dotted header inside an array element refers to its latest element.
-            if tuple(resolved) in self.array_counts:
-                resolved.append(self.array_counts[tuple(resolved)] - 1)
-        resolved.append(parts[-1])
-        base = tuple(resolved)
-        if is_array:
-            index = self.array_counts.get(base, 0)
-            self.array_counts[base] = index + 1
-            return base + (index,)
-        return base
-
-    def _key(self, text: str) -> tuple[_KeyPath, str] | None:
-        parts, rest = self._dotted(text)
-        if parts is None:
-            return None
-        rest = rest.lstrip()
-        if not rest.startswith("="):
-            return None
-        return tuple(parts), rest[1:]
-
-    def _dotted(self, text: str) -> tuple[list[str] | None, str]:
-        parts: list[str] = []
-        rest = text
-        while True:
-            rest = rest.lstrip(" \t")
-            if rest[:1] in ('"', "'"):
-                quote = rest[0]
-                end = rest.find(quote, 1)
-                if end < 0:
-                    return None, text
-                parts.append(rest[1:end])
-                rest = rest[end + 1 :]
-            else:
-                match = self._BARE.match(rest)
-                if match is None:
-                    return None, text
-                parts.append(match.group())
-                rest = rest[match.end() :]
-            rest = rest.lstrip(" \t")
-            if not rest.startswith("."):
-                return parts, rest
-            rest = rest[1:]
-
-    @staticmethod
-    def _scan(text: str, depth: int, in_multiline: str | None) -> tuple[int, str | None]:
-        """Follow brackets and strings through one line of a value."""
-        i = 0
-        while i < len(text):
-            if in_multiline is not None:
-                end = text.find(in_multiline, i)
-                if end < 0:
-                    return depth, in_multiline
-                i = end + 3
-                in_multiline = None
-                continue
-            char = text[i]
-            if char == "#":
-                break
-            if text.startswith('"""', i) or text.startswith("'''", i):
-                in_multiline = text[i : i + 3]
-                i += 3
-                continue
-            if char in "\"'":
-                i += 1
-                while i < len(text) and text[i] != char:
-                    i += 2 if char == '"' and text[i] == "\\" else 1
-            elif char in "[{":
-                depth += 1
-            elif char in "]}":
-                depth = max(0, depth - 1)
-            i += 1
-        return depth, in_multiline
-
-
-# --------------------------------------------------------------------------- checking
-
-
 class _Checker:
     def __init__(self, text: str) -> None:
-        self.index = _LineIndex(text)
+        self.index = LineIndex(text)
         self.issues: list[OrgIssue] = []
 
-    def line_of(self, path: _KeyPath, key: str) -> int | None:
+    def line_of(self, path: KeyPath, key: str) -> int | None:
         return self.index.line(path + (key,))
 
-    def add(self, path: _KeyPath, message: str, *, warning: bool = False) -> None:
+    def add(self, path: KeyPath, message: str, *, warning: bool = False) -> None:
         self.issues.append(OrgIssue(self.index.line(path), message, warning))
 
     def value(
-        self, table: dict[str, Any], path: _KeyPath, key: str, kind: type, who: str, *, required: bool = True
+        self, table: dict[str, Any], path: KeyPath, key: str, kind: type, who: str, *, required: bool = True
     ) -> Any:
         """``table[key]`` if present and of ``kind``; otherwise record the problem and return None."""
         if key not in table:
@@ -248,7 +109,7 @@ class _Checker:
         return value
 
     def group_chat(
-        self, table: dict[str, Any], path: _KeyPath, key: str, who: str, *, required: bool = True
+        self, table: dict[str, Any], path: KeyPath, key: str, who: str, *, required: bool = True
     ) -> int | None:
         chat_id = self.value(table, path, key, int, who, required=required)
         if chat_id is not None and chat_id >= 0:
@@ -256,13 +117,13 @@ class _Checker:
             return None
         return chat_id
 
-    def unknown_keys(self, table: dict[str, Any], path: _KeyPath, allowed: set[str], who: str) -> None:
+    def unknown_keys(self, table: dict[str, Any], path: KeyPath, allowed: set[str], who: str) -> None:
         # Probably a typo; the value it was meant to set is then missing or defaulted.
         for key in table:
             if key not in allowed:
                 self.add(path + (key,), f"{who}: unknown key '{key}' (ignored)", warning=True)
 
-    def array(self, data: dict[str, Any], key: str, *, required: bool) -> list[tuple[_KeyPath, dict[str, Any]]]:
+    def array(self, data: dict[str, Any], key: str, *, required: bool) -> list[tuple[KeyPath, dict[str, Any]]]:
         if key not in data:
             if required:
                 self.add((), f"missing required key '{key}' (add at least one [[{key}]] table)")
@@ -327,7 +188,7 @@ def check_org(text: str) -> tuple[Org | None, list[OrgIssue]]:
 
 def _check_centres(check: _Checker, data: dict[str, Any]) -> list[Centre]:
     centres: list[Centre] = []
-    seen_ids: dict[str, _KeyPath] = {}
+    seen_ids: dict[str, KeyPath] = {}
     seen_chats: dict[int, str] = {}
     for path, table in check.array(data, "centres", required=True):
         who = f"centre '{table['id']}'" if isinstance(table.get("id"), str) else f"centre #{path[1] + 1}"
@@ -365,7 +226,7 @@ def _check_centres(check: _Checker, data: dict[str, Any]) -> list[Centre]:
 _RESERVED_COMMUNITY_IDS = (callbacks.INTAKE_NONE, callbacks.WIZARD_DONE)
 
 
-def _fits_buttons(check: _Checker, path: _KeyPath, who: str, ident: str, buttons: Callable[[str], tuple[Any, ...]]) -> bool:
+def _fits_buttons(check: _Checker, path: KeyPath, who: str, ident: str, buttons: Callable[[str], tuple[Any, ...]]) -> bool:
     """An id that goes into button data must leave that data within Telegram's 64 bytes, or
     every message carrying the button is refused (BUTTON_DATA_INVALID) and the resident's
     search goes silent. Measured by packing the widest data the id goes into."""
@@ -402,7 +263,7 @@ def _declared_centres(data: dict[str, Any]) -> dict[str, Any] | None:
 
 def _check_communities(check: _Checker, data: dict[str, Any], known: dict[str, Any] | None) -> list[Community]:
     communities: list[Community] = []
-    seen_ids: dict[str, _KeyPath] = {}
+    seen_ids: dict[str, KeyPath] = {}
     seen_names: dict[str, str] = {}
     for path, table in check.array(data, "communities", required=True):
         who = f"community '{table['id']}'" if isinstance(table.get("id"), str) else f"community #{path[1] + 1}"
@@ -466,7 +327,7 @@ def _check_communities(check: _Checker, data: dict[str, Any], known: dict[str, A
 
 def _check_staff(check: _Checker, data: dict[str, Any], known: dict[str, Any] | None) -> list[Staff]:
     staff: list[Staff] = []
-    seen_ids: dict[int, _KeyPath] = {}
+    seen_ids: dict[int, KeyPath] = {}
     for path, table in check.array(data, "staff", required=False):
         raw_id = table.get("user_id")
         who = f"staff {raw_id}" if isinstance(raw_id, int) and not isinstance(raw_id, bool) else f"staff #{path[1] + 1}"

@@ -13,7 +13,7 @@ from telegram import Bot
 from telegram.error import NetworkError, RetryAfter, TimedOut
 from telegram.request import HTTPXRequest
 
-from tgemu import Emulator, EmulatorClient, FakeClock, User
+from tgemu import Emulator, EmulatorClient, SecondsClock, User
 from tgemu.pytest_plugin import TEST_TOKEN
 
 pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
@@ -24,12 +24,12 @@ class World:
     emu: Emulator
     tg: EmulatorClient
     bot: Bot
-    clock: FakeClock
+    clock: SecondsClock
 
 
 @pytest_asyncio.fixture
 async def world() -> AsyncIterator[World]:
-    clock = FakeClock(1_700_000_000.0)
+    clock = SecondsClock(1_700_000_000.0)
     emu = Emulator(token=TEST_TOKEN, clock=clock)
     await emu.start()
     tg = EmulatorClient.for_emulator(emu)

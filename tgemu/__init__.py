@@ -25,7 +25,7 @@ Modules: :mod:`.core` (the world's state), :mod:`.people` (what a person does), 
 from .client import EmulatorClient, Group, User
 from .core import DEFAULT_TOKEN
 from .html import EntityParseError, parse_html
-from .limits import FakeClock, FloodConfig
+from .limits import SecondsClock, FloodConfig
 from .results import (
     Call,
     CallbackAnswer,
@@ -47,7 +47,7 @@ __all__ = [
     "EmulatorClient",
     "EmulatorError",
     "EntityParseError",
-    "FakeClock",
+    "SecondsClock",
     "FloodConfig",
     "Group",
     "InlineButton",

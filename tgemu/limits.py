@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["FakeClock", "FloodConfig", "FloodLimiter", "FaultInjector", "FaultRule", "FAULT_KINDS"]
+__all__ = ["SecondsClock", "FloodConfig", "FloodLimiter", "FaultInjector", "FaultRule", "FAULT_KINDS"]
 
 Clock = Callable[[], float]
 
@@ -23,8 +23,9 @@ Clock = Callable[[], float]
 FAULT_KINDS = ("500", "502", "hang", "drop", "garbled")
 
 
-class FakeClock:
-    """A manually advanced clock: ``FakeClock(1000.0)`` then ``clock.advance(2)``."""
+class SecondsClock:
+    """The emulator's manually advanced clock, in float seconds: ``SecondsClock(1000.0)`` then
+    ``clock.advance(2)`` (the bot's own fake clock is bot.clock.FakeClock, in datetimes)."""
 
     def __init__(self, now: float = 1_700_000_000.0) -> None:
         self.now = float(now)
