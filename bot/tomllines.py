@@ -4,6 +4,7 @@ that name the line at fault (the organisation file's check)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 __all__ = ["KeyPath", "LineIndex"]
 
