@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import random
 import re
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -127,21 +130,77 @@ class Database:
         return latest
 
 
+# PRAGMA journal_mode=WAL on a file not yet in WAL mode must upgrade its read lock to a write
+# lock, and SQLite does not call the busy handler for that upgrade (waiting there could
+# deadlock), so a second process opening the same new file at that moment gets SQLITE_BUSY at
+# once, whatever busy_timeout says. The other opener holds the lock only while it switches the
+# file to WAL, so a bounded retry with a short backoff is enough.
+_WAL_RETRY_FOR = 5.0            # seconds
+_WAL_FIRST_BACKOFF = 0.005      # doubles per try, up to _WAL_MAX_BACKOFF
+_WAL_MAX_BACKOFF = 0.2
+_BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
+def _is_busy(e: sqlite3.OperationalError) -> bool:
+    code = getattr(e, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in _BUSY        # extended codes keep the primary code in the low byte
+    return "locked" in str(e) or "busy" in str(e)
+
+
+async def _enable_wal(conn: aiosqlite.Connection, path: Path) -> None:
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + _WAL_RETRY_FOR
+    backoff = _WAL_FIRST_BACKOFF
+    while True:
+        try:
+            await conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as e:
+            if not _is_busy(e) or loop.time() + backoff > give_up:
+                raise
+            log.debug("%s is busy switching to WAL; retrying in %.3f s", path, backoff)
+            await asyncio.sleep(backoff * random.uniform(0.5, 1.0))
+            backoff = min(backoff * 2, _WAL_MAX_BACKOFF)
+
+
+def _create_private(path: Path) -> None:
+    """Create the database file readable by its owner only: it holds residents' names, phones
+    and addresses. SQLite gives the -wal and -shm files the main file's permissions, so they
+    follow. An existing file is left as the operator set it (a warning if anyone may read it)."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        return
+    except FileExistsError:       # an existing database, or another process created it just now
+        pass
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return                    # sqlite will say what is wrong with it
+    if mode & 0o077:
+        log.warning("database %s can be read by other users (mode %03o); it holds residents' "
+                    "personal data: chmod 600 it and its -wal and -shm files", path, mode & 0o777)
+
+
 async def open_database(path: Path | str, *, migrate: bool = True) -> Database:
+    """Open (creating it 0600 if new), switch to WAL and migrate. On any failure the connection
+    is closed before the error propagates: its worker thread would otherwise keep the process
+    alive after the caller has given up."""
     path = Path(path)
     if str(path) != ":memory:":
         path.parent.mkdir(parents=True, exist_ok=True)
+        _create_private(path)
     conn = await aiosqlite.connect(path, isolation_level=None)
-    conn.row_factory = aiosqlite.Row
-    await conn.execute("PRAGMA journal_mode=WAL")
-    await conn.execute("PRAGMA foreign_keys=ON")
-    await conn.execute("PRAGMA busy_timeout=5000")
-    await conn.execute("PRAGMA synchronous=NORMAL")
-    db = Database(conn, path)
-    if migrate:
-        try:
+    try:
+        conn.row_factory = aiosqlite.Row
+        await conn.execute("PRAGMA busy_timeout=5000")
+        await _enable_wal(conn, path)
+        await conn.execute("PRAGMA foreign_keys=ON")
+        await conn.execute("PRAGMA synchronous=NORMAL")
+        db = Database(conn, path)
+        if migrate:
             await db.migrate()
-        except BaseException:
-            await conn.close()
-            raise
+    except BaseException:
+        await conn.close()
+        raise
     return db

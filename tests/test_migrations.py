@@ -3,6 +3,7 @@ each in one transaction; a database newer than the code is refused; WAL is on.""
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import sqlite3
 from pathlib import Path
 
@@ -211,3 +212,58 @@ async def test_two_openings_of_one_fresh_file_both_end_up_migrated(tmp_path: Pat
     finally:
         await first.close()
         await second.close()
+
+
+ROUNDS = 50
+
+
+def _open_fresh_files_in_step(folder: str, rounds: int, barrier, results) -> None:
+    """One of two processes: open ``0.db`` .. ``N.db`` in lock step with the other one."""
+    failures: list[str] = []
+
+    async def open_and_close(path: Path) -> None:
+        db = await open_database(path)
+        await db.close()
+
+    for i in range(rounds):
+        barrier.wait(timeout=60)
+        try:
+            asyncio.run(open_and_close(Path(folder) / f"{i}.db"))
+        except Exception as e:
+            failures.append(f"round {i}: {type(e).__name__}: {e}")
+    results.put(failures)
+
+
+def test_two_processes_opening_one_new_file_at_once_both_succeed_fifty_times_in_a_row(tmp_path: Path):
+    # The bot and `heatbot status` started together: the switch to WAL needs a lock upgrade
+    # that SQLite will not wait for, so one of them used to fail with "database is locked".
+    ctx = multiprocessing.get_context("spawn")
+    barrier, results = ctx.Barrier(2), ctx.Queue()
+    procs = [ctx.Process(target=_open_fresh_files_in_step, args=(str(tmp_path), ROUNDS, barrier, results)) for _ in range(2)]
+    for p in procs:
+        p.start()
+    try:
+        failures = [results.get(timeout=110) for _ in procs]
+    finally:
+        for p in procs:
+            p.join(10)
+            if p.is_alive():
+                p.kill()
+                p.join()
+    assert failures == [[], []]
+    latest = available_migrations()[-1][0]
+    assert all(user_version(tmp_path / f"{i}.db") == latest for i in range(ROUNDS))
+
+
+async def test_a_new_database_and_its_wal_and_shm_files_are_readable_by_their_owner_only(tmp_path: Path):
+    # They hold residents' names, phones and addresses.
+    path = tmp_path / "heatbot.db"
+    db = await open_database(path)
+    try:
+        async with db.transaction() as conn:      # a write, so the -wal file has content
+            await conn.execute("CREATE TABLE scratch (x INTEGER)")
+        files = {p.name: p.stat().st_mode & 0o777 for p in tmp_path.iterdir()}
+    finally:
+        await db.close()
+    assert {"heatbot.db", "heatbot.db-wal", "heatbot.db-shm"} <= files.keys()
+    assert files == dict.fromkeys(files, 0o600)
