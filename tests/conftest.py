@@ -20,7 +20,8 @@ from bot.config import Config
 from tgemu import Emulator, EmulatorClient
 from demo.world import World, build_world
 
-pytest_plugins = ["tgemu.pytest_plugin"]
+# leak_guard: the run fails, naming the test, if a thread or child process outlives the session.
+pytest_plugins = ["tgemu.pytest_plugin", "tests.leak_guard"]
 
 ROOT = Path(__file__).resolve().parent.parent
 ORG_FILE = ROOT / "org.example.toml"
