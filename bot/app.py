@@ -97,8 +97,14 @@ def build_application(config: Config, *, clock: Clock | None = None, sender_batc
 
     async def post_init(app: Application) -> None:
         db = await open_database(config.db_path)
-        async with db.transaction() as conn:
-            await replace_org(conn, org)
+        try:
+            async with db.transaction() as conn:
+                await replace_org(conn, org)
+        except BaseException:
+            # Nothing else owns the connection yet; left open, its thread would keep a failed
+            # start-up alive forever.
+            await db.close()
+            raise
         svc = Services(db=db, clock=clock, policy=policy, texts=Texts(config.tz), tz=config.tz, default_lang=config.lang)
         app.bot_data["svc"] = svc
         sender = OutboxSender(app.bot, svc, _delivery_hooks(svc), batch=sender_batch, budgets=Budgets.from_settings(config.send),
@@ -163,10 +169,21 @@ async def start(app: Application, *, webhook: Webhook | None = None, poll_timeou
     What ``run_polling``/``run_webhook`` do, for callers that own the event loop, with start-up
     failures raised to the caller instead of logged and wrapped: python-telegram-bot's own errors
     (``InvalidToken``, ``NetworkError``, ...) as they are, and the ones the operator can fix as a
-    :class:`StartupError`. On failure the caller still calls :func:`stop`.
+    :class:`StartupError`. On failure it stops what it had started (calling :func:`stop`
+    again is harmless).
     ``poll_timeout`` is getUpdates' long-poll timeout in whole seconds (the Bot API takes an integer).
     """
     await app.initialize()
+    try:
+        await _begin_serving(app, webhook, poll_timeout)
+    except BaseException:
+        # A half-started application may hold the database, the sender and the updater: undo
+        # what was started, or a failed start-up would stay alive on their threads and tasks.
+        await stop(app)
+        raise
+
+
+async def _begin_serving(app: Application, webhook: Webhook | None, poll_timeout: int) -> None:
     if app.post_init:
         try:
             await app.post_init(app)
@@ -204,13 +221,18 @@ async def stop(app: Application, step_timeout: float = 15.0) -> None:
             pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and not t.done()]
             log.error("stopping: %s took over %.0f s; pending tasks:\n%s", name, step_timeout,
                       "\n".join(f"{t.get_name()}: {t.get_stack(limit=3)}" for t in pending))
+        except Exception:
+            # The later steps close the database; skipping them would leave its thread alive.
+            log.exception("stopping: %s failed; going on with the rest", name)
 
     if app.updater.running:
         await step("updater.stop", app.updater.stop())
     if app.running:
         await step("application.stop", app.stop())
-        if app.post_stop:
-            await step("post_stop", app.post_stop(app))
+    # Also after a start that failed before the application ran: post_init may have started
+    # the sender already. It is a no-op when there is none.
+    if app.post_stop:
+        await step("post_stop", app.post_stop(app))
     await step("application.shutdown", app.shutdown())
     if app.post_shutdown:
         await step("post_shutdown", app.post_shutdown(app))

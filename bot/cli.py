@@ -92,7 +92,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bot.config import ConfigError, load_config
     from bot.orgfile import OrgFileError
     from rules.errors import PolicyError
-    from storage.db import MigrationError
+    from storage.db import InstanceLock, InstanceLocked, MigrationError
 
     try:
         config = load_config()
@@ -111,6 +111,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         return _fail(f"HEATBOT_ORG {e.path}: {first}{more}")
     except PolicyError as e:
         return _fail(f"HEATBOT_POLICY: {_first_line(e)}")
+    instance = InstanceLock(config.db_path)
+    try:
+        instance.acquire()       # before the database is touched; held until we exit
+    except InstanceLocked as e:
+        return _fail(f"{e} (HEATBOT_DB)")
+    except OSError as e:
+        return _fail(f"cannot use the database HEATBOT_DB={config.db_path}: {_reason(e)}")
     try:
         asyncio.run(_serve(app, config, quiet))
     except InvalidToken:
@@ -136,6 +143,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         return _fail(_first_line(e))
     except KeyboardInterrupt:
         pass
+    finally:
+        instance.release()
     return 0
 
 
@@ -295,12 +304,21 @@ def cmd_status(args: argparse.Namespace) -> int:
     from storage.db import open_database
 
     path = Path(args.db or os.environ.get("HEATBOT_DB") or "heatbot.db")
+
+    def fail(message: str) -> int:
+        if args.json:       # a script reading --json gets JSON, failure or not
+            print(json.dumps({"error": message}, ensure_ascii=False))
+            return 2
+        return _fail(message)
+
     if not path.is_file():
-        return _fail(f"no database at {path} (set HEATBOT_DB)")
+        return fail(f"no database at {path} (set HEATBOT_DB)")
 
     async def read():
         db = await open_database(path, migrate=False)
         try:
+            if await db.user_version() == 0:
+                return None         # an empty file: `heatbot run` creates the tables
             return await outbox_report(db.conn, SystemClock().now())
         finally:
             await db.close()
@@ -308,7 +326,11 @@ def cmd_status(args: argparse.Namespace) -> int:
     try:
         report = asyncio.run(read())
     except sqlite3.Error as e:
-        return _fail(f"cannot read the outbox in {path}: {e}")
+        return fail(f"cannot read the outbox in {path}: {_first_line(e)}")
+    except OSError as e:
+        return fail(f"cannot read the outbox in {path}: {_reason(e)}")
+    if report is None:
+        return fail(f"{path} is not a heatbot database yet (no tables; `heatbot run` creates them)")
     print(json.dumps(report_json(report), ensure_ascii=False, indent=2) if args.json else format_report(report))
     return 0
 

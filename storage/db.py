@@ -8,6 +8,7 @@ serialises transactions with an asyncio lock and uses ``BEGIN IMMEDIATE``.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
 import os
 import random
@@ -20,7 +21,10 @@ from pathlib import Path
 
 import aiosqlite
 
-__all__ = ["Database", "DatabaseTooNew", "MigrationError", "available_migrations", "open_database"]
+__all__ = [
+    "Database", "DatabaseTooNew", "InstanceLock", "InstanceLocked", "MigrationError", "available_migrations",
+    "open_database",
+]
 
 log = logging.getLogger(__name__)
 
@@ -204,3 +208,59 @@ async def open_database(path: Path | str, *, migrate: bool = True) -> Database:
         await conn.close()
         raise
     return db
+
+
+class InstanceLocked(Exception):
+    """Another process serves this database already (one line, for the CLI)."""
+
+
+class InstanceLock:
+    """One bot process per SQLite database: an exclusive ``flock`` on ``<db>.lock``, held for
+    the life of the process.
+
+    Two bots on one database each handle every update and each send every outbox row. Why a
+    lock file and not a SQLite lock: the kernel drops a ``flock`` when its process dies, even
+    by SIGKILL, so a crash never leaves a stale lock behind; and it leaves the database's own
+    locks alone, so ``heatbot status`` and other readers keep working while the bot runs (an
+    exclusive SQLite locking mode would shut them out). ``flock`` is per host, like SQLite
+    itself; several instances on one PostgreSQL database will coordinate through the outbox
+    claims instead.
+    """
+
+    def __init__(self, db_path: Path | str) -> None:
+        self.db_path = Path(db_path)
+        self.path = Path(f"{db_path}.lock")
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        """Take the lock or raise :class:`InstanceLocked` at once (never waits)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip()
+            os.close(fd)
+            raise InstanceLocked(
+                f"another heatbot instance is running on {self.db_path}"
+                f"{f' (pid {holder})' if holder.isdigit() else ''}; stop it first"
+            ) from None
+        except BaseException:
+            os.close(fd)
+            raise
+        # The holder's pid, for the message a second instance prints; the lock is the flock.
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> InstanceLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()

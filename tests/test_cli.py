@@ -8,11 +8,14 @@ environment cannot leak in. The emulator runs in this process, on a free loopbac
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
 import signal
 import socket
+import sqlite3
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -160,6 +163,7 @@ async def test_a_database_from_a_newer_heatbot_gives_one_clear_line(tmp_path, wo
     db = tmp_path / "newer.db"
     with sqlite3.connect(db) as conn:
         conn.execute("PRAGMA user_version = 999")
+    db.chmod(0o600)         # an older, world-readable file would add a warning line
     env = bot_env(tmp_path, HEATBOT_DB=str(db), TELEGRAM_API_BASE_URL=emulator.api_base_url)
     run = await heatbot("run", env=env, cwd=workdir)
     run.assert_one_clear_line("schema version 999", "upgrade heatbot")
@@ -462,3 +466,154 @@ async def test_a_whole_story_logged_at_debug_carries_no_residents_phone_or_addre
     for secret in ["13912345678", "1234 5678", "7-1-302", *staff_phones]:
         assert secret not in log, secret
     run.assert_no_token()
+
+# ---------------------------------------------------------------- failed start-ups exit; one instance
+
+
+async def heatbot_until_exit(*args: str, env: dict[str, str], cwd: Path, after_error: float = 5.0, timeout: float = 30) -> Run:
+    """Run ``heatbot ARGS`` and require it to exit within ``after_error`` seconds of printing its
+    error line: a process that reports a failure and stays alive is never restarted."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", *args, env=env, cwd=cwd,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + timeout
+    err: list[bytes] = []
+    try:
+        while line := await asyncio.wait_for(proc.stderr.readline(), max(0.1, give_up - loop.time())):
+            err.append(line)
+            if line.startswith(b"heatbot: "):
+                give_up = min(give_up, loop.time() + after_error)
+        out = await asyncio.wait_for(proc.stdout.read(), max(0.1, give_up - loop.time()))
+        await asyncio.wait_for(proc.wait(), max(0.1, give_up - loop.time()))
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+        said = b"".join(err).decode(errors="replace")
+        raise AssertionError(f"heatbot {' '.join(args)} was still running {after_error} s after its error "
+                             f"(or {timeout} s in all); it said: {said!r}") from None
+    return Run(proc.returncode, out.decode(), b"".join(err).decode())
+
+
+@contextlib.contextmanager
+def write_locked(path: Path, *, wal: bool):
+    """Another program holds the database's write lock: in WAL mode readers may go on (the bot
+    fails at its first write); without WAL nobody may even read it (opening fails)."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("BEGIN IMMEDIATE" if wal else "BEGIN EXCLUSIVE")
+        if not wal:
+            conn.execute("CREATE TABLE IF NOT EXISTS held (x)")
+        yield
+    finally:
+        conn.close()
+
+
+async def make_migrated(path: Path) -> None:
+    from storage.db import open_database
+
+    db = await open_database(path)
+    await db.close()
+
+
+@contextlib.contextmanager
+def read_only(path: Path):
+    """The database file cannot be written, even by root (an immutable file); skipped where
+    that cannot be arranged."""
+    immutable = False
+    if os.geteuid() == 0:
+        immutable = subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode == 0
+    else:
+        path.chmod(0o444)
+    try:
+        try:
+            with open(path, "r+b"):
+                pytest.skip("cannot make a file read-only here (root without chattr)")
+        except OSError:
+            pass
+        yield
+    finally:
+        if immutable:
+            subprocess.run(["chattr", "-i", str(path)], check=True)
+        path.chmod(0o600)
+
+
+async def test_a_locked_database_stops_heatbot_run_with_one_line_and_the_process_exits(tmp_path, workdir, emulator: Emulator):
+    env = bot_env(tmp_path, TELEGRAM_API_BASE_URL=emulator.api_base_url)
+    db = Path(env["HEATBOT_DB"])
+    await make_migrated(db)
+    with write_locked(db, wal=True):          # start-up fails writing the organisation file
+        run = await heatbot_until_exit("run", env=env, cwd=workdir)
+    run.assert_one_clear_line("HEATBOT_DB", "locked")
+
+
+async def test_a_database_locked_against_reading_stops_run_and_status_with_one_line_each(tmp_path, workdir, emulator: Emulator):
+    env = bot_env(tmp_path, TELEGRAM_API_BASE_URL=emulator.api_base_url)
+    db = Path(env["HEATBOT_DB"])
+    sqlite3.connect(db).close()
+    db.chmod(0o600)
+    with write_locked(db, wal=False):         # opening the database fails
+        run = await heatbot_until_exit("run", env=env, cwd=workdir)
+        status = await heatbot_until_exit("status", env=env, cwd=workdir)
+    run.assert_one_clear_line("HEATBOT_DB", "locked")
+    status.assert_one_clear_line(str(db), "locked")
+
+
+async def test_a_read_only_database_stops_run_and_status_with_one_line_each(tmp_path, workdir, emulator: Emulator):
+    env = bot_env(tmp_path, TELEGRAM_API_BASE_URL=emulator.api_base_url)
+    db = Path(env["HEATBOT_DB"])
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE t (x)")     # a rollback-journal file: opening it must switch it to WAL
+    conn.close()
+    db.chmod(0o600)
+    with read_only(db):
+        run = await heatbot_until_exit("run", env=env, cwd=workdir)
+        status = await heatbot_until_exit("status", env=env, cwd=workdir)
+    run.assert_one_clear_line("HEATBOT_DB", "readonly")
+    status.assert_one_clear_line(str(db), "readonly")
+
+
+async def test_heatbot_status_on_an_empty_file_says_it_is_not_a_heatbot_database_yet(tmp_path, workdir):
+    db = tmp_path / "empty.db"
+    db.touch(mode=0o600)
+    run = await heatbot("status", "--db", str(db), env=child_env(), cwd=workdir)
+    line = run.assert_one_clear_line(str(db), "heatbot run")
+    assert "no such table" not in line
+
+
+async def test_heatbot_status_json_answers_in_json_even_without_a_database(tmp_path, workdir):
+    empty = tmp_path / "empty.db"
+    empty.touch(mode=0o600)
+    for db in (tmp_path / "nowhere.db", empty):
+        run = await heatbot("status", "--json", "--db", str(db), env=child_env(), cwd=workdir)
+        assert run.code == 2 and "Traceback" not in run.err
+        assert str(db) in json.loads(run.out)["error"]
+
+
+async def _serving(tg: EmulatorClient, name: str) -> None:
+    resident = await tg.user(name, language_code="zh")
+    await resident.send("/start")
+    assert "📝 我要报修" in (await resident.next_message(timeout=20)).button_texts()
+
+
+async def test_a_second_heatbot_run_on_the_same_database_exits_with_one_line_and_the_first_keeps_serving(
+        tmp_path, workdir, emulator: Emulator, tg: EmulatorClient):
+    env = bot_env(tmp_path, TELEGRAM_API_BASE_URL=emulator.api_base_url)
+    first = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.cli", "run", env=env, cwd=workdir,
+                                                 stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+    try:
+        await _serving(tg, "张一")
+        second = await heatbot_until_exit("run", env=env, cwd=workdir)
+        second.assert_one_clear_line("another heatbot instance", env["HEATBOT_DB"], str(first.pid))
+        await _serving(tg, "张二")                       # the first one was not disturbed
+        assert len(await tg.calls("getMe")) == 1          # the second never reached Telegram
+        first.kill()                                      # a crash leaves no stale lock behind
+        await first.wait()
+        first = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.cli", "run", env=env, cwd=workdir,
+                                                     stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+        await _serving(tg, "张三")
+    finally:
+        if first.returncode is None:
+            first.kill()
+        await first.wait()

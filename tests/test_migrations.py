@@ -267,3 +267,14 @@ async def test_a_new_database_and_its_wal_and_shm_files_are_readable_by_their_ow
         await db.close()
     assert {"heatbot.db", "heatbot.db-wal", "heatbot.db-shm"} <= files.keys()
     assert files == dict.fromkeys(files, 0o600)
+
+
+async def test_an_existing_database_that_others_can_read_is_named_in_a_warning_and_left_as_it_is(tmp_path: Path, caplog):
+    path = tmp_path / "old.db"
+    sqlite3.connect(path).close()
+    path.chmod(0o644)
+    with caplog.at_level("WARNING", logger="storage.db"):
+        db = await open_database(path)
+        await db.close()
+    assert any(str(path) in r.getMessage() and "chmod 600" in r.getMessage() for r in caplog.records)
+    assert path.stat().st_mode & 0o777 == 0o644       # the operator's file, the operator's choice
