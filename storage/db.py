@@ -71,18 +71,52 @@ class Database:
         self.conn = conn
         self.path = path
         self._lock = asyncio.Lock()
+        self._undoing: set[asyncio.Task] = set()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        async with self._lock:
-            await self.conn.execute("BEGIN IMMEDIATE")
+        await self._lock.acquire()
+        begin = asyncio.ensure_future(self._execute("BEGIN IMMEDIATE"))
+        try:
+            await asyncio.shield(begin)
+        except asyncio.CancelledError:
+            # BEGIN runs on the connection's thread whatever happens to this task. Left begun,
+            # the connection would fail every later transaction ("cannot start a transaction
+            # within a transaction") and hold the write lock against other processes. Undo it
+            # once it has run, and keep our lock until then.
+            undo = asyncio.ensure_future(self._undo_begin(begin))
+            self._undoing.add(undo)
+            undo.add_done_callback(self._undoing.discard)
+            raise
+        except BaseException:
+            self._lock.release()
+            raise
+        try:
+            yield self.conn
+        except BaseException:
+            await self.conn.execute("ROLLBACK")
+            raise
+        else:
             try:
-                yield self.conn
-            except BaseException:
-                await self.conn.execute("ROLLBACK")
-                raise
-            else:
                 await self.conn.execute("COMMIT")
+            except sqlite3.Error:
+                if self.conn.in_transaction:    # a failed COMMIT can leave it open
+                    await self.conn.execute("ROLLBACK")
+                raise
+        finally:
+            self._lock.release()
+
+    async def _execute(self, sql: str) -> None:
+        await self.conn.execute(sql)
+
+    async def _undo_begin(self, begin: asyncio.Future) -> None:
+        try:
+            await begin
+            await self.conn.execute("ROLLBACK")
+        except Exception:       # BEGIN failed (nothing to undo) or the connection is gone
+            pass
+        finally:
+            self._lock.release()
 
     async def close(self) -> None:
         await self.conn.close()

@@ -278,3 +278,33 @@ async def test_an_existing_database_that_others_can_read_is_named_in_a_warning_a
         await db.close()
     assert any(str(path) in r.getMessage() and "chmod 600" in r.getMessage() for r in caplog.records)
     assert path.stat().st_mode & 0o777 == 0o644       # the operator's file, the operator's choice
+
+
+async def test_a_transaction_cancelled_while_waiting_to_begin_leaves_the_connection_usable(tmp_path: Path):
+    # A task cancelled at BEGIN (the sender stopping while another process writes) used to
+    # leave the connection inside a transaction: every later one failed, and stopping hung.
+    path = tmp_path / "a.db"
+    db = await open_database(path)
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")                  # our BEGIN now waits for this lock
+
+        async def write() -> None:
+            async with db.transaction() as conn:
+                await conn.execute("CREATE TABLE never (x)")
+
+        task = asyncio.create_task(write())
+        await asyncio.sleep(0.3)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        other.execute("COMMIT")                           # our BEGIN goes through now, on its thread
+        async with asyncio.timeout(10):
+            async with db.transaction() as conn:
+                await conn.execute("CREATE TABLE later (x)")
+        other.execute("BEGIN IMMEDIATE")                  # and nothing of ours holds the lock
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
+        await db.close()
+    assert "later" in tables(path) and "never" not in tables(path)
