@@ -258,6 +258,7 @@ class OutboxSender:
         self._recent_429: deque[tuple[float, int]] = deque()
         self._unreachable_chats: set[int] = set()
         self._task: asyncio.Task | None = None
+        self.claimer = outbox.new_claimer()     # on the rows this sender has in flight
         self.stats = {"sent": 0, "edited": 0, "digests": 0, "http_429": 0, "retries": 0, "failed": 0}
 
     # ----------------------------------------------------------------- lifecycle
@@ -280,6 +281,8 @@ class OutboxSender:
             task.cancel()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        # Rows whose sends were cut off go back for the next sender to take.
+        await self._commit(lambda conn: outbox.release_claims_of(conn, self.claimer))
 
     def _now(self) -> float:
         return self.clock.monotonic()
@@ -289,6 +292,8 @@ class OutboxSender:
         return max(0.001, convert(seconds) if convert else seconds)
 
     async def _run(self) -> None:
+        # Rows a killed process had in flight would otherwise never be sent.
+        await self._commit(outbox.release_stale_claims)
         while True:
             self.svc.outbox_ready.clear()
             try:
@@ -354,11 +359,17 @@ class OutboxSender:
             return global_wait
         blocked, soonest = self._blocked_chats(now)
         # Read in a transaction: on the shared connection a plain read could see a handler's
-        # rows before they are committed, and send what a rollback then takes back.
+        # rows before they are committed, and send what a rollback then takes back. The rows
+        # picked are claimed in it too, so another sender on this database skips them; only
+        # as many as may start now are claimed.
+        slots = min(self.max_in_flight - len(self._tasks), self._global.free(now))
+        new_slots = self.max_new_in_flight - self._new_in_flight
         plan: list[tuple[OutboxItem, bool, bool]] = []
         async with self.svc.db.transaction() as conn:
             items = await outbox.next_batch(conn, self.batch, skip_chats=frozenset(blocked))
             for item in items:
+                if len(plan) >= slots:
+                    break
                 is_new, digest = True, False
                 if item.kind == "message" and item.payload.get("edit_of") is not None:
                     is_new = False          # an edit is idempotent: no duplicate risk in flight
@@ -369,17 +380,18 @@ class OutboxSender:
                     elif ticket is not None and ticket.status == "new" and item.chat_id < 0:
                         pending = await outbox.pending_in_chat(conn, item.chat_id)
                         digest = pending > self._chat_window(item.chat_id).free(now)
+                if is_new and new_slots <= 0:
+                    continue
+                if not await outbox.claim(conn, item.id, self.claimer, self.svc.clock.now()):
+                    continue
+                new_slots -= is_new
                 plan.append((item, is_new, digest))
         for item, is_new, digest in plan:
-            if len(self._tasks) >= self.max_in_flight:
-                return None
-            global_wait = self._global.wait(now)
-            if global_wait > 0:
-                return global_wait
-            if is_new and self._new_in_flight >= self.max_new_in_flight:
-                continue
             self._start(item, is_new, digest, now)
-        return soonest
+        if len(self._tasks) >= self.max_in_flight:
+            return None
+        global_wait = self._global.wait(now)
+        return global_wait if global_wait > 0 else soonest
 
     def _start(self, item: OutboxItem, is_new: bool, digest: bool, now: float) -> None:
         stamps = (self._global.take(now), self._chat_window(item.chat_id).take(now))
@@ -398,6 +410,7 @@ class OutboxSender:
         except Exception:
             log.exception("unexpected error around outbox item %s", item.id)
             self.hold(item.chat_id, 1.0, "internal error")
+            await self._commit(lambda conn: outbox.release_claim(conn, item.id, self.claimer))
         finally:
             answered = self._now()
             window = self._chat_window(item.chat_id)

@@ -6,6 +6,9 @@ then bulk notices. A chat's messages always leave in the order they were written
 from __future__ import annotations
 
 import json
+import os
+import secrets
+import socket
 from dataclasses import dataclass
 from datetime import datetime
 from enum import IntEnum
@@ -16,7 +19,7 @@ import aiosqlite
 from storage.timestamps import from_iso, to_iso
 
 __all__ = [
-    "sent_row",
+    "sent_row", "new_claimer", "claim", "release_claim", "release_claims_of", "release_stale_claims",
     "Priority", "OutboxItem", "enqueue_message", "enqueue_card", "next_batch", "mark_sent",
     "mark_failed", "bump_attempts", "pending_count", "supersede_cards", "depth_by_priority",
     "pending_in_chat", "last_pending_card_id", "fresh_card_rows", "FreshCard", "mark_sent_many",
@@ -63,16 +66,96 @@ async def enqueue_card(conn: aiosqlite.Connection, chat_id: int, ticket_id: int,
 
 
 async def next_batch(conn: aiosqlite.Connection, limit: int, skip_chats: set[int] | frozenset[int] = frozenset()) -> list[OutboxItem]:
-    """The oldest pending item of each chat, most urgent first."""
+    """The oldest pending item of each chat, most urgent first. A chat whose oldest item is
+    claimed (in flight at some sender) is left out: taking its next one would break its order."""
     async with conn.execute(
         "SELECT o.id, o.chat_id, o.kind, o.priority, o.ticket_id, o.purpose, o.payload, o.attempts FROM outbox o "
-        "WHERE o.status = 'pending' AND o.id = (SELECT MIN(i.id) FROM outbox i WHERE i.status = 'pending' AND i.chat_id = o.chat_id) "
+        "WHERE o.status = 'pending' AND o.claimed_by IS NULL "
+        "AND o.id = (SELECT MIN(i.id) FROM outbox i WHERE i.status = 'pending' AND i.chat_id = o.chat_id) "
         "ORDER BY o.priority, o.id LIMIT ?",
         (limit + len(skip_chats),),
     ) as cur:
         rows = await cur.fetchall()
     items = [OutboxItem(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]), r[7]) for r in rows if r[1] not in skip_chats]
     return items[:limit]
+
+
+def new_claimer() -> str:
+    """A sender's name on the rows it claims: host, process id, the process's start time (a
+    pid is reused, by a restarted container's first process for one) and a nonce that tells
+    two senders of one process apart (a bot restarted in the same process, or a test)."""
+    pid = os.getpid()
+    return f"{socket.gethostname()}:{pid}:{_started(pid) or '-'}:{secrets.token_hex(4)}"
+
+
+def _started(pid: int) -> str | None:
+    """When process ``pid`` started (clock ticks since boot, Linux), or None if unknown/gone."""
+    try:
+        stat = open(f"/proc/{pid}/stat", encoding="ascii", errors="replace").read()
+    except OSError:
+        return None
+    fields = stat.rpartition(")")[2].split()
+    return fields[19] if len(fields) > 19 else None      # field 22, "starttime"
+
+
+async def claim(conn: aiosqlite.Connection, item_id: int, claimer: str, now: datetime) -> bool:
+    """Take a pending row for sending; False if another sender has it or it is no longer pending.
+
+    Call it in the transaction that picked the row. The condition makes it a compare-and-set,
+    so it stays correct where picking is not serialised (several instances on PostgreSQL)."""
+    cur = await conn.execute(
+        "UPDATE outbox SET claimed_by = ?, claimed_at = ? WHERE id = ? AND status = 'pending' AND claimed_by IS NULL",
+        (claimer, to_iso(now), item_id),
+    )
+    return cur.rowcount == 1
+
+
+async def release_claim(conn: aiosqlite.Connection, item_id: int, claimer: str) -> None:
+    """Give a row back unsent (an error before Telegram was reached), for any sender to take."""
+    await conn.execute(
+        "UPDATE outbox SET claimed_by = NULL, claimed_at = NULL WHERE id = ? AND claimed_by = ? AND status = 'pending'",
+        (item_id, claimer),
+    )
+
+
+async def release_claims_of(conn: aiosqlite.Connection, claimer: str) -> int:
+    """Every pending row ``claimer`` holds goes back (a sender stopping with sends cut off)."""
+    cur = await conn.execute(
+        "UPDATE outbox SET claimed_by = NULL, claimed_at = NULL WHERE claimed_by = ? AND status = 'pending'", (claimer,),
+    )
+    return cur.rowcount
+
+
+def _claimer_is_dead(claimer: str) -> bool:
+    """Whether the process named in ``claimer`` has certainly ended. Only a process of this
+    host can be checked; another host's claims are left alone (they will need a lease, which
+    the multi-instance work brings)."""
+    parts = claimer.split(":")
+    if len(parts) != 4 or parts[0] != socket.gethostname() or not parts[1].isdigit():
+        return False
+    pid, started = int(parts[1]), parts[2]
+    now_started = _started(pid)
+    if now_started is not None and started != "-":
+        return now_started != started       # another process has that pid now
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:                 # alive, and someone else's
+        return False
+    return False
+
+
+async def release_stale_claims(conn: aiosqlite.Connection) -> int:
+    """Release the claims of senders whose process has died (killed mid-send): their rows
+    would otherwise never be sent. Returns how many rows were released."""
+    async with conn.execute("SELECT DISTINCT claimed_by FROM outbox WHERE status = 'pending' AND claimed_by IS NOT NULL") as cur:
+        claimers = [r[0] for r in await cur.fetchall()]
+    released = 0
+    for claimer in claimers:
+        if _claimer_is_dead(claimer):
+            released += await release_claims_of(conn, claimer)
+    return released
 
 
 async def mark_sent(conn: aiosqlite.Connection, item_id: int, message_id: int | None, now: datetime) -> None:
@@ -177,7 +260,11 @@ async def mark_failed(conn: aiosqlite.Connection, item_id: int, error: str, now:
 
 
 async def bump_attempts(conn: aiosqlite.Connection, item_id: int, error: str) -> None:
-    await conn.execute("UPDATE outbox SET attempts = attempts + 1, error = ? WHERE id = ?", (error, item_id))
+    """A try that will be retried: the row waits again, free for any sender to take."""
+    await conn.execute(
+        "UPDATE outbox SET attempts = attempts + 1, error = ?, claimed_by = NULL, claimed_at = NULL WHERE id = ?",
+        (error, item_id),
+    )
 
 
 async def sent_row(conn: aiosqlite.Connection, chat_id: int, message_id: int) -> tuple[int, dict[str, Any]] | None:
