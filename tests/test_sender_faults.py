@@ -129,7 +129,10 @@ async def new_tickets(app: Application, resident, count: int, *, community: str 
 
 
 async def pending(app: Application) -> int:
-    return await outbox.pending_count(app.bot_data["svc"].db.conn)
+    # In a transaction: on the bot's shared connection a plain read also sees the sender's
+    # uncommitted writes, which another process (heatbot status) cannot see yet.
+    async with app.bot_data["svc"].db.transaction() as conn:
+        return await outbox.pending_count(conn)
 
 
 async def ok_calls(tgc: EmulatorClient, method: str, chat_id: int | None = None) -> list:
