@@ -119,6 +119,8 @@ class Database:
             self._lock.release()
 
     async def close(self) -> None:
+        if self._undoing:       # a cancelled BEGIN still being undone: let it finish first
+            await asyncio.gather(*self._undoing, return_exceptions=True)
         await self.conn.close()
 
     async def user_version(self) -> int:

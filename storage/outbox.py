@@ -91,7 +91,8 @@ def new_claimer() -> str:
 def _started(pid: int) -> str | None:
     """When process ``pid`` started (clock ticks since boot, Linux), or None if unknown/gone."""
     try:
-        stat = open(f"/proc/{pid}/stat", encoding="ascii", errors="replace").read()
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+            stat = f.read()
     except OSError:
         return None
     fields = stat.rpartition(")")[2].split()

@@ -69,8 +69,10 @@ async def test_only_the_new_migrations_run_when_the_code_gains_one(tmp_path: Pat
     path = tmp_path / "a.db"
     folder = migrations(tmp_path, {"0001_people.sql": TWO["0001_people.sql"]})
     db, _ = await open_with(path, folder)
-    await db.conn.execute("INSERT INTO people (name) VALUES ('kept')")
-    await db.close()
+    try:
+        await db.conn.execute("INSERT INTO people (name) VALUES ('kept')")
+    finally:
+        await db.close()
 
     migrations(tmp_path, {"0002_pets.sql": TWO["0002_pets.sql"]})
     db, version = await open_with(path, folder)
