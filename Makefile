@@ -20,7 +20,7 @@ demo-en: $(STAMP)
 	$(PY) -m demo --lang en
 
 test: $(STAMP)
-	$(PY) -m pytest -q
+	bash scripts/test $(ARGS)
 
 run: $(STAMP)
 	$(VENV)/bin/heatbot run

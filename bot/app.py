@@ -22,7 +22,9 @@ from bot.clock import Clock, SystemClock
 from bot.config import LANGUAGES, Config
 from bot.orgfile import load_org
 from bot import desk, outages
-from bot.sender import AnsweredRequest, Budgets, DeliveryHooks, OutboxSender
+from bot.budgets import Budgets
+from bot.sender import DeliveryHooks, OutboxSender
+from bot.telegram_api import AnsweredRequest
 from bot.services import Services
 from bot.texts import Texts
 from rules.policy import load_policy

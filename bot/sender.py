@@ -1,22 +1,12 @@
 """The outbox sender: delivers what the desk committed, most urgent first, in order per chat,
-inside Telegram's flood limits.
+inside Telegram's flood limits (bot/budgets.py).
 
-**Budgets.** The sender keeps itself inside Telegram's published limits (:class:`Budgets`:
-1 message a second per private chat, 20 a minute per group, 30 a second in all, each window
-stretched by a small safety margin) instead of learning them from 429s. Every send and edit
-takes a slot in its chat's window and in the global one; a slot is stamped again when
-Telegram answers, so the windows can only be later than Telegram's own, never earlier.
-A 429 anyway holds that chat for ``retry_after`` (all chats, when several chats are refused
-at once: that is Telegram throttling the bot as a whole). Network errors, timeouts and 5xx
-answers are retried with exponential backoff and jitter; permanent refusals (blocked by the
-user, chat not found, kicked from the group) are final, recorded on the ticket, and dispatch
-is told to call a resident who cannot be reached (once per ticket) or that a group is
-unreachable (once per group while it stays so).
-
-**Time.** All holds, backoffs and budgets use one injectable monotonic clock (anything with
-``monotonic()``, and optionally ``wall_delay(seconds)`` to turn a wait on that clock into a
-real wait), so a benchmark can run the bot and the emulator on the same accelerated clock.
-Without one the sender uses ``svc.clock`` if it has ``monotonic()``, else the system's.
+**Refusals.** A 429 (despite the budgets) holds that chat for ``retry_after`` (all chats, when
+several chats are refused at once: that is Telegram throttling the bot as a whole). Network
+errors, timeouts and 5xx answers are retried with exponential backoff and jitter; permanent
+refusals (blocked by the user, chat not found, kicked from the group) are final, recorded on
+the ticket, and dispatch is told to call a resident who cannot be reached (once per ticket) or
+that a group is unreachable (once per group while it stays so).
 
 **Delivery is at-least-once, with one duplicate window.** A row is marked sent only after
 Telegram answered, in a transaction retried until it commits. If the process dies between
@@ -52,28 +42,24 @@ import asyncio
 import logging
 import random
 import sqlite3
-import time
 from collections import deque
-from contextvars import ContextVar
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
-from telegram import Bot, ForceReply, InputFile, InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, ReplyParameters
+from telegram import Bot, InputFile, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
-from telegram.request import HTTPXRequest
 
 from bot import views
-from bot.callbacks import CardPress, CardVerb
-from bot.config import SendSettings
+from bot.budgets import Budgets, MonotonicClock, SystemMonotonic, Window
+from bot.telegram_api import markup_for, retry_after_seconds, start_attempt, telegram_answered
 from bot.payload import message
 from bot.services import Services
-from rules.text import MAX_TEXT, telegram_length
 from storage import outbox, tickets
 from storage.outbox import OutboxItem
 
-__all__ = ["OutboxSender", "DeliveryHooks", "AnsweredRequest", "Budgets", "MonotonicClock", "markup_for", "DIGEST_MAX_TICKETS", "MAX_TEXT"]
+__all__ = ["OutboxSender", "DeliveryHooks", "DIGEST_MAX_TICKETS"]
 
 log = logging.getLogger(__name__)
 
@@ -95,128 +81,6 @@ class DeliveryHooks:
     resident_unreachable: Callable[[Any, int, str], Awaitable[None]]               # (conn, ticket id, error)
     group_unreachable: Callable[[Any, int, int | None, str], Awaitable[None]]      # (conn, chat id, ticket id, error)
     render_document: Callable[[Any, dict[str, Any]], Awaitable[tuple[str, bytes]]]  # (conn, spec) -> (file name, bytes)
-
-
-# Whether Telegram answered the current delivery task's request with 2xx. Each delivery runs in
-# its own task, so the flag is the task's own (a task starts with a copy of the context).
-_answered: ContextVar[bool] = ContextVar("telegram_answered", default=False)
-
-
-class AnsweredRequest(HTTPXRequest):
-    """The bot's HTTP client, noting when Telegram answered 2xx. Once it has, the message is
-    sent, whatever fails on our side afterwards (a reply python-telegram-bot cannot parse):
-    sending it again would post it twice."""
-
-    async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
-        code, payload = await super().do_request(*args, **kwargs)
-        if 200 <= code < 300:
-            _answered.set(True)
-        return code, payload
-
-
-class MonotonicClock(Protocol):
-    def monotonic(self) -> float: ...
-
-
-class _SystemMonotonic:
-    def monotonic(self) -> float:
-        return time.monotonic()
-
-
-@dataclass(frozen=True)
-class Budgets:
-    """Telegram's published flood limits; ``margin`` stretches every window (0.03 = 3 %)."""
-    private_per_s: float = 1.0
-    group_per_min: float = 20.0
-    global_per_s: float = 30.0
-    margin: float = 0.03
-    # Telegram allows a person's private chat short bursts ("avoid more than one message per
-    # second ... we may allow short bursts"), and a bot replying to someone's own taps rarely
-    # keeps above 1/s. So private chats are paced only from Telegram's first 429 on a private
-    # chat until ``private_strict_for`` seconds after the last one, unless this is True.
-    pace_private_always: bool = False
-    private_strict_for: float = 600.0
-
-    @classmethod
-    def from_settings(cls, settings: SendSettings) -> Budgets:
-        """The budgets :class:`~bot.config.Config` read (and checked) from the environment."""
-        return cls(private_per_s=settings.private_per_s, group_per_min=settings.group_per_min,
-                   global_per_s=settings.global_per_s, margin=settings.margin,
-                   pace_private_always=settings.pace_private_always)
-
-    def window(self, kind: str) -> tuple[int, float]:
-        """(messages, seconds) of a sliding window for 'private', 'group' or 'global'."""
-        stretch = 1.0 + self.margin
-        if kind == "group":
-            per, seconds = self.group_per_min, 60.0
-        else:
-            per, seconds = (self.private_per_s if kind == "private" else self.global_per_s), 1.0
-        if per < 1:      # e.g. 0.5 a second = 1 every 2 seconds
-            return 1, seconds / per * stretch
-        return int(per), seconds * stretch
-
-
-class _Window:
-    """Sliding window of send stamps. A stamp is taken when a send starts and moved to when
-    Telegram answered, so our window never frees a slot before Telegram's does."""
-
-    def __init__(self, limit: int, seconds: float) -> None:
-        self.limit = limit
-        self.seconds = seconds
-        self.stamps: list[float] = []
-
-    def _prune(self, now: float) -> None:
-        if self.stamps:
-            self.stamps = [s for s in self.stamps if s > now - self.seconds]
-
-    def wait(self, now: float) -> float:
-        """Seconds until one more send fits (0 = now)."""
-        self._prune(now)
-        if len(self.stamps) < self.limit:
-            return 0.0
-        ordered = sorted(self.stamps)
-        return max(0.0, ordered[len(ordered) - self.limit] + self.seconds - now)
-
-    def free(self, now: float) -> int:
-        self._prune(now)
-        return max(0, self.limit - len(self.stamps))
-
-    def take(self, now: float) -> float:
-        self.stamps.append(now)
-        return now
-
-    def settle(self, stamp: float, answered: float) -> None:
-        self.release(stamp)
-        self.stamps.append(answered)
-
-    def release(self, stamp: float) -> None:
-        try:
-            self.stamps.remove(stamp)
-        except ValueError:
-            pass
-
-    @property
-    def empty(self) -> bool:
-        return not self.stamps
-
-
-def markup_for(payload: dict[str, Any]):
-    if payload.get("buttons"):
-        return InlineKeyboardMarkup([[InlineKeyboardButton(b["text"], callback_data=b["data"]) for b in row] for row in payload["buttons"]])
-    if payload.get("reply_keyboard"):
-        rows = [[KeyboardButton(b["text"], request_contact=b.get("request_contact") or None, request_location=b.get("request_location") or None) for b in row]
-                for row in payload["reply_keyboard"]]
-        return ReplyKeyboardMarkup(rows, resize_keyboard=True, one_time_keyboard=True)
-    if payload.get("remove_keyboard"):
-        return ReplyKeyboardRemove()
-    if payload.get("force_reply"):
-        return ForceReply(selective=True)
-    return None
-
-
-def _retry_after_seconds(e: RetryAfter) -> float:
-    value = e.retry_after
-    return float(value.total_seconds() if hasattr(value, "total_seconds") else value)
 
 
 class _Permanent(Exception):
@@ -244,11 +108,11 @@ class OutboxSender:
         self.max_backoff = max_backoff
         self.max_bug_attempts = 5
         self.budgets = budgets or Budgets()
-        self.clock: MonotonicClock = monotonic or (svc.clock if hasattr(svc.clock, "monotonic") else _SystemMonotonic())  # type: ignore[assignment]
+        self.clock: MonotonicClock = monotonic or (svc.clock if hasattr(svc.clock, "monotonic") else SystemMonotonic())  # type: ignore[assignment]
         self.max_in_flight = max_in_flight
         self.max_new_in_flight = max_new_in_flight
-        self._global = _Window(*self.budgets.window("global"))
-        self._chats: dict[int, _Window] = {}
+        self._global = Window(*self.budgets.window("global"))
+        self._chats: dict[int, Window] = {}
         self._held: dict[int, float] = {}       # chat id -> monotonic time it may be sent to again
         self._global_hold = 0.0
         self._private_strict_until = 0.0
@@ -309,10 +173,10 @@ class OutboxSender:
                 pass
 
     # ------------------------------------------------------------------ budgets
-    def _chat_window(self, chat_id: int) -> _Window:
+    def _chat_window(self, chat_id: int) -> Window:
         w = self._chats.get(chat_id)
         if w is None:
-            w = self._chats[chat_id] = _Window(*self.budgets.window("private" if chat_id > 0 else "group"))
+            w = self._chats[chat_id] = Window(*self.budgets.window("private" if chat_id > 0 else "group"))
         return w
 
     def _blocked_chats(self, now: float) -> tuple[set[int], float | None]:
@@ -428,11 +292,11 @@ class OutboxSender:
 
     async def _attempt(self, item: OutboxItem, digest: bool) -> bool:
         """One try at one row; returns whether Telegram counted it against the flood limits."""
-        _answered.set(False)
+        start_attempt()
         try:
             sent = await (self._send_digest(item) if digest else self._send(item))
         except RetryAfter as e:
-            delay = _retry_after_seconds(e)
+            delay = retry_after_seconds(e)
             self.stats["http_429"] += 1
             log.warning("throttled by Telegram for chat %s: holding it for %.0f s", item.chat_id, delay)
             self.hold(item.chat_id, delay, "429")
@@ -458,7 +322,7 @@ class OutboxSender:
             raise
         except Exception as e:  # a bug of ours must not stall the chat's queue forever
             log.exception("unexpected error delivering outbox item %s", item.id)
-            if _answered.get():
+            if telegram_answered():
                 # Telegram took it: record it sent (without its message id) rather than send it twice.
                 await self._commit(lambda conn: self._record_sent(conn, item, _Sent(None)))
             elif item.attempts + 1 >= self.max_bug_attempts:
@@ -616,29 +480,15 @@ class OutboxSender:
 
     async def _send_digest(self, item: OutboxItem) -> _Sent:
         """New tickets of one group in one message; falls back to the card if only one waits."""
-        lang = self.svc.default_lang
-        t = self.svc.texts
         async with self.svc.db.transaction() as conn:
             fresh = await outbox.fresh_card_rows(conn, item.chat_id, DIGEST_MAX_TICKETS)
-            lines: list[dict[str, Any]] = []
-            for f in fresh:
-                tk = await tickets.get_ticket(conn, f.ticket_id)
-                lines.append({
-                    "number": tk.number, "major": tk.level == "major", "category": self.svc.policy.category(tk.category).label(lang),
-                    "place": await views.place_name(conn, lang, tk.community_id, tk.community_text), "address": tk.address or "",
-                    "temperature": tk.temperature, "accept_by": tk.accept_by,
-                })
-        if len(fresh) < 2 or item.ticket_id not in {f.ticket_id for f in fresh}:
+            if len(fresh) < 2 or item.ticket_id not in {f.ticket_id for f in fresh}:
+                fresh = []
+            else:
+                count, text, buttons = await views.render_digest(conn, self.svc, [f.ticket_id for f in fresh])
+                fresh = fresh[:count]
+        if not fresh:
             return await self._send(item)
-        # Fit Telegram's size limit: drop tickets from the end (they wait for the next digest).
-        while True:
-            text = t.render(lang, "delivery.digest", items=lines)
-            if telegram_length(text) <= MAX_TEXT or len(lines) <= 2:
-                break
-            lines = lines[: max(2, len(lines) * 9 // 10)]
-        fresh = fresh[: len(lines)]
-        label = t.label(lang, "btn_accept")
-        buttons = [(f"{label} {line['number']}", CardPress(f.ticket_id, CardVerb.ACCEPT).pack()) for f, line in zip(fresh, lines)]
         rows = [buttons[i:i + _DIGEST_BUTTONS_PER_ROW] for i in range(0, len(buttons), _DIGEST_BUTTONS_PER_ROW)]
         log.info("group %s is over budget: posting %d new tickets as one digest", item.chat_id, len(fresh))
         msg = await self.bot.send_message(item.chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup_for(message("", buttons=rows)))

@@ -15,6 +15,7 @@ from bot.callbacks import CardPress, CardRequest, CardVerb, Menu, MenuItem, Requ
 from bot.payload import Buttons
 from bot.services import Services
 from bot.texts import pick_language
+from rules.text import MAX_TEXT, telegram_length
 from rules.tickets import Status, action_for
 from storage import deadlines, org, outbox, tickets, users
 from storage.outages import Outage
@@ -22,7 +23,7 @@ from storage.tickets import Ticket
 
 __all__ = [
     "main_menu", "user_lang", "place_name", "places", "join_names", "status_label", "ClockView", "clock_view",
-    "card_context", "render_card", "notice_context", "message_carries",
+    "card_context", "render_card", "render_digest", "notice_context", "message_carries",
 ]
 
 
@@ -150,3 +151,24 @@ async def message_carries(conn, chat_id: int, message_id: int, data: str) -> boo
     if row is None:
         return False
     return any(button.get("data") == data for line in row[1].get("buttons", []) for button in line)
+
+
+async def render_digest(conn: aiosqlite.Connection, svc: Services, ticket_ids: list[int]) -> tuple[int, str, list[tuple[str, str]]]:
+    """New tickets of one group as one message (the sender's digest): how many of them fit
+    Telegram's size limit (the rest wait for the next digest), its text and its Accept buttons."""
+    lang = svc.default_lang
+    lines: list[dict[str, Any]] = []
+    for ticket_id in ticket_ids:
+        tk = await tickets.get_ticket(conn, ticket_id)
+        lines.append({
+            "id": tk.id, "number": tk.number, "major": tk.level == "major", "category": svc.policy.category(tk.category).label(lang),
+            "place": await place_name(conn, lang, tk.community_id, tk.community_text), "address": tk.address or "",
+            "temperature": tk.temperature, "accept_by": tk.accept_by,
+        })
+    while True:     # drop tickets from the end until it fits (at least two: else it is a card)
+        text = svc.texts.render(lang, "delivery.digest", items=lines)
+        if telegram_length(text) <= MAX_TEXT or len(lines) <= 2:
+            break
+        lines = lines[: max(2, len(lines) * 9 // 10)]
+    label = svc.texts.label(lang, "btn_accept")
+    return len(lines), text, [(f"{label} {line['number']}", CardPress(line["id"], CardVerb.ACCEPT).pack()) for line in lines]

@@ -22,7 +22,8 @@ from bot.clock import FakeClock
 from tgemu import EmulatorClient
 from bot.payload import message
 from bot import desk, outages
-from bot.sender import Budgets, DeliveryHooks, OutboxSender
+from bot.budgets import Budgets
+from bot.sender import DeliveryHooks, OutboxSender
 from bot.services import Services
 from bot.texts import Texts
 from rules.policy import load_policy
