@@ -22,7 +22,6 @@ from bot.clock import Clock, SystemClock
 from bot.config import LANGUAGES, Config
 from bot.orgfile import load_org
 from bot import desk, outages
-from bot.budgets import Budgets
 from bot.sender import DeliveryHooks, OutboxSender
 from bot.telegram_api import AnsweredRequest
 from bot.services import Services
@@ -109,8 +108,7 @@ def build_application(config: Config, *, clock: Clock | None = None, sender_batc
             raise
         svc = Services(db=db, clock=clock, policy=policy, texts=Texts(config.tz), tz=config.tz, default_lang=config.lang)
         app.bot_data["svc"] = svc
-        sender = OutboxSender(app.bot, svc, _delivery_hooks(svc), batch=sender_batch, budgets=Budgets.from_settings(config.send),
-                              max_in_flight=config.send.in_flight, max_new_in_flight=config.send.new_in_flight)
+        sender = OutboxSender(app.bot, svc, _delivery_hooks(svc), batch=sender_batch, settings=config.send)
         app.bot_data["sender"] = sender
         sender.start()
         await _set_commands(app, svc)

@@ -1,6 +1,6 @@
 """How fast the sender may send: Telegram's flood limits as sliding windows, on one clock.
 
-**Budgets.** The sender keeps itself inside Telegram's published limits (:class:`Budgets`:
+**Budgets.** The sender keeps itself inside Telegram's published limits (:class:`~bot.config.SendSettings`:
 1 message a second per private chat, 20 a minute per group, 30 a second in all, each window
 stretched by a small safety margin) instead of learning them from 429s. Every send and edit
 takes a slot in its chat's window and in the global one; a slot is stamped again when
@@ -14,12 +14,11 @@ Without one the sender uses ``svc.clock`` if it has ``monotonic()``, else the sy
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from typing import Protocol
 
 from bot.config import SendSettings
 
-__all__ = ["Budgets", "Window", "MonotonicClock", "SystemMonotonic"]
+__all__ = ["PRIVATE_STRICT_FOR", "window", "Window", "MonotonicClock", "SystemMonotonic"]
 
 
 class MonotonicClock(Protocol):
@@ -31,37 +30,24 @@ class SystemMonotonic:
         return time.monotonic()
 
 
-@dataclass(frozen=True)
-class Budgets:
-    """Telegram's published flood limits; ``margin`` stretches every window (0.03 = 3 %)."""
-    private_per_s: float = 1.0
-    group_per_min: float = 20.0
-    global_per_s: float = 30.0
-    margin: float = 0.03
-    # Telegram allows a person's private chat short bursts ("avoid more than one message per
-    # second ... we may allow short bursts"), and a bot replying to someone's own taps rarely
-    # keeps above 1/s. So private chats are paced only from Telegram's first 429 on a private
-    # chat until ``private_strict_for`` seconds after the last one, unless this is True.
-    pace_private_always: bool = False
-    private_strict_for: float = 600.0
+# Telegram allows a person's private chat short bursts ("avoid more than one message per second
+# ... we may allow short bursts"), and a bot replying to someone's own taps rarely keeps above
+# 1/s. So private chats are paced only from Telegram's first 429 on a private chat until this
+# many seconds after the last one (unless the settings say to pace them always).
+PRIVATE_STRICT_FOR = 600.0
 
-    @classmethod
-    def from_settings(cls, settings: SendSettings) -> Budgets:
-        """The budgets :class:`~bot.config.Config` read (and checked) from the environment."""
-        return cls(private_per_s=settings.private_per_s, group_per_min=settings.group_per_min,
-                   global_per_s=settings.global_per_s, margin=settings.margin,
-                   pace_private_always=settings.pace_private_always)
 
-    def window(self, kind: str) -> tuple[int, float]:
-        """(messages, seconds) of a sliding window for 'private', 'group' or 'global'."""
-        stretch = 1.0 + self.margin
-        if kind == "group":
-            per, seconds = self.group_per_min, 60.0
-        else:
-            per, seconds = (self.private_per_s if kind == "private" else self.global_per_s), 1.0
-        if per < 1:      # e.g. 0.5 a second = 1 every 2 seconds
-            return 1, seconds / per * stretch
-        return int(per), seconds * stretch
+def window(settings: SendSettings, kind: str) -> tuple[int, float]:
+    """(messages, seconds) of a sliding window for 'private', 'group' or 'global', each
+    stretched by the settings' margin."""
+    stretch = 1.0 + settings.margin
+    if kind == "group":
+        per, seconds = settings.group_per_min, 60.0
+    else:
+        per, seconds = (settings.private_per_s if kind == "private" else settings.global_per_s), 1.0
+    if per < 1:      # e.g. 0.5 a second = 1 every 2 seconds
+        return 1, seconds / per * stretch
+    return int(per), seconds * stretch
 
 
 class Window:

@@ -52,7 +52,8 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
 from bot import views
-from bot.budgets import Budgets, MonotonicClock, SystemMonotonic, Window
+from bot.budgets import PRIVATE_STRICT_FOR, MonotonicClock, SystemMonotonic, Window, window
+from bot.config import SendSettings
 from bot.telegram_api import markup_for, retry_after_seconds, start_attempt, telegram_answered
 from bot.payload import message
 from bot.services import Services
@@ -98,8 +99,7 @@ class _Sent:
 class OutboxSender:
     def __init__(
         self, bot: Bot, svc: Services, hooks: DeliveryHooks, *, batch: int = 16, max_backoff: float = 30.0,
-        budgets: Budgets | None = None, monotonic: MonotonicClock | None = None,
-        max_in_flight: int = 8, max_new_in_flight: int = 1,
+        settings: SendSettings | None = None, monotonic: MonotonicClock | None = None,
     ) -> None:
         self.bot = bot
         self.svc = svc
@@ -107,11 +107,11 @@ class OutboxSender:
         self.batch = batch
         self.max_backoff = max_backoff
         self.max_bug_attempts = 5
-        self.budgets = budgets or Budgets()
+        self.settings = settings or SendSettings()
         self.clock: MonotonicClock = monotonic or (svc.clock if hasattr(svc.clock, "monotonic") else SystemMonotonic())  # type: ignore[assignment]
-        self.max_in_flight = max_in_flight
-        self.max_new_in_flight = max_new_in_flight
-        self._global = Window(*self.budgets.window("global"))
+        self.max_in_flight = self.settings.in_flight
+        self.max_new_in_flight = self.settings.new_in_flight
+        self._global = Window(*window(self.settings, "global"))
         self._chats: dict[int, Window] = {}
         self._held: dict[int, float] = {}       # chat id -> monotonic time it may be sent to again
         self._global_hold = 0.0
@@ -176,7 +176,7 @@ class OutboxSender:
     def _chat_window(self, chat_id: int) -> Window:
         w = self._chats.get(chat_id)
         if w is None:
-            w = self._chats[chat_id] = Window(*self.budgets.window("private" if chat_id > 0 else "group"))
+            w = self._chats[chat_id] = Window(*window(self.settings, "private" if chat_id > 0 else "group"))
         return w
 
     def _blocked_chats(self, now: float) -> tuple[set[int], float | None]:
@@ -189,7 +189,7 @@ class OutboxSender:
             else:
                 blocked.add(chat)
                 soonest = until - now if soonest is None else min(soonest, until - now)
-        strict_private = self.budgets.pace_private_always or now < self._private_strict_until
+        strict_private = self.settings.pace_private_always or now < self._private_strict_until
         for chat, w in list(self._chats.items()):
             wait = w.wait(now) if chat < 0 or strict_private else 0.0
             if wait > 0:
@@ -337,11 +337,11 @@ class OutboxSender:
 
     def _note_429(self, chat_id: int, delay: float) -> None:
         now = self._now()
-        if chat_id > 0 and not self.budgets.pace_private_always:
+        if chat_id > 0 and not self.settings.pace_private_always:
             if now >= self._private_strict_until:
                 log.warning("Telegram is counting private chats: pacing each at %.2g/s for the next %.0f s",
-                            self.budgets.private_per_s, self.budgets.private_strict_for)
-            self._private_strict_until = now + self.budgets.private_strict_for
+                            self.settings.private_per_s, PRIVATE_STRICT_FOR)
+            self._private_strict_until = now + PRIVATE_STRICT_FOR
         self._recent_429.append((now, chat_id))
         while self._recent_429 and self._recent_429[0][0] < now - 1.0:
             self._recent_429.popleft()

@@ -22,7 +22,7 @@ from bot.clock import FakeClock
 from tgemu import EmulatorClient
 from bot.payload import message
 from bot import desk, outages
-from bot.budgets import Budgets
+from bot.config import SendSettings
 from bot.sender import DeliveryHooks, OutboxSender
 from bot.services import Services
 from bot.texts import Texts
@@ -94,7 +94,7 @@ async def test_the_claims_of_a_dead_process_are_released_and_a_live_ones_kept(tw
 
 @pytest.fixture
 async def two_senders(emulator, db_path: Path) -> AsyncIterator[tuple[Services, list[OutboxSender]]]:
-    budgets = Budgets(private_per_s=1000, group_per_min=1000, global_per_s=1000)     # not what is tested here
+    settings = SendSettings(private_per_s=1000, group_per_min=1000, global_per_s=1000)     # not what is tested here
     dbs: list[Database] = []
     bots: list[Bot] = []
     senders: list[OutboxSender] = []
@@ -111,7 +111,7 @@ async def two_senders(emulator, db_path: Path) -> AsyncIterator[tuple[Services, 
                 group_unreachable=lambda conn, chat_id, ticket_id, error, svc=svc: desk.group_unreachable(conn, svc, chat_id, ticket_id, error),
                 render_document=lambda conn, spec, svc=svc: outages.render_document(conn, svc, spec),
             )
-            senders.append(OutboxSender(bot, svc, hooks, budgets=budgets))
+            senders.append(OutboxSender(bot, svc, hooks, settings=settings))
         yield senders[0].svc, senders
     finally:
         for sender in senders:
