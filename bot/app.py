@@ -26,12 +26,13 @@ from bot.sender import DeliveryHooks, OutboxSender
 from bot.telegram_api import AnsweredRequest
 from bot.services import Services
 from bot.texts import Texts
+from bot.web import Listen, WebServer
 from rules.policy import load_policy
 from storage.db import open_database
 from storage.org import replace_org
 
 __all__ = [
-    "ALLOWED_UPDATES", "Webhook", "webhook_for", "build_application", "start", "stop",
+    "ALLOWED_UPDATES", "Webhook", "webhook_for", "http_for", "build_application", "start", "stop",
     "StartupError", "DatabaseUnusable", "CannotListen", "WebhookRefused",
 ]
 
@@ -55,7 +56,11 @@ class DatabaseUnusable(StartupError):
 
 
 class CannotListen(StartupError):
-    """The webhook's port could not be bound."""
+    """The web server's port could not be bound; ``settings`` names the ones that chose it."""
+
+    def __init__(self, cause: BaseException, settings: str = "WEBHOOK_LISTEN/WEBHOOK_PORT") -> None:
+        super().__init__(cause)
+        self.settings = settings
 
 
 class WebhookRefused(StartupError):
@@ -78,6 +83,12 @@ def webhook_for(config: Config) -> Webhook | None:
         return None
     return Webhook(listen=config.webhook_listen, port=config.webhook_port,
                    url=config.webhook_url.rstrip("/") + "/telegram", secret=config.webhook_secret)
+
+
+def http_for(config: Config) -> Listen | None:
+    """Where the web server listens when there is no webhook (HEATBOT_HTTP_*; None when the
+    port is 0). With a webhook the server listens where Telegram posts: see :func:`start`."""
+    return Listen(config.http_listen, config.http_port) if config.http_port else None
 
 
 def _durations_as_timedelta() -> None:
@@ -162,9 +173,15 @@ async def _set_commands(app: Application, svc: Services) -> None:
         log.warning("setMyCommands failed (%s); continuing without a command menu", e)
 
 
-async def start(app: Application, *, webhook: Webhook | None = None, poll_timeout: int = 1) -> None:
-    """Initialise (``getMe``), run ``post_init`` (database, sender, sweeper), then receive updates
-    by long polling, or on ``webhook`` when given; returns once the bot is serving.
+async def start(app: Application, *, webhook: Webhook | None = None, http: Listen | None = None,
+                poll_timeout: int = 1) -> None:
+    """Initialise (``getMe``), run ``post_init`` (database, sender, sweeper), start the web
+    server, then receive updates by long polling, or on ``webhook`` when given; returns once the
+    bot is serving.
+
+    One web server (bot/web/) serves the Open311 API and ``/healthz``, and the Telegram webhook
+    when ``webhook`` is given: it then listens on the webhook's address (the port Telegram
+    posts to); otherwise on ``http``, or not at all when ``http`` is None.
 
     What ``run_polling``/``run_webhook`` do, for callers that own the event loop, with start-up
     failures raised to the caller instead of logged and wrapped: python-telegram-bot's own errors
@@ -175,7 +192,7 @@ async def start(app: Application, *, webhook: Webhook | None = None, poll_timeou
     """
     await app.initialize()
     try:
-        await _begin_serving(app, webhook, poll_timeout)
+        await _begin_serving(app, webhook, http, poll_timeout)
     except BaseException:
         # A half-started application may hold the database, the sender and the updater: undo
         # what was started, or a failed start-up would stay alive on their threads and tasks.
@@ -183,22 +200,31 @@ async def start(app: Application, *, webhook: Webhook | None = None, poll_timeou
         raise
 
 
-async def _begin_serving(app: Application, webhook: Webhook | None, poll_timeout: int) -> None:
+async def _begin_serving(app: Application, webhook: Webhook | None, http: Listen | None, poll_timeout: int) -> None:
     if app.post_init:
         try:
             await app.post_init(app)
         except (OSError, sqlite3.Error) as e:
             raise DatabaseUnusable(e) from e
+    if webhook is not None:
+        server = WebServer(app, Listen(webhook.listen, webhook.port), webhook_path=webhook.path, webhook_secret=webhook.secret)
+        settings = "WEBHOOK_LISTEN/WEBHOOK_PORT"
+    elif http is not None:
+        server = WebServer(app, http)
+        settings = "HEATBOT_HTTP_LISTEN/HEATBOT_HTTP_PORT"
+    else:
+        server = None
+    if server is not None:
+        try:
+            await server.start()
+        except OSError as e:
+            raise CannotListen(e, settings) from e
+        app.bot_data["web"] = server
     if webhook is None:
         await app.updater.start_polling(poll_interval=0, timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES)
     else:
         try:
-            await app.updater.start_webhook(
-                listen=webhook.listen, port=webhook.port, url_path=webhook.path, webhook_url=webhook.url,
-                secret_token=webhook.secret, allowed_updates=ALLOWED_UPDATES,
-            )
-        except OSError as e:
-            raise CannotListen(e) from e
+            await app.bot.set_webhook(url=webhook.url, secret_token=webhook.secret, allowed_updates=ALLOWED_UPDATES)
         except (InvalidToken, NetworkError):
             raise
         except TelegramError as e:
@@ -225,6 +251,9 @@ async def stop(app: Application, step_timeout: float = 15.0) -> None:
             # The later steps close the database; skipping them would leave its thread alive.
             log.exception("stopping: %s failed; going on with the rest", name)
 
+    server = app.bot_data.pop("web", None)
+    if server is not None:          # first: nothing new comes in while the rest stops
+        await step("web server stop", server.stop())
     if app.updater.running:
         await step("updater.stop", app.updater.stop())
     if app.running:

@@ -64,10 +64,12 @@ async def _serve(app: Application, config: Config, quiet: _QuietStartup) -> None
     webhook = heatbot_app.webhook_for(config)
     try:
         # initialize() calls getMe: a wrong token or an unreachable server fails here, at once.
-        await heatbot_app.start(app, webhook=webhook, poll_timeout=POLL_TIMEOUT)
+        await heatbot_app.start(app, webhook=webhook, http=heatbot_app.http_for(config), poll_timeout=POLL_TIMEOUT)
         quiet.starting = False
         # Said on stderr whatever the log level: an operator who starts the bot sees it serving.
         mode = f"webhook {webhook.url}, listening on {webhook.listen}:{webhook.port}" if webhook else "long polling"
+        if webhook is None and config.http_port:
+            mode += f", web server on {config.http_listen}:{config.http_port}"
         print(f"heatbot: running as @{app.bot.username} ({mode}), database {config.db_path}; Ctrl-C stops",
               file=sys.stderr, flush=True)
         await stop.wait()
@@ -134,8 +136,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     except DatabaseUnusable as e:
         return _fail(f"cannot use the database HEATBOT_DB={config.db_path}: {_reason(e.cause)}")
     except CannotListen as e:
-        return _fail(f"cannot listen on {config.webhook_listen}:{config.webhook_port} "
-                     f"(WEBHOOK_LISTEN/WEBHOOK_PORT): {_reason(e.cause)}")
+        where = (f"{config.webhook_listen}:{config.webhook_port}" if webhook_for(config)
+                 else f"{config.http_listen}:{config.http_port}")
+        return _fail(f"cannot listen on {where} ({e.settings}): {_reason(e.cause)}")
     except WebhookRefused as e:
         hook = webhook_for(config)
         return _fail(f"Telegram refused the webhook {hook.url if hook else ''} (WEBHOOK_URL): {_reason(e.cause)}")

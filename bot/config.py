@@ -60,6 +60,11 @@ class Config:
     tz: ZoneInfo
     log_level: str
     send: SendSettings = field(default_factory=SendSettings)
+    # The bot's one web server (the Open311 API, /healthz; the Telegram webhook when
+    # WEBHOOK_URL is set, on WEBHOOK_LISTEN:WEBHOOK_PORT). Off (0) unless load_config reads
+    # HEATBOT_HTTP_PORT, so a Config built in code never takes a port by surprise.
+    http_listen: str = "127.0.0.1"
+    http_port: int = 0
 
     def __repr__(self) -> str:  # never let the token reach a log through repr()
         return f"Config(api_base_url={self.api_base_url!r}, db_path={str(self.db_path)!r}, webhook={bool(self.webhook_url)})"
@@ -267,6 +272,12 @@ def load_config(env: Mapping[str, str] | None = None, env_file: Path | None = Pa
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError(f"HEATBOT_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {level!r}")
     send = _send(get)
+    http_port_text = get("HEATBOT_HTTP_PORT", "8080") or "8080"
+    if not (http_port_text.isascii() and http_port_text.isdigit()) or not 0 <= int(http_port_text) < 65536:
+        raise ConfigError(f"HEATBOT_HTTP_PORT must be a port number (1-65535, or 0 for no web server), not {http_port_text!r}")
+    http_listen = get("HEATBOT_HTTP_LISTEN", "127.0.0.1") or "127.0.0.1"
+    if not re.match(r"^[0-9A-Za-z.:\-]{1,253}$", http_listen):
+        raise ConfigError(f"HEATBOT_HTTP_LISTEN must be an address to listen on (e.g. 127.0.0.1 or 0.0.0.0), not {http_listen!r}")
 
     return Config(
         token=token,
@@ -283,4 +294,6 @@ def load_config(env: Mapping[str, str] | None = None, env_file: Path | None = Pa
         tz=tz,
         log_level=level,
         send=send,
+        http_listen=http_listen,
+        http_port=int(http_port_text),
     )

@@ -15,14 +15,15 @@ from bot.config import LANGUAGES
 from bot.outages.residents import on_ticket_created
 from bot.payload import message
 from bot.services import Services, Who
-from rules.policy import Source, assess
+from bot.filing import Filing, file_ticket
+from rules.policy import Source
 from rules.roles import may_add_note, may_press, may_see_contact
 from rules.tickets import Action, Status, TransitionRefused, next_status
 from storage import drafts, org, tickets, users
 from storage.drafts import Draft
 from storage.outbox import Priority, enqueue_card, enqueue_message
 from rules.org import Staff
-from storage.tickets import NewTicket, Ticket
+from storage.tickets import Ticket
 
 __all__ = [
     "greet", "help_text", "unknown_command", "ask_language", "set_language", "draft_summary", "create_ticket_from_draft",
@@ -94,62 +95,28 @@ async def draft_summary(conn, svc: Services, lang: str, draft: Draft) -> dict[st
 
 
 async def create_ticket_from_draft(conn, svc: Services, who: Who, lang: str, draft: Draft) -> str:
-    """Confirm: the ticket, its ledger, its card and the resident's receipt, all at once.
-
-    Routing (Art. 5): the category's centre kind plus the community picks the centre; a ticket
-    that cannot be routed goes to the dispatch group with the reason, never dropped.
-    """
-    now = svc.clock.now()
+    """Confirm: the resident's ticket is filed (bot.filing: routing, ledger, clocks, card), then
+    their contact is remembered, they are subscribed to their community's outage notices and
+    they get the receipt, all in the same transaction."""
     data = draft.data
-    assessment = assess(svc.policy, data["category"], Source.RESIDENT, now)
-    kind = str(assessment.category.centre_kind)
-    centre = None
-    route_note: str | None = None
-    if data.get("community_id"):
-        centre = await org.centre_for(conn, data["community_id"], kind)
-        if centre is None:
-            route_note = "no_centre"
-    else:
-        route_note = "unknown_community"
-    ticket_id = await tickets.insert_ticket(conn, NewTicket(
-        category=assessment.category.code, source=str(assessment.source), level=str(assessment.level),
-        centre_id=centre.id if centre else None, route_note=route_note,
-        resident_user_id=who.user_id, resident_chat_id=who.chat_id, resident_lang=lang, resident_name=who.name,
-        phone=data.get("phone"), community_id=data.get("community_id"), community_text=data.get("community_text"),
-        address=data.get("address"), temperature=data.get("temperature"), photo_file_id=data.get("photo"),
-        description=data.get("description"), received_at=now,
-        accept_by=assessment.deadlines.accept_by, onsite_by=assessment.deadlines.onsite_by, close_by=assessment.deadlines.close_by,
+    filed = await file_ticket(conn, svc, Filing(
+        category=data["category"], source=Source.RESIDENT, lang=lang, name=who.name, phone=data.get("phone"),
+        community_id=data.get("community_id"), community_text=data.get("community_text"), address=data.get("address"),
+        temperature=data.get("temperature"), photo=data.get("photo"), description=data.get("description"),
+        resident_user_id=who.user_id, resident_chat_id=who.chat_id,
     ))
-    await tickets.add_event(conn, ticket_id, now, "created", who.user_id, who.name,
-                            {"source": str(assessment.source), "level": str(assessment.level), "reasons": list(assessment.reasons)})
-    if centre is not None:
-        await tickets.add_event(conn, ticket_id, now, "routed", detail={"centre": centre.id})
-        card_chat = centre.chat_id
-    else:
-        await tickets.add_event(conn, ticket_id, now, "routed_to_dispatch", detail={"reason": route_note, "kind": kind})
-        card_chat = await org.get_setting(conn, "dispatch_chat_id")
-    await clockwork.start_clocks(conn, svc, ticket_id, {
-        "accept": assessment.deadlines.accept_by, "onsite": assessment.deadlines.onsite_by, "close": assessment.deadlines.close_by,
-    })
-    if assessment.wide_impact:
-        await clockwork.alert_wide_impact(conn, svc, ticket_id, list(assessment.reasons), now)
+    now = svc.clock.now()
     await users.remember_contact(
         conn, who.user_id, name=who.name, phone=data.get("phone"), community_id=data.get("community_id"),
         community_text=data.get("community_text"), address=data.get("address"), now=now,
     )
-    await on_ticket_created(conn, svc, who, lang, ticket_id, data)  # subscribe; link to an outage
+    await on_ticket_created(conn, svc, who, lang, filed.ticket_id, data)  # subscribe; link to an outage
     await drafts.delete_draft(conn, who.user_id)
-    await enqueue_card(conn, card_chat, ticket_id, now=now)
-    if data.get("photo"):
-        caption = svc.texts.render(svc.default_lang, "staff.card_photo", number=f"{ticket_id:04d}")
-        await enqueue_message(conn, card_chat, message(caption, photo=data["photo"], reply_to_card=ticket_id),
-                              priority=Priority.URGENT, purpose="card_photo", now=now, ticket_id=ticket_id)
     await enqueue_message(conn, who.chat_id, message(svc.texts.render(
-        lang, "resident.submitted", number=f"{ticket_id:04d}", centre=centre.name(lang) if centre else None,
-        onsite_by=assessment.deadlines.onsite_by,
-    ), buttons=views.main_menu(svc, lang)), priority=Priority.STATUS, purpose="resident_status", now=now, ticket_id=ticket_id)
-    log.info("ticket %s created, category %s, centre %s", ticket_id, assessment.category.code, centre.id if centre else "dispatch")
-    return f"{ticket_id:04d}"
+        lang, "resident.submitted", number=filed.number, centre=filed.centre.name(lang) if filed.centre else None,
+        onsite_by=filed.assessment.deadlines.onsite_by,
+    ), buttons=views.main_menu(svc, lang)), priority=Priority.STATUS, purpose="resident_status", now=now, ticket_id=filed.ticket_id)
+    return filed.number
 
 
 async def authorise_card_press(conn, svc: Services, lang: str, who: Who, ticket_id: int | None, chat_id: int,

@@ -21,8 +21,8 @@ from typing import Any
 
 from bot import callbacks
 from bot.tomllines import KeyPath, LineIndex
-from rules.org import Centre, Community, Staff
-from rules.policy import CentreKind
+from rules.org import ApiChannel, Centre, Community, Staff
+from rules.policy import CentreKind, Source
 from rules.roles import ROLES, needs_centre
 
 __all__ = [
@@ -39,10 +39,14 @@ CENTRE_KINDS = tuple(str(k) for k in CentreKind)   # Art. 9-10
 _KINDS_TEXT = ", ".join(CENTRE_KINDS)
 _PHONE_RE = re.compile(r"^\+?[0-9]{7,15}$")
 
-_TOP_KEYS = {"dispatch_chat_id", "customer_service_chat_id", "leadership_chat_id", "centres", "communities", "staff"}
+_TOP_KEYS = {"dispatch_chat_id", "customer_service_chat_id", "leadership_chat_id", "centres", "communities", "staff",
+             "api_channels"}
 _CENTRE_KEYS = {"id", "name_zh", "name_en", "kind", "chat_id"}
 _COMMUNITY_KEYS = {"id", "name_zh", "name_en", "aliases", "centres"}
 _STAFF_KEYS = {"user_id", "name", "phone", "centre", "role"}
+_CHANNEL_KEYS = {"id", "name", "source", "key_sha256", "revoked"}
+_SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+_CHANNEL_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,7 @@ class Org:
     communities: tuple[Community, ...]
     staff: tuple[Staff, ...]
     warnings: tuple[OrgIssue, ...] = field(default=(), compare=False)
+    api_channels: tuple[ApiChannel, ...] = ()
 
 
 class OrgFileError(Exception):
@@ -165,6 +170,7 @@ def check_org(text: str) -> tuple[Org | None, list[OrgIssue]]:
     known_centres = _declared_centres(data)
     communities = _check_communities(check, data, known_centres)
     staff = _check_staff(check, data, known_centres)
+    channels = _check_channels(check, data)
 
     # Counted from the raw tables: a dispatcher entry with a typo is its own error, not "no dispatcher".
     raw_staff = data.get("staff") if isinstance(data.get("staff"), list) else []
@@ -182,6 +188,7 @@ def check_org(text: str) -> tuple[Org | None, list[OrgIssue]]:
         communities=tuple(communities),
         staff=tuple(staff),
         warnings=tuple(issues),
+        api_channels=tuple(channels),
     )
     return org, issues
 
@@ -367,6 +374,49 @@ def _check_staff(check: _Checker, data: dict[str, Any], known: dict[str, Any] | 
         if ok and not has_bad_centre:
             staff.append(Staff(user_id, name, phone, centre, role))
     return staff
+
+
+def _check_channels(check: _Checker, data: dict[str, Any]) -> list[ApiChannel]:
+    """Platforms that file through the Open311 API (Art. 4): each with its source, and the
+    SHA-256 of its key (``printf %s "$KEY" | sha256sum``), never the key itself."""
+    channels: list[ApiChannel] = []
+    seen_ids: set[str] = set()
+    seen_hashes: set[str] = set()
+    sources = ", ".join(s.value for s in Source if s != Source.RESIDENT)
+    for path, table in check.array(data, "api_channels", required=False):
+        who = f"api channel '{table['id']}'" if isinstance(table.get("id"), str) else f"api channel #{path[1] + 1}"
+        check.unknown_keys(table, path, _CHANNEL_KEYS, who)
+        channel_id = check.value(table, path, "id", str, who)
+        name = check.value(table, path, "name", str, who)
+        source = check.value(table, path, "source", str, who)
+        key_hash = check.value(table, path, "key_sha256", str, who)
+        revoked = table.get("revoked", False)
+        ok = None not in (channel_id, name, source, key_hash)
+        if not isinstance(revoked, bool):
+            check.add(path + ("revoked",), f"{who}: 'revoked' must be true or false, got {_describe(revoked)}")
+            ok = False
+        if channel_id is not None:
+            if not _CHANNEL_ID_RE.match(channel_id):
+                check.add(path + ("id",), f"{who}: id must be lower-case letters, digits, _ and - (at most 32)")
+                ok = False
+            elif channel_id in seen_ids:
+                check.add(path + ("id",), f"duplicate api channel id '{channel_id}'")
+                ok = False
+            seen_ids.add(channel_id)
+        if source is not None and (source == Source.RESIDENT or source not in {s.value for s in Source}):
+            check.add(path + ("source",), f"{who}: unknown source '{source}' (expected one of: {sources})")
+            ok = False
+        if key_hash is not None:
+            if not _SHA256_RE.match(key_hash):
+                check.add(path + ("key_sha256",), f"{who}: 'key_sha256' must be 64 lower-case hex digits (the SHA-256 of the key)")
+                ok = False
+            elif key_hash in seen_hashes:
+                check.add(path + ("key_sha256",), f"{who}: the same key is given to another channel")
+                ok = False
+            seen_hashes.add(key_hash)
+        if ok:
+            channels.append(ApiChannel(channel_id, name, source, key_hash, revoked))
+    return channels
 
 
 def load_org(path: Path | str) -> Org:

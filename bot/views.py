@@ -100,6 +100,7 @@ async def card_context(conn, svc: Services, lang: str, ticket: Ticket, show_cont
         "show_contact": show_contact,
         "names": names,
         "next": clock.next,
+        "source": svc.texts.label(lang, f"source_{ticket.source}"),
     }
 
 

@@ -7,11 +7,12 @@ registers its hotline staff with dispatch (Art. 12).
 """
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-__all__ = ["Centre", "Community", "Staff"]
+__all__ = ["Centre", "Community", "Staff", "ApiChannel", "hash_key"]
 
 
 @dataclass(frozen=True)
@@ -47,3 +48,20 @@ class Staff:
     phone: str
     centre_id: str | None       # crews and centre leads act for one centre; dispatch and heads for all
     role: str
+
+
+@dataclass(frozen=True)
+class ApiChannel:
+    """An outside platform that files tickets through the Open311 API (Art. 4: the city's 12345
+    hotline, the company's call centre). Its key identifies it and so its tickets' source."""
+    id: str
+    name: str
+    source: str                 # a rules.policy.Source value
+    key_hash: str               # hash_key() of the key; the key itself is never stored
+    revoked: bool = False
+
+
+def hash_key(key: str) -> str:
+    """SHA-256 hex of an API key. Keys are long random strings, so a plain hash is enough to
+    make a leaked organisation file or database useless for calling the API."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()

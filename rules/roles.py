@@ -17,7 +17,7 @@ __all__ = [
     "Role", "ROLES", "Member", "needs_centre", "is_dispatch",
     "may_press", "may_add_note", "may_acknowledge", "may_assign", "may_decide_request", "may_answer_for",
     "may_start_outage", "may_approve_outage", "may_control_outage", "may_post_notice",
-    "may_see_contact", "may_see_queue", "may_see_overdue", "may_override",
+    "may_see_contact", "may_see_queue", "may_see_overdue", "may_override", "may_file_for_caller",
 ]
 
 
@@ -137,3 +137,12 @@ def may_see_overdue(staff: Member | None) -> bool:
 def may_override(staff: Member | None) -> bool:
     """Set a ticket's level or category: dispatch decides the level (Art. 13, other rules (1))."""
     return is_dispatch(staff)
+
+
+def may_file_for_caller(staff: Member | None) -> bool:
+    """``/new``, a ticket entered on a caller's behalf (a phone call, a 12345 work order, a
+    press report): dispatch, where every complaint arrives (Art. 4, Art. 10 (1)), and the
+    centres' registered hotline staff, who take calls too (Art. 12). Any centre's staff may
+    file for any community; the ticket is routed by the community, not by who entered it.
+    A resident may not: their own report is /report."""
+    return staff is not None and staff.role in (_DISPATCH | _CENTRE)

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import aiosqlite
 
-from rules.org import Centre, Community, Staff
+from rules.org import ApiChannel, Centre, Community, Staff
 
 __all__ = [
     "replace_org", "get_setting", "get_centre",
     "centre_by_chat", "list_centres", "get_community", "list_communities", "find_communities", "centre_for", "get_staff", "staff_ids_with_role",
+    "channel_by_key_hash", "community_names",
 ]
 
 
@@ -38,6 +39,10 @@ async def replace_org(conn: aiosqlite.Connection, org) -> None:  # org: bot.orgf
             "INSERT INTO staff(user_id, name, phone, centre_id, role) VALUES (?, ?, ?, ?, ?)",
             (s.user_id, s.name, s.phone, s.centre_id, s.role),
         )
+    await conn.execute("DELETE FROM api_channels")
+    for ch in getattr(org, "api_channels", ()):
+        await conn.execute("INSERT INTO api_channels(id, name, source, key_hash, revoked) VALUES (?, ?, ?, ?, ?)",
+                           (ch.id, ch.name, ch.source, ch.key_hash, int(ch.revoked)))
 
 
 async def get_setting(conn: aiosqlite.Connection, key: str) -> int | None:
@@ -116,3 +121,15 @@ async def get_staff(conn: aiosqlite.Connection, user_id: int) -> Staff | None:
     async with conn.execute("SELECT user_id, name, phone, centre_id, role FROM staff WHERE user_id = ?", (user_id,)) as cur:
         row = await cur.fetchone()
     return Staff(*row) if row else None
+
+
+async def channel_by_key_hash(conn: aiosqlite.Connection, key_hash: str) -> ApiChannel | None:
+    async with conn.execute("SELECT id, name, source, key_hash, revoked FROM api_channels WHERE key_hash = ?", (key_hash,)) as cur:
+        row = await cur.fetchone()
+    return ApiChannel(row[0], row[1], row[2], row[3], bool(row[4])) if row else None
+
+
+async def community_names(conn: aiosqlite.Connection) -> list[tuple[str, list[str]]]:
+    """(id, names and aliases, lower-cased) of every community, for matching an address."""
+    async with conn.execute("SELECT id, search FROM communities ORDER BY rowid") as cur:
+        return [(r[0], [n for n in r[1].split("\n") if n]) for r in await cur.fetchall()]

@@ -13,7 +13,7 @@ from storage.timestamps import dump_json, from_iso, to_iso
 __all__ = [
     "Ticket", "Event", "NewTicket", "insert_ticket", "get_ticket", "tickets_of_resident",
     "set_card", "clear_card", "transition", "set_close_note", "add_event", "list_events", "has_event", "by_card", "set_outcome", "set_classification",
-    "set_ticket_limit", "transfer_ticket", "close_out_of_scope",
+    "set_ticket_limit", "transfer_ticket", "close_out_of_scope", "by_channel_ref", "tickets_of_channel", "count_by_source_level",
 ]
 
 _TIME_FIELDS = {"received_at", "accept_by", "onsite_by", "close_by", "accepted_at", "arrived_at", "closed_at"}
@@ -53,6 +53,13 @@ class Ticket:
     card_chat_id: int | None
     card_message_id: int | None
     outcome: str | None = None
+    # Filed on someone's behalf or through the API (Art. 4, 5): the outside reference, the
+    # API channel, and who entered it in which chat.
+    external_ref: str | None = None
+    channel: str | None = None
+    entered_by: int | None = None
+    entered_name: str | None = None
+    filer_chat_id: int | None = None
 
     @property
     def number(self) -> str:
@@ -90,6 +97,11 @@ class NewTicket:
     accept_by: datetime
     onsite_by: datetime
     close_by: datetime
+    external_ref: str | None = None
+    channel: str | None = None
+    entered_by: int | None = None
+    entered_name: str | None = None
+    filer_chat_id: int | None = None
 
 
 async def insert_ticket(conn: aiosqlite.Connection, new: NewTicket) -> int:
@@ -219,3 +231,43 @@ async def close_out_of_scope(conn: aiosqlite.Connection, ticket_id: int, *, from
         (to_iso(now), by, explanation, ticket_id, from_status),
     )
     return cur.rowcount == 1
+
+
+async def by_channel_ref(conn: aiosqlite.Connection, channel: str, external_ref: str) -> Ticket | None:
+    """The ticket a channel already filed under ``external_ref`` (index tickets_channel_ref)."""
+    async with conn.execute(f"SELECT {_COLUMNS} FROM tickets WHERE channel = ? AND external_ref = ?", (channel, external_ref)) as cur:
+        row = await cur.fetchone()
+    return _ticket(row) if row else None
+
+
+async def tickets_of_channel(conn: aiosqlite.Connection, channel: str, *, ids: list[int] | None = None,
+                             start: datetime | None = None, end: datetime | None = None, status: str | None = None,
+                             limit: int = 1000) -> list[Ticket]:
+    """A channel's tickets, newest first; ``ids`` picks some, the times bound ``received_at``,
+    ``status`` is "open" or "closed"."""
+    where, args = ["channel = ?"], [channel]
+    if ids is not None:
+        where.append(f"id IN ({','.join('?' * len(ids))})")
+        args.extend(ids)
+    if start is not None:
+        where.append("received_at >= ?")
+        args.append(to_iso(start))
+    if end is not None:
+        where.append("received_at <= ?")
+        args.append(to_iso(end))
+    if status == "closed":
+        where.append("status = 'closed'")
+    elif status == "open":
+        where.append("status != 'closed'")
+    args.append(limit)
+    async with conn.execute(f"SELECT {_COLUMNS} FROM tickets WHERE {' AND '.join(where)} ORDER BY id DESC LIMIT ?", args) as cur:
+        return [_ticket(r) for r in await cur.fetchall()]
+
+
+async def count_by_source_level(conn: aiosqlite.Connection, start: datetime, end: datetime) -> list[tuple[str, str, int]]:
+    """(source, level, count) of the tickets received in [start, end) (index tickets_received)."""
+    async with conn.execute(
+        "SELECT source, level, COUNT(*) FROM tickets WHERE received_at >= ? AND received_at < ? GROUP BY source, level "
+        "ORDER BY source, level", (to_iso(start), to_iso(end)),
+    ) as cur:
+        return [(r[0], r[1], r[2]) for r in await cur.fetchall()]

@@ -83,6 +83,8 @@ def bot_env(tmp_path: Path, **settings: str) -> dict[str, str]:
     values = {
         "TELEGRAM_BOT_TOKEN": GOOD_TOKEN, "HEATBOT_ORG": str(ORG_FILE), "HEATBOT_DB": str(tmp_path / "heatbot.db"),
         "TELEGRAM_API_BASE_URL": f"http://127.0.0.1:{free_port()}/bot",
+        # The web server's default port (8080) may be taken on a shared machine.
+        "HEATBOT_HTTP_PORT": str(free_port()),
     }
     values.update(settings)
     return child_env(**{k: v for k, v in values.items() if v != ""})

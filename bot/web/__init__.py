@@ -1,0 +1,63 @@
+"""The bot's one web server: the Telegram webhook (when WEBHOOK_URL is set), the Open311 API,
+``/healthz``; later the dispatch board and ``/metrics``.
+
+One aiohttp server in the bot's process, started and stopped by :func:`bot.app.start` and
+:func:`bot.app.stop`, so the API files tickets through the same code, database and sender as
+the bot. Each area adds its routes in its own module.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from aiohttp import web
+from telegram.ext import Application
+
+from bot.web import health, open311, telegram_hook
+from bot.web.common import APP_KEY, LIMITER_KEY, WEBHOOK_SECRET_KEY
+
+__all__ = ["Listen", "WebServer"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Listen:
+    """Where the web server listens."""
+    host: str
+    port: int
+
+
+class WebServer:
+    def __init__(self, app: Application, listen: Listen, *, webhook_path: str | None = None,
+                 webhook_secret: str | None = None) -> None:
+        self.listen = listen
+        # client_max_size: aiohttp refuses a larger body before reading it (Open311: 64 KiB).
+        self.web = web.Application(client_max_size=open311.BODY_MAX)
+        self.web[APP_KEY] = app
+        self.web[WEBHOOK_SECRET_KEY] = webhook_secret
+        self.web[LIMITER_KEY] = open311.new_limiter()
+        health.add_routes(self.web)
+        open311.add_routes(self.web)
+        if webhook_path is not None:
+            telegram_hook.add_routes(self.web, webhook_path)
+        self._runner: web.AppRunner | None = None
+
+    async def start(self) -> None:
+        """Bind and serve; an ``OSError`` (port in use, address not ours) reaches the caller."""
+        # access_log off: request lines carry the api_key in GET query strings.
+        self._runner = web.AppRunner(self.web, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.listen.host, self.listen.port)
+        try:
+            await site.start()
+        except BaseException:
+            await self._runner.cleanup()
+            self._runner = None
+            raise
+        log.debug("web server listening on %s:%s", self.listen.host, self.listen.port)
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            runner, self._runner = self._runner, None
+            await runner.cleanup()
