@@ -173,6 +173,11 @@ async def press(svc: Services, who: Who, data: CardPress | None, chat_id: int, m
             text = t.render(ticket.resident_lang, template, number=ticket.number, who=staff.name, at=now, onsite_by=ticket.onsite_by)
             await enqueue_message(conn, ticket.resident_chat_id, message(text), priority=Priority.STATUS,
                                   purpose="resident_status", now=now, ticket_id=ticket_id)
+        elif ticket.filer_chat_id is not None:
+            # Entered for a caller without Telegram (/new): whoever entered it passes it on (Art. 5).
+            text = t.render(ticket.resident_lang, "desk.filer_status", act=str(act), number=ticket.number, who=staff.name)
+            await enqueue_message(conn, ticket.filer_chat_id, message(text), priority=Priority.STATUS,
+                                  purpose="filer_status", now=now, ticket_id=ticket_id)
     svc.wake_sender()
     return t.label(lang, f"alert_ok_{act}")
 

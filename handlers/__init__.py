@@ -5,8 +5,8 @@ import re
 
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.callbacks import Acknowledge, CardPress, CardRequest, Decision, IntakeStep, LanguageChoice, Menu
-from handlers import clock, fallback, resident, staff, whoami, workflows
+from bot.callbacks import Acknowledge, CardPress, CardRequest, Decision, IntakeStep, LanguageChoice, Menu, NewStep
+from handlers import clock, desk, fallback, resident, staff, whoami, workflows
 from handlers import outages as outage_handlers
 from handlers import queue
 from handlers.patience import patient
@@ -29,6 +29,7 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("whoami", whoami.whoami))  # any chat: ids for the organisation file
     app.add_handler(CommandHandler("queue", queue.queue))  # authorised in bot/status.py
     app.add_handler(CommandHandler("outage", outage_handlers.outage))
+    app.add_handler(CommandHandler("new", desk.new))  # authorised in bot/newticket.py
     app.add_handler(CommandHandler("subscribe", outage_handlers.subscribe, filters=private))
     app.add_handler(CommandHandler("unsubscribe", outage_handlers.unsubscribe, filters=private))
     app.add_handler(CommandHandler("outages", outage_handlers.list_outages, filters=private))
@@ -40,7 +41,7 @@ def register(app: Application) -> None:
     for codec, callback in ((IntakeStep, resident.intake_button), (Menu, resident.menu_button),
                             (LanguageChoice, resident.language_button), (CardPress, staff.card_button),
                             (Acknowledge, clock.acknowledge), (CardRequest, workflows.card_request),
-                            (Decision, workflows.decision)):
+                            (Decision, workflows.decision), (NewStep, desk.button)):
         app.add_handler(CallbackQueryHandler(callback, pattern="^" + re.escape(codec.PREFIX)))
     app.add_handler(CallbackQueryHandler(outage_handlers.button, pattern=r"^o:"))
     app.add_handler(CallbackQueryHandler(fallback.unknown_button))

@@ -17,7 +17,7 @@ What the data says is never trusted: the handlers still authorise every press ag
 database. The codec only guarantees that what they are handed is well formed.
 
 Prefixes: ``t:`` card action, ``w:`` card request, ``d:`` dispatch decision, ``a:``
-acknowledge an alert, ``o:`` outages (``o:w:`` wizard, ``o:a:`` approval, ``o:p:`` notice
+acknowledge an alert, ``n:`` the /new wizard, ``o:`` outages (``o:w:`` wizard, ``o:a:`` approval, ``o:p:`` notice
 posted, ``o:c:`` control, ``o:s:`` subscribe), ``i:`` intake step, ``menu:``, ``lang:``.
 No telegram import here: this module is pure.
 """
@@ -28,6 +28,7 @@ from bot.callbacks.outages import (
     WIZARD_DONE, ControlVerb, NoticePosted, OutageButton, OutageControl, OutageDecision, Subscribe, WizardStep, WizardVerb,
     parse_outage,
 )
+from bot.callbacks.desk import NEW_NONE, NewStep, NewVerb
 from bot.callbacks.residents import INTAKE_NONE, IntakeStep, IntakeVerb, LanguageChoice, Menu, MenuItem
 from bot.callbacks.tickets import Acknowledge, CardPress, CardRequest, CardVerb, Choice, Decision, RequestVerb
 
@@ -37,6 +38,7 @@ __all__ = [
     "WizardVerb", "WizardStep", "OutageDecision", "NoticePosted", "ControlVerb", "OutageControl", "Subscribe",
     "OutageButton", "parse_outage",
     "IntakeVerb", "IntakeStep", "INTAKE_NONE", "WIZARD_DONE", "MenuItem", "Menu", "LanguageChoice",
+    "NewVerb", "NewStep", "NEW_NONE",
     "community_buttons", "centre_buttons",
 ]
 
@@ -51,6 +53,7 @@ def community_buttons(community_id: str) -> tuple[_Data, ...]:
         IntakeStep(_WIDEST_NONCE, IntakeVerb.COM, community_id),
         WizardStep(_WIDEST_NONCE, WizardVerb.COM, community_id),
         Subscribe(community_id),
+        NewStep(_WIDEST_NONCE, NewVerb.COM, community_id),
     )
 
 

@@ -1,0 +1,53 @@
+"""Buttons of ``/new``, a ticket entered on a caller's behalf (``n:``)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import ClassVar, Self
+
+from bot.callbacks.base import _Data, _check_arg, _nonce, _set, _split_step, _step_body
+from rules.desk import DESK_SOURCES
+
+__all__ = ["NewVerb", "NewStep", "NEW_NONE"]
+
+
+class NewVerb(StrEnum):
+    CANCEL = "cancel"
+    CONT = "cont"
+    RESTART = "restart"
+    SRC = "src"              # src:<source>, one of the desk's sources (Art. 4)
+    CAT = "cat"              # cat:<category code>
+    COM = "com"              # com:<community id>, or com:none (not listed: dispatch routes it)
+    SKIP = "skip"
+    GO = "go"
+
+
+_NEW_ARGS: dict[str, frozenset[str] | None] = {
+    NewVerb.SRC: frozenset(str(s) for s in DESK_SOURCES),
+    NewVerb.CAT: None,
+    NewVerb.COM: None,
+}
+NEW_NONE = "none"
+
+
+@dataclass(frozen=True)
+class NewStep(_Data):
+    """``n:<nonce>:<verb>[:<arg>]``: a step of the /new wizard (Art. 4, 5)."""
+
+    PREFIX: ClassVar[str] = "n:"
+    nonce: str
+    verb: NewVerb
+    arg: str = ""
+
+    def __post_init__(self) -> None:
+        _nonce(self.nonce)
+        _set(self, "verb", NewVerb(self.verb))
+        _check_arg(self.verb, self.arg, _NEW_ARGS)
+
+    def _body(self) -> str:
+        return _step_body(self.nonce, self.verb, self.arg)
+
+    @classmethod
+    def _from(cls, rest: str) -> Self:
+        nonce, verb, arg = _split_step(rest)
+        return cls(nonce, NewVerb(verb), arg)
