@@ -175,6 +175,7 @@ async def overdue_report(svc: Services, who: Who, chat_id: int, horizon: timedel
                     "number": ticket.number, "limit": t.label(lang, f"limit_{d.kind}"), "due": d.due_at,
                     "overdue": d.due_at <= now, "minutes": _minutes(abs(now - d.due_at)),
                     "category": svc.policy.category(ticket.category).label(lang),
+                    "source": t.label(lang, f"source_{ticket.source}"),     # where it came from (Art. 4)
                 })
             text = t.render(lang, "clock.overdue_list", groups=groups, now=now)
         await enqueue_message(conn, chat_id, message(text), priority=Priority.URGENT, purpose="reply", now=now)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import clockwork, outages
+from bot import clockwork, daily, outages
 from bot.callbacks import Acknowledge, parse_number
 from handlers.common import pressed_on, services, who
 
@@ -40,3 +40,4 @@ async def sweep_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     if svc is not None:
         await clockwork.sweep(svc)
         await outages.sweep(svc)  # posting deadlines and residents' reminders
+        await daily.post_daily_count(svc)  # 08:00: yesterday's tickets by source and level

@@ -157,3 +157,11 @@ async def test_cancel_files_nothing(bot: Application, world: World):
     async with svc.db.transaction() as conn:
         async with conn.execute("SELECT COUNT(*) FROM tickets") as cur:
             assert (await cur.fetchone())[0] == 0
+
+
+async def test_overdue_shows_where_each_ticket_came_from(bot: Application, world: World, clock):
+    dispatch = world.groups["dispatch"]
+    await enter_call(world.crew(DISPATCHER), dispatch, source="住建部门")
+    await world.crew(DISPATCHER).send("/overdue", chat=dispatch)
+    listing = await dispatch.next_message_where(lambda m: "0001" in m.text and "受理" in m.text)
+    assert "［住建部门］" in listing.text
