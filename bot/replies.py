@@ -1,11 +1,11 @@
 """Every reply to one of the bot's messages in a group goes through here: the answer to a
-question the bot asked (a crew request's reason, a dispatcher's outage wizard or /new), a photo of a
+question the bot asked (a crew request's reason, a dispatcher's outage wizard, /new or /register), a photo of a
 posted outage notice, or else a crew's note on a closed ticket's card."""
 from __future__ import annotations
 
 import asyncio
 
-from bot import desk, newticket, outages, workflows
+from bot import desk, newticket, outages, register, workflows
 from bot.services import Services, Who
 from storage import outages as outage_store
 from storage.prompts import prompt_in_flight, prompt_of
@@ -31,6 +31,9 @@ async def on_reply(svc: Services, who: Who, chat_id: int, reply_to_message_id: i
                 break
             if tag is not None and tag["kind"] == newticket.PROMPT_KIND:
                 await newticket.answer(conn, svc, who, chat_id, text)
+                break
+            if tag is not None and tag["kind"] == register.PROMPT_KIND:
+                await register.answer(conn, svc, who, chat_id, text)
                 break
             posting = await outage_store.posting_for_notice(conn, chat_id, reply_to_message_id)
             if posting is not None:

@@ -5,7 +5,7 @@ import re
 
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.callbacks import Acknowledge, CardPress, CardRequest, Decision, IntakeStep, LanguageChoice, Menu, NewStep
+from bot.callbacks import Acknowledge, CardPress, CardRequest, Decision, IntakeStep, LanguageChoice, Menu, NewStep, RegisterStep
 from handlers import clock, desk, fallback, resident, staff, whoami, workflows
 from handlers import outages as outage_handlers
 from handlers import queue
@@ -30,6 +30,7 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("queue", queue.queue))  # authorised in bot/status.py
     app.add_handler(CommandHandler("outage", outage_handlers.outage))
     app.add_handler(CommandHandler("new", desk.new))  # authorised in bot/newticket.py
+    app.add_handler(CommandHandler("register", desk.register_cmd))  # authorised in bot/register.py
     app.add_handler(CommandHandler("subscribe", outage_handlers.subscribe, filters=private))
     app.add_handler(CommandHandler("unsubscribe", outage_handlers.unsubscribe, filters=private))
     app.add_handler(CommandHandler("outages", outage_handlers.list_outages, filters=private))
@@ -41,7 +42,8 @@ def register(app: Application) -> None:
     for codec, callback in ((IntakeStep, resident.intake_button), (Menu, resident.menu_button),
                             (LanguageChoice, resident.language_button), (CardPress, staff.card_button),
                             (Acknowledge, clock.acknowledge), (CardRequest, workflows.card_request),
-                            (Decision, workflows.decision), (NewStep, desk.button)):
+                            (Decision, workflows.decision), (NewStep, desk.button),
+                            (RegisterStep, desk.register_button)):
         app.add_handler(CallbackQueryHandler(callback, pattern="^" + re.escape(codec.PREFIX)))
     app.add_handler(CallbackQueryHandler(outage_handlers.button, pattern=r"^o:"))
     app.add_handler(CallbackQueryHandler(fallback.unknown_button))

@@ -9,7 +9,8 @@ from collections.abc import Iterable
 
 from rules.policy import Source
 
-__all__ = ["DESK_SOURCES", "EXTERNAL_REF_MAX", "NAME_MAX", "match_community", "RateLimiter"]
+__all__ = ["DESK_SOURCES", "EXTERNAL_REF_MAX", "NAME_MAX", "REGISTER_KINDS", "REGISTER_SOURCES", "REGISTER_TEXT_MAX",
+           "match_community", "RateLimiter"]
 
 # The channels Art. 4 names, in the order the /new wizard offers them: the company's hotline,
 # the mayor's hotline 12345, the housing bureau, the press, online opinion, the company's
@@ -17,6 +18,12 @@ __all__ = ["DESK_SOURCES", "EXTERNAL_REF_MAX", "NAME_MAX", "match_community", "R
 DESK_SOURCES: tuple[Source, ...] = (
     Source.HOTLINE, Source.MAYOR_HOTLINE, Source.HOUSING_BUREAU, Source.PRESS, Source.ONLINE, Source.COMPANY_URGENT,
 )
+# The register's kinds of entry (Art. 10 (1), Art. 18-24): praise and criticism of a centre or
+# a named staff member, a press report, a matter a higher authority supervises (督办).
+REGISTER_KINDS: tuple[str, ...] = ("praise", "criticism", "press", "supervision")
+# Where an entry came from: a resident in person or by letter, or one of the desk's channels.
+REGISTER_SOURCES: tuple[Source, ...] = (Source.RESIDENT, *DESK_SOURCES)
+REGISTER_TEXT_MAX = 1000
 # A 12345 work-order number or an API client's id; long enough for any platform's ids.
 EXTERNAL_REF_MAX = 64
 NAME_MAX = 40

@@ -18,6 +18,7 @@ __all__ = [
     "may_press", "may_add_note", "may_acknowledge", "may_assign", "may_decide_request", "may_answer_for",
     "may_start_outage", "may_approve_outage", "may_control_outage", "may_post_notice",
     "may_see_contact", "may_see_queue", "may_see_overdue", "may_override", "may_file_for_caller",
+    "may_keep_register",
 ]
 
 
@@ -146,3 +147,10 @@ def may_file_for_caller(staff: Member | None) -> bool:
     file for any community; the ticket is routed by the community, not by who entered it.
     A resident may not: their own report is /report."""
     return staff is not None and staff.role in (_DISPATCH | _CENTRE)
+
+
+def may_keep_register(staff: Member | None) -> bool:
+    """``/register``, the record of praise, criticism, press reports and supervision that the
+    centres are assessed on: dispatch, which supervises and assesses every centre (Art. 10 (1),
+    Art. 18-24)."""
+    return is_dispatch(staff)

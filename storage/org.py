@@ -8,7 +8,7 @@ from rules.org import ApiChannel, Centre, Community, Staff
 __all__ = [
     "replace_org", "get_setting", "get_centre",
     "centre_by_chat", "list_centres", "get_community", "list_communities", "find_communities", "centre_for", "get_staff", "staff_ids_with_role",
-    "channel_by_key_hash", "community_names",
+    "channel_by_key_hash", "community_names", "staff_of_centre",
 ]
 
 
@@ -133,3 +133,10 @@ async def community_names(conn: aiosqlite.Connection) -> list[tuple[str, list[st
     """(id, names and aliases, lower-cased) of every community, for matching an address."""
     async with conn.execute("SELECT id, search FROM communities ORDER BY rowid") as cur:
         return [(r[0], [n for n in r[1].split("\n") if n]) for r in await cur.fetchall()]
+
+
+async def staff_of_centre(conn: aiosqlite.Connection, centre_id: str) -> list[Staff]:
+    """A centre's people, in the order of the organisation file."""
+    async with conn.execute("SELECT user_id, name, phone, centre_id, role FROM staff WHERE centre_id = ? ORDER BY rowid",
+                            (centre_id,)) as cur:
+        return [Staff(*r) for r in await cur.fetchall()]

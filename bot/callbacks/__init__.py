@@ -17,7 +17,7 @@ What the data says is never trusted: the handlers still authorise every press ag
 database. The codec only guarantees that what they are handed is well formed.
 
 Prefixes: ``t:`` card action, ``w:`` card request, ``d:`` dispatch decision, ``a:``
-acknowledge an alert, ``n:`` the /new wizard, ``o:`` outages (``o:w:`` wizard, ``o:a:`` approval, ``o:p:`` notice
+acknowledge an alert, ``n:`` the /new wizard, ``r:`` the register, ``o:`` outages (``o:w:`` wizard, ``o:a:`` approval, ``o:p:`` notice
 posted, ``o:c:`` control, ``o:s:`` subscribe), ``i:`` intake step, ``menu:``, ``lang:``.
 No telegram import here: this module is pure.
 """
@@ -29,6 +29,7 @@ from bot.callbacks.outages import (
     parse_outage,
 )
 from bot.callbacks.desk import NEW_NONE, NewStep, NewVerb
+from bot.callbacks.register import REGISTER_NONE, RegisterStep, RegisterVerb
 from bot.callbacks.residents import INTAKE_NONE, IntakeStep, IntakeVerb, LanguageChoice, Menu, MenuItem
 from bot.callbacks.tickets import Acknowledge, CardPress, CardRequest, CardVerb, Choice, Decision, RequestVerb
 
@@ -38,7 +39,7 @@ __all__ = [
     "WizardVerb", "WizardStep", "OutageDecision", "NoticePosted", "ControlVerb", "OutageControl", "Subscribe",
     "OutageButton", "parse_outage",
     "IntakeVerb", "IntakeStep", "INTAKE_NONE", "WIZARD_DONE", "MenuItem", "Menu", "LanguageChoice",
-    "NewVerb", "NewStep", "NEW_NONE",
+    "NewVerb", "NewStep", "NEW_NONE", "RegisterVerb", "RegisterStep", "REGISTER_NONE",
     "community_buttons", "centre_buttons",
 ]
 
@@ -59,4 +60,4 @@ def community_buttons(community_id: str) -> tuple[_Data, ...]:
 
 def centre_buttons(centre_id: str) -> tuple[_Data, ...]:
     """Every button a centre id goes into, at its widest (the largest request id)."""
-    return (Decision(MAX_ID, Choice.TRANSFER, centre_id),)
+    return (Decision(MAX_ID, Choice.TRANSFER, centre_id), RegisterStep(_WIDEST_NONCE, RegisterVerb.CENTRE, centre_id))

@@ -38,3 +38,30 @@ CREATE TABLE desk_daily (
     day     TEXT PRIMARY KEY,
     sent_at TEXT NOT NULL
 );
+
+-- The register of praise, criticism, press reports and supervision by higher authorities
+-- (Art. 10 (1), Art. 18-24): the inputs of the centres' assessment.
+CREATE TABLE register_entries (
+    id          INTEGER PRIMARY KEY,
+    kind        TEXT NOT NULL,          -- praise | criticism | press | supervision
+    centre_id   TEXT NOT NULL,
+    staff_id    INTEGER,                -- the staff member named, if any
+    staff_name  TEXT,
+    source      TEXT NOT NULL,
+    text        TEXT NOT NULL,
+    ticket_id   INTEGER REFERENCES tickets(id),
+    entered_by  INTEGER NOT NULL,
+    entered_name TEXT NOT NULL,
+    at          TEXT NOT NULL
+);
+CREATE INDEX register_entries_at ON register_entries(at);
+
+-- A dispatcher's /register entry in progress (one per person, beside a /new in progress).
+CREATE TABLE register_wizards (
+    user_id    INTEGER PRIMARY KEY,
+    chat_id    INTEGER NOT NULL,
+    nonce      TEXT NOT NULL,
+    step       TEXT NOT NULL,
+    data       TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
