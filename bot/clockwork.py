@@ -121,7 +121,7 @@ async def alert_wide_impact(conn, svc: Services, ticket_id: int, reasons: list[s
     alert_id = await deadlines.add_alert(conn, ticket_id, None, "wide_impact", now)
     await tickets.add_event(conn, ticket_id, now, "wide_impact", detail={"alert": alert_id})
     text = t.render(lang, "clock.wide_impact", number=ticket.number, category=svc.policy.category(ticket.category).label(lang),
-                    place=ticket.address or "", source=ticket.source)
+                    place=ticket.address or "", source=t.label(lang, f"source_{ticket.source}"))
     ack = [[(t.label(lang, "btn_ack"), Acknowledge(alert_id).pack())]]
     for target in await escalation.leadership(conn):
         await enqueue_message(conn, target, message(text, buttons=ack), priority=Priority.URGENT, purpose="escalation",

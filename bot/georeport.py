@@ -88,12 +88,12 @@ async def file_request(svc: Services, channel: ApiChannel, req: OpenRequest, lan
         filed = await file_ticket(conn, svc, Filing(
             category=req.service_code, source=Source(channel.source), lang=lang, name=req.name, phone=req.phone,
             community_id=community_id, address=req.address, description=req.description,
-            external_ref=req.external_id, channel=channel.id, entered_name=channel.name,
+            external_ref=req.external_id, channel=channel.id,
         ))
     svc.wake_sender()
     if filed.centre is not None:
         notice = t.label(lang, "api_notice_routed", number=filed.number, centre=filed.centre.name(lang),
-                         onsite_by=_iso(svc, filed.assessment.deadlines.onsite_by))
+                         onsite_by=f"{filed.assessment.deadlines.onsite_by.astimezone(svc.tz):%Y-%m-%d %H:%M}")
     else:
         notice = t.label(lang, "api_notice_dispatch", number=filed.number)
     return [{"service_request_id": filed.number, "service_notice": notice, "account_id": None}]

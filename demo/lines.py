@@ -77,6 +77,15 @@ class Lines:
     posted: str
     restored: str
     s3_end: str
+    # -------- story 4: a 12345 work order through the Open311 API
+    s4_title: str
+    platform: str
+    api_calls: str
+    api_answers: str
+    api_address: str
+    api_description: str
+    api_note: str
+    s4_end: str
     tz: ZoneInfo = ZoneInfo("Asia/Shanghai")
 
 
@@ -101,6 +110,10 @@ ZH = Lines(
     area="和平苑 1-6 号楼", reason="一次网主管道爆管，正在抢修", now="现在", duration="6小时", submit="提交",
     no_report="不报修了", posted="已张贴", restored="已恢复供热",
     s3_end="紧急停热通知 → 停热期间的“家中不热”报修由通知答复 → 张贴通知 → 恢复供热。",
+    s4_title="四 · 12345 工单经 Open311 接口转来", platform="市12345平台", api_calls=" 调用接口：{call}",
+    api_answers="接口答复 {status}：{body}", api_address="幸福里 6-1-402", api_description="市民来电：家中暖气不热，老人在家",
+    api_note="楼栋供水阀未全开，已调整，室温 19℃",
+    s4_end="12345 工单经接口提交 → 按小区派到中心，列为重大并报告领导 → 受理、到场、完成 → 平台查询到“已完成”和处理说明。",
 )
 
 EN = Lines(
@@ -128,6 +141,12 @@ EN = Lines(
     now="now", duration="6 hours", submit="Submit", no_report="No report", posted="Notice posted",
     restored="Heating restored",
     s3_end="emergency notice → a cold-home report answered by it → notice posted → heating restored.",
+    s4_title="4 · A 12345 work order through the Open311 API", platform="The city's 12345 platform",
+    api_calls=" calls the API: {call}", api_answers="the API answers {status}: {body}", api_address="Xingfu Li 6-1-402",
+    api_description="Caller says the radiators are cold; an elderly resident at home",
+    api_note="The building's supply valve was not fully open; adjusted, room at 19 °C",
+    s4_end="12345 order posted → routed by community, major, leadership told → accepted, reached, done → "
+           "the platform reads closed with the crew's note.",
 )
 
 LINES = {"zh": ZH, "en": EN}

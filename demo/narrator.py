@@ -8,6 +8,7 @@ concurrent sender happened to deliver them.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -98,6 +99,24 @@ class Narrator:
         self._action(who, self.lines.shares.format(button=button))
         await who.user.send_contact(phone)
         await self.show()
+
+    async def calls_api(self, who: Person, http, method: str, path: str, *, data: dict[str, str] | None = None,
+                        params: dict[str, str] | None = None, show: tuple[str, ...] | None = None) -> list[dict]:
+        """An outside platform calls the bot's Open311 API over HTTP; the call and the answer
+        (``show`` picks the fields printed, so the transcript stays short) are printed."""
+        shown = {k: v for k, v in (data or params or {}).items() if k != "api_key"}
+        call = f"{method} {path}" + ("?" + "&".join(f"{k}={v}" for k, v in shown.items()) if params else "")
+        self._action(who, self.lines.api_calls.format(call=call))
+        if data:
+            for key, value in shown.items():
+                print(f"{_INDENT}{key}={value}")
+        response = await http.request(method, path, data=data, params=params)
+        body = response.json()
+        picked = [{k: item.get(k) for k in show} for item in body] if show else body
+        text = json.dumps(picked, ensure_ascii=False, indent=1)
+        print(f"{_INDENT[:-3]}🌐 " + self.lines.api_answers.format(status=response.status_code, body=text.replace("\n", "\n" + _INDENT)))
+        await self.show()
+        return body
 
     async def joins(self, who: Person, group: Group) -> None:
         self._action(who, self.lines.joins.format(chat=self._chat_names[group.chat_id]))

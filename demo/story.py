@@ -1,15 +1,17 @@
 """``make demo``: the whole story through the built-in emulator. No token, no network.
 
-Three stories, told as they happen — each person's tap or message, then what the bot sent:
+Four stories, told as they happen — each person's tap or message, then what the bot sent:
 a resident reports a cold flat and a crew handles it; a leak nobody accepts in time is
 reminded, escalated and taken by dispatch, and a delay is approved; an emergency shutdown is
-announced, answers a cold-home report and is restored. The clock is a fake one moved forward
+announced, answers a cold-home report and is restored; the city's 12345 platform hands over a
+work order through the Open311 API and reads it closed. The clock is a fake one moved forward
 between steps, so the times look real and every run prints the same transcript.
 """
 from __future__ import annotations
 
 import logging
 import os
+import socket
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -20,6 +22,9 @@ from bot.clock import FakeClock
 from bot.config import Config, load_config
 from tgemu import DEFAULT_TOKEN, Emulator, EmulatorClient
 
+from bot.web import Listen
+
+from .api import api_story
 from .lines import LINES, Lines
 from .narrator import Narrator, Person
 from .outages import outage_story
@@ -51,6 +56,12 @@ def _config(emulator: Emulator, db_path: Path, lang: str) -> Config:
     }, env_file=None)
 
 
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 async def main(lang: str = "zh") -> int:
     lines = LINES[lang]
     os.environ["TZ"] = "Asia/Shanghai"      # time stamps in the company's time zone
@@ -65,7 +76,8 @@ async def main(lang: str = "zh") -> int:
         with tempfile.TemporaryDirectory() as tmp:
             app = heatbot_app.build_application(_config(emulator, Path(tmp) / "demo.db", lang), clock=clock,
                                                 sweep_interval=NEVER)
-            await heatbot_app.start(app)
+            port = _free_port()          # the API's port; never printed, so the transcript is stable
+            await heatbot_app.start(app, http=Listen("127.0.0.1", port))
             try:
                 n = Narrator(emulator, tg, app, clock, lines)
                 for key, group in world.groups.items():
@@ -73,6 +85,7 @@ async def main(lang: str = "zh") -> int:
                 await cold_flat_story(n, world, lines)
                 await deadline_story(n, world, lines)
                 await outage_story(n, world, lines)
+                await api_story(n, world, lines, f"http://127.0.0.1:{port}")
             finally:
                 await heatbot_app.stop(app)
     finally:
