@@ -32,8 +32,8 @@ class WebServer:
     def __init__(self, app: Application, listen: Listen, *, webhook_path: str | None = None,
                  webhook_secret: str | None = None) -> None:
         self.listen = listen
-        # client_max_size: aiohttp refuses a larger body before reading it (Open311: 64 KiB).
-        self.web = web.Application(client_max_size=open311.BODY_MAX)
+        # aiohttp's own cap (1 MiB) stays for Telegram's updates; the API reads at most 64 KiB.
+        self.web = web.Application()
         self.web[APP_KEY] = app
         self.web[WEBHOOK_SECRET_KEY] = webhook_secret
         self.web[LIMITER_KEY] = open311.new_limiter()

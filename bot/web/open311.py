@@ -85,10 +85,15 @@ async def get_services(request: web.Request, svc: Services, lang: str) -> Any:
 async def _body(request: web.Request) -> bytes:
     if request.content_length is not None and request.content_length > BODY_MAX:
         raise ApiRefusal(413, "too_large", limit=BODY_MAX)
-    try:
-        return await request.read()
-    except web.HTTPRequestEntityTooLarge:          # no Content-Length, or a lying one
-        raise ApiRefusal(413, "too_large", limit=BODY_MAX) from None
+    # Read at most one byte past the limit: a body sent without a Content-Length (or with a
+    # lying one) is cut off there, never held in memory whole.
+    body = bytearray()
+    while len(body) <= BODY_MAX:
+        chunk = await request.content.read(BODY_MAX + 1 - len(body))
+        if not chunk:
+            return bytes(body)
+        body += chunk
+    raise ApiRefusal(413, "too_large", limit=BODY_MAX)
 
 
 async def post_request(request: web.Request, svc: Services, lang: str) -> Any:
@@ -102,16 +107,8 @@ async def post_request(request: web.Request, svc: Services, lang: str) -> Any:
         channel = await _channel(request, svc, form.get("api_key"))
         return await georeport.file_request(svc, channel, parse_request(form, frozenset(svc.policy.categories)), lang)
     except ApiRefusal as refusal:
-        # The locale came in the body: answer in it.
-        raise _Localised(refusal, lang) from None
-
-
-class _Localised(ApiRefusal):
-    """A refusal to answer in a language the route learnt from the body."""
-
-    def __init__(self, refusal: ApiRefusal, lang: str) -> None:
-        super().__init__(refusal.status, refusal.reason, **refusal.params)
-        self.lang = lang
+        refusal.lang = lang          # the locale came in the body: answer in it
+        raise
 
 
 def _date(svc: Services, query, key: str):
