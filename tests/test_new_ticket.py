@@ -165,3 +165,20 @@ async def test_overdue_shows_where_each_ticket_came_from(bot: Application, world
     await world.crew(DISPATCHER).send("/overdue", chat=dispatch)
     listing = await dispatch.next_message_where(lambda m: "0001" in m.text and "受理" in m.text)
     assert "［住建部门］" in listing.text
+
+
+async def test_an_out_of_scope_answer_for_a_caller_goes_to_whoever_entered_it_to_pass_on(bot: Application, world: World):
+    dispatcher = world.crew(DISPATCHER)
+    await enter_call(dispatcher, None, community="和平苑")            # entered in the dispatcher's private chat
+    north, dispatch, crew = world.groups["repair-north"], world.groups["dispatch"], world.crew(NORTH_CREW)
+    card = await north.next_message()
+    await crew.press(card, "退单")
+    prompt = await north.next_message()
+    await crew.send("住户自装的地暖", chat=north, reply_to=prompt)
+    await north.next_message()
+    ask = await dispatch.next_message()
+    await dispatcher.press(ask, "不属于服务范围")
+    prompt = await dispatch.next_message()
+    await dispatcher.send("自装地暖请联系安装单位。", chat=dispatch, reply_to=prompt)
+    told = await dispatcher.next_message_where(lambda m: "转告" in m.text)
+    assert "工单 0001" in told.text and "自装地暖请联系安装单位" in told.text

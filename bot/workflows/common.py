@@ -60,9 +60,14 @@ async def ask_in_group(conn, svc: Services, chat_id: int, text: str, request_id:
 
 
 async def tell_resident(conn, svc: Services, ticket: Ticket, template: str, now: datetime, **ctx: Any) -> None:
-    if ticket.resident_chat_id is None:
-        return
     text = svc.texts.render(ticket.resident_lang, template, number=ticket.number, **ctx)
+    if ticket.resident_chat_id is None:
+        # Entered for a caller without Telegram (/new): whoever entered it passes it on (Art. 5).
+        if ticket.filer_chat_id is not None:
+            passed_on = svc.texts.render(ticket.resident_lang, "desk.pass_on", number=ticket.number, text=text)
+            await enqueue_message(conn, ticket.filer_chat_id, message(passed_on), priority=Priority.STATUS,
+                                  purpose="filer_status", now=now, ticket_id=ticket.id)
+        return
     await enqueue_message(conn, ticket.resident_chat_id, message(text), priority=Priority.STATUS,
                           purpose="resident_status", now=now, ticket_id=ticket.id)
 
