@@ -114,7 +114,7 @@ async def find_requests(svc: Services, channel: ApiChannel, lang: str, *, ids: l
     if ids is None and start is None and end is None:
         start = svc.clock.now() - LIST_WINDOW
     async with svc.db.transaction() as conn:
-        found = await tickets.tickets_of_channel(conn, channel.id, ids=ids, start=start, end=end, status=status, limit=LIST_MAX)
+        found = await tickets.tickets_of_channel(conn, channel.id, channel.source, ids=ids, start=start, end=end, status=status, limit=LIST_MAX)
         return [await _describe(conn, svc, lang, tk) for tk in found]
 
 

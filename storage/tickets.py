@@ -240,12 +240,14 @@ async def by_channel_ref(conn: aiosqlite.Connection, channel: str, external_ref:
     return _ticket(row) if row else None
 
 
-async def tickets_of_channel(conn: aiosqlite.Connection, channel: str, *, ids: list[int] | None = None,
+async def tickets_of_channel(conn: aiosqlite.Connection, channel: str, source: str, *, ids: list[int] | None = None,
                              start: datetime | None = None, end: datetime | None = None, status: str | None = None,
                              limit: int = 1000) -> list[Ticket]:
-    """A channel's tickets, newest first; ``ids`` picks some, the times bound ``received_at``,
-    ``status`` is "open" or "closed"."""
-    where, args = ["channel = ?"], [channel]
+    """The tickets an API channel may follow, newest first: those it filed, and those staff
+    entered by hand (/new) from its source — never a resident's own. ``ids`` picks some, the
+    times bound ``received_at``, ``status`` is "open" or "closed"."""
+    where = ["(channel = ? OR (channel IS NULL AND entered_by IS NOT NULL AND source = ? AND source != 'resident'))"]
+    args: list = [channel, source]
     if ids is not None:
         where.append(f"id IN ({','.join('?' * len(ids))})")
         args.extend(ids)

@@ -299,3 +299,28 @@ async def test_a_post_that_gives_its_locale_in_the_body_is_refused_in_that_langu
     english = refused(await post(api, service_code="nope", locale="en"), 400)
     assert "Unknown service_code" in english
     assert "未知" in refused(await post(api, service_code="nope"), 400)
+
+
+async def test_a_call_entered_with_new_is_followed_by_the_call_centre_to_closed_but_not_by_12345(
+        api: httpx.AsyncClient, world: World):
+    from tests.test_new_ticket import enter_call
+    await enter_call(world.crew(6001), None, source="热线电话", community="阳光花园")
+    south, crew = world.groups["repair-south"], world.crew(5011)
+    card = await south.next_message()
+    for button in ("受理", "已到场", "处理完成"):
+        await crew.press(card, button)
+        card = await south.wait_edited(card)
+    await crew.send("散热器排气后恢复正常", chat=south, reply_to=card)
+    await south.wait_edited(card)
+    [status] = (await api.get("/requests/0001.json", params={"api_key": CALL_CENTRE})).json()
+    assert status["status"] == "closed" and "散热器排气后恢复正常" in status["status_notes"]
+    assert status["agency_responsible"] == "南区维修服务中心"
+    refused(await api.get("/requests/0001.json", params={"api_key": CITY}), 404)      # not 12345's
+
+
+async def test_a_residents_own_report_is_never_shown_to_a_channel(api: httpx.AsyncClient, tg: EmulatorClient):
+    from tests.story import report_cold_flat
+    await report_cold_flat(await tg.user("张三", language_code="zh"))
+    for key in (CITY, CALL_CENTRE):
+        refused(await api.get("/requests/0001.json", params={"api_key": key}), 404)
+        assert (await api.get("/requests.json", params={"api_key": key})).json() == []
