@@ -5,8 +5,8 @@ import pytest
 
 from bot.callbacks import (
     MAX_BYTES, MAX_ID, Acknowledge, CardPress, CardRequest, Choice, Decision, IntakeStep, LanguageChoice, Menu,
-    NoticePosted, OutageControl, OutageDecision, Subscribe, WizardStep, centre_buttons, community_buttons, new_nonce,
-    parse_id, parse_number, size,
+    NewStep, NoticePosted, OutageControl, OutageDecision, RegisterStep, Subscribe, WizardStep, centre_buttons,
+    community_buttons, new_nonce, parse_id, parse_number, size,
 )
 
 NONCE = "a1b2c3"
@@ -37,6 +37,12 @@ ROUND_TRIPS = [
     (IntakeStep(NONCE, "confirm"), f"i:{NONCE}:confirm"),
     (Menu("my"), "menu:my"),
     (LanguageChoice("en"), "lang:en"),
+    (NewStep(NONCE, "src", "mayor_hotline"), f"n:{NONCE}:src:mayor_hotline"),
+    (NewStep(NONCE, "com", "none"), f"n:{NONCE}:com:none"),
+    (NewStep(NONCE, "go"), f"n:{NONCE}:go"),
+    (RegisterStep(NONCE, "kind", "praise"), f"r:{NONCE}:kind:praise"),
+    (RegisterStep(NONCE, "staff", "5001"), f"r:{NONCE}:staff:5001"),
+    (RegisterStep(NONCE, "start"), f"r:{NONCE}:start"),
 ]
 
 
@@ -84,6 +90,13 @@ FORGED = [
     (LanguageChoice, "lang:fr", "a language we do not speak"),
     (Subscribe, "o:s:" + "x" * 61, "65 bytes: over Telegram's limit"),
     (CardPress, None, "no data at all"),
+    (NewStep, f"n:{NONCE}:src:resident", "a resident's own report is not filed with /new"),
+    (NewStep, f"n:{NONCE}:src", "a source needs its name"),
+    (NewStep, f"n:{NONCE}:go:now", "go takes no argument"),
+    (NewStep, f"n:{NONCE}:drop", "unknown /new verb"),
+    (RegisterStep, f"r:{NONCE}:kind:gossip", "unknown register kind"),
+    (RegisterStep, f"r:{NONCE}:staff:王师傅", "a staff member is named by user id"),
+    (RegisterStep, f"r:{NONCE}:staff:٥٠٠١", "Arabic-Indic user id"),
 ]
 
 
