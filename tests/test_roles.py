@@ -73,6 +73,9 @@ GLOBAL = [
     ("may_see_queue", DISPATCH_SIDE, "the outbox is dispatch's view"),
     ("may_see_overdue", DISPATCH_SIDE, "Art. 10 (1): dispatch supervises every centre"),
     ("may_override", DISPATCH_SIDE, "Art. 13 other rules (1): dispatch decides the level"),
+    ("may_file_for_caller", DISPATCH_SIDE | {"crew", "centre_lead"},
+     "Art. 4, 10 (1), 12: dispatch and the centres' hotline staff enter a caller's complaint; a resident may not"),
+    ("may_keep_register", DISPATCH_SIDE, "Art. 10 (1), Art. 18-24: dispatch keeps the assessment's register"),
 ]
 
 
