@@ -324,3 +324,15 @@ async def test_a_residents_own_report_is_never_shown_to_a_channel(api: httpx.Asy
     for key in (CITY, CALL_CENTRE):
         refused(await api.get("/requests/0001.json", params={"api_key": key}), 404)
         assert (await api.get("/requests.json", params={"api_key": key})).json() == []
+
+
+async def test_a_2000_character_description_fits_the_card_and_the_ledger(api: httpx.AsyncClient, world: World):
+    description = "暖气片冰凉，" * 333 + "冷冷"                                # 2,000 characters
+    assert len(description) == 2000
+    [answer] = (await post(api, description=description, address_string="和平苑 " + "3号楼" * 60)).json()
+    card = await world.groups["repair-north"].next_message()
+    assert description in card.text
+    dispatcher, dispatch = world.crew(6001), world.groups["dispatch"]
+    await dispatcher.send(f"/ticket {answer['service_request_id']}", chat=dispatch)
+    history = await dispatch.next_message_where(lambda m: "记录" in m.text)
+    assert description in history.text
