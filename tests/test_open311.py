@@ -9,11 +9,9 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import AsyncIterator
-from datetime import timedelta
 
 import httpx
 import pytest
-from telegram.ext import Application
 
 from bot import app as heatbot_app
 from bot.app import build_application
