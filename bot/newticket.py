@@ -29,7 +29,7 @@ from storage import org
 from storage.desk import NewWizard
 from storage.outbox import Priority, enqueue_message
 
-__all__ = ["start", "on_button", "answer", "answer_private", "PROMPT_KIND"]
+__all__ = ["start", "on_button", "answer", "take_private", "PROMPT_KIND"]
 
 log = logging.getLogger(__name__)
 
@@ -185,15 +185,13 @@ async def answer(conn, svc: Services, who: Who, chat_id: int, text: str) -> None
     await _text(conn, svc, who, wz, text)
 
 
-async def answer_private(svc: Services, who: Who, text: str) -> bool:
-    """A staff member's message in their private chat while their /new waits there: the answer.
-    False when there is no such wizard, so the message is a resident's as usual."""
-    async with svc.db.transaction() as conn:
-        wz = await store.get_wizard(conn, who.user_id)
-        if wz is None or wz.chat_id != who.chat_id:
-            return False
-        await _text(conn, svc, who, wz, text)
-    svc.wake_sender()
+async def take_private(conn, svc: Services, who: Who, text: str) -> bool:
+    """A staff member's message in their private chat while their /new waits there is its
+    answer (bot/replies.py asks); False when no /new waits in this chat."""
+    wz = await store.get_wizard(conn, who.user_id)
+    if wz is None or wz.chat_id != who.chat_id:
+        return False
+    await _text(conn, svc, who, wz, text)
     return True
 
 

@@ -24,7 +24,7 @@ from storage import org, tickets
 from storage.desk import NewEntry, NewWizard
 from storage.outbox import Priority, enqueue_message
 
-__all__ = ["show", "on_button", "answer", "answer_private", "PROMPT_KIND"]
+__all__ = ["show", "on_button", "answer", "take_private", "PROMPT_KIND"]
 
 log = logging.getLogger(__name__)
 
@@ -183,14 +183,13 @@ async def answer(conn, svc: Services, who: Who, chat_id: int, text: str) -> None
     await _text(conn, svc, who, wz, text)
 
 
-async def answer_private(svc: Services, who: Who, text: str) -> bool:
-    """The answer to a question of a /register waiting in this private chat; False if none."""
-    async with svc.db.transaction() as conn:
-        wz = await store.get_wizard(conn, who.user_id, _TABLE)
-        if wz is None or wz.chat_id != who.chat_id or wz.step not in ("text", "ticket"):
-            return False
-        await _text(conn, svc, who, wz, text)
-    svc.wake_sender()
+async def take_private(conn, svc: Services, who: Who, text: str) -> bool:
+    """The answer to a question of a /register waiting in this private chat (bot/replies.py
+    asks); False if none waits for text here."""
+    wz = await store.get_wizard(conn, who.user_id, _TABLE)
+    if wz is None or wz.chat_id != who.chat_id or wz.step not in ("text", "ticket"):
+        return False
+    await _text(conn, svc, who, wz, text)
     return True
 
 

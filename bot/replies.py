@@ -1,6 +1,7 @@
 """Every reply to one of the bot's messages in a group goes through here: the answer to a
-question the bot asked (a crew request's reason, a dispatcher's outage wizard, /new or /register), a photo of a
-posted outage notice, or else a crew's note on a closed ticket's card."""
+question the bot asked (a crew request's reason, a dispatcher's outage wizard, /new or
+/register), a photo of a posted outage notice, or else a crew's note on a closed ticket's card.
+So does a staff member's answer to their /new or /register in a private chat."""
 from __future__ import annotations
 
 import asyncio
@@ -10,7 +11,7 @@ from bot.services import Services, Who
 from storage import outages as outage_store
 from storage.prompts import prompt_in_flight, prompt_of
 
-__all__ = ["on_reply"]
+__all__ = ["on_reply", "on_private_text"]
 
 # A reply can reach us before the sender has recorded the question's message id; wait this long
 # at most for that commit (only while a question to the chat is actually in flight).
@@ -45,3 +46,13 @@ async def on_reply(svc: Services, who: Who, chat_id: int, reply_to_message_id: i
             return
         await asyncio.sleep(0.05)
     svc.wake_sender()
+
+
+async def on_private_text(svc: Services, who: Who, text: str) -> bool:
+    """A message in a private chat answers a staff member's /new or /register waiting there;
+    False when neither waits, and the message is then a resident's (bot/intake.py)."""
+    async with svc.db.transaction() as conn:
+        taken = await newticket.take_private(conn, svc, who, text) or await register.take_private(conn, svc, who, text)
+    if taken:
+        svc.wake_sender()
+    return taken

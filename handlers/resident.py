@@ -4,7 +4,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import desk, intake, newticket, outages, register
+from bot import desk, intake, outages, replies
 from bot.callbacks import IntakeStep, LanguageChoice, Menu, MenuItem
 from handlers import fallback
 from handlers.common import private_only, services, who
@@ -50,7 +50,7 @@ def _input(update: Update) -> intake.Input:
 async def message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc, person, text = services(context), who(update), update.effective_message.text
     # A dispatcher's /new or /register waiting in this chat takes the answer; otherwise it is a resident's.
-    if text is not None and (await newticket.answer_private(svc, person, text) or await register.answer_private(svc, person, text)):
+    if text is not None and await replies.on_private_text(svc, person, text):
         return
     await intake.handle(svc, person, _input(update))
 
