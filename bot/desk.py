@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bot import clockwork, views
+from bot import clockwork, followup, views
 from bot.callbacks import CardPress, CardVerb, LanguageChoice
 from bot.config import LANGUAGES
 from bot.outages.residents import on_ticket_created
@@ -168,8 +168,10 @@ async def press(svc: Services, who: Who, data: CardPress | None, chat_id: int, m
         if act == Action.CLOSE:
             await tickets.set_outcome(conn, ticket_id, "done")
         await enqueue_card(conn, chat_id, ticket_id, now=now)
-        if ticket.resident_chat_id is not None:
-            template = {Action.ACCEPT: "resident.status_accepted", Action.ARRIVE: "resident.status_arrived", Action.CLOSE: "resident.status_closed"}[act]
+        if act == Action.CLOSE:
+            await followup.ask(conn, svc, await tickets.get_ticket(conn, ticket_id), now)   # Art. 8: asked at once
+        elif ticket.resident_chat_id is not None:
+            template = {Action.ACCEPT: "resident.status_accepted", Action.ARRIVE: "resident.status_arrived"}[act]
             text = t.render(ticket.resident_lang, template, number=ticket.number, who=staff.name, at=now, onsite_by=ticket.onsite_by)
             await enqueue_message(conn, ticket.resident_chat_id, message(text), priority=Priority.STATUS,
                                   purpose="resident_status", now=now, ticket_id=ticket_id)

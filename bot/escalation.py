@@ -14,7 +14,7 @@ from rules.deadlines import Stage
 from rules.roles import Role
 from storage import org
 
-__all__ = ["Recipient", "fan_out", "leadership"]
+__all__ = ["reopen_recipients", "Recipient", "fan_out", "leadership"]
 
 
 @dataclass(frozen=True)
@@ -39,3 +39,11 @@ async def leadership(conn: aiosqlite.Connection) -> list[int]:
     """Art. 7: the leadership group, or each department head when there is none."""
     chat = await org.get_setting(conn, "leadership_chat_id")
     return [chat] if chat is not None else await org.staff_ids_with_role(conn, Role.DEPARTMENT_HEAD)
+
+
+async def reopen_recipients(conn: aiosqlite.Connection, centre_id: str | None, to_dispatch: bool) -> list[Recipient]:
+    """A reopened ticket (Art. 8): the centre's leads are told, privately; from the policy's
+    number of reopens, dispatch too (Art. 10 (1): it supervises and assesses the centres)."""
+    leads = await org.staff_ids_with_role(conn, Role.CENTRE_LEAD, centre_id) if centre_id is not None else []
+    dispatch = await org.get_setting(conn, "dispatch_chat_id") if to_dispatch or centre_id is None else None
+    return [Recipient(u, "centre_lead") for u in leads] + ([Recipient(dispatch, "dispatch")] if dispatch is not None else [])

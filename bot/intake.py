@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from bot import desk, views
+from bot import desk, followup, views
 from bot.callbacks import INTAKE_NONE, IntakeStep, IntakeVerb, new_nonce
 from bot.outages.common import fit
 from bot.payload import Buttons, message
@@ -95,6 +95,8 @@ async def handle(svc: Services, who: Who, inp: Input) -> str | None:
                 alert = t.label(lang, "alert_stale")
             else:
                 alert = await _on_button(conn, svc, who, lang, draft, inp.button)
+        elif draft is None and inp.kind == "text" and await followup.take_text(conn, svc, who, lang, inp.text):
+            pass    # a comment on a follow-up, or what is still wrong after a reopen (Art. 8)
         elif draft is None:
             await _say(conn, svc, who, message(t.render(lang, "resident.not_understood"), buttons=views.main_menu(svc, lang)))
         else:

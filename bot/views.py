@@ -101,7 +101,16 @@ async def card_context(conn, svc: Services, lang: str, ticket: Ticket, show_cont
         "names": names,
         "next": clock.next,
         "source": svc.texts.label(lang, f"source_{ticket.source}"),
+        "repeat": await _repeat_of(conn, ticket),
     }
+
+
+async def _repeat_of(conn, ticket: Ticket) -> dict[str, Any] | None:
+    """The closed ticket this one repeats (Art. 23), for the card's "repeat fault" line."""
+    if ticket.repeat_of is None:
+        return None
+    earlier = await tickets.get_ticket(conn, ticket.repeat_of)
+    return {"number": earlier.number, "closed_at": earlier.closed_at} if earlier is not None and earlier.closed_at else None
 
 
 async def render_card(conn, svc: Services, ticket_id: int) -> tuple[str, Buttons]:

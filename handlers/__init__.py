@@ -5,8 +5,11 @@ import re
 
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot.callbacks import Acknowledge, CardPress, CardRequest, Decision, IntakeStep, LanguageChoice, Menu, NewStep, RegisterStep
-from handlers import clock, desk, fallback, resident, staff, whoami, workflows
+from bot.callbacks import (
+    Acknowledge, CardPress, CardRequest, Decision, FollowupAnswer, IntakeStep, LanguageChoice, Menu, NewStep, PhoneRecord,
+    RegisterStep,
+)
+from handlers import clock, desk, fallback, followup, resident, staff, whoami, workflows
 from handlers import outages as outage_handlers
 from handlers import queue
 from handlers.patience import patient
@@ -24,6 +27,7 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("my", resident.my, filters=private))
     app.add_handler(CommandHandler("ticket", staff.ticket))
     app.add_handler(CommandHandler("overdue", clock.overdue))
+    app.add_handler(CommandHandler("followups", followup.followups))     # authorised in bot/followup.py
     app.add_handler(CommandHandler("level", clock.set_level))
     app.add_handler(CommandHandler("category", clock.set_category))
     app.add_handler(CommandHandler("whoami", whoami.whoami))  # any chat: ids for the organisation file
@@ -43,7 +47,8 @@ def register(app: Application) -> None:
                             (LanguageChoice, resident.language_button), (CardPress, staff.card_button),
                             (Acknowledge, clock.acknowledge), (CardRequest, workflows.card_request),
                             (Decision, workflows.decision), (NewStep, desk.button),
-                            (RegisterStep, desk.register_button)):
+                            (RegisterStep, desk.register_button), (FollowupAnswer, followup.answer),
+                            (PhoneRecord, followup.record)):
         app.add_handler(CallbackQueryHandler(callback, pattern="^" + re.escape(codec.PREFIX)))
     app.add_handler(CallbackQueryHandler(outage_handlers.button, pattern=r"^o:"))
     app.add_handler(CallbackQueryHandler(fallback.unknown_button))

@@ -25,6 +25,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from rules.followup import DEFAULT_RULES as DEFAULT_FOLLOWUP_RULES
+from rules.followup import FollowupRules
 from rules.outages import DEFAULT_RULES as DEFAULT_OUTAGE_RULES
 from rules.outages import OutageRules
 from rules.errors import PolicyError, UnknownCategory, UnknownSource
@@ -129,6 +131,7 @@ class Policy:
     major_sources_article: str = "Art. 13, urgent (1)"
     wide_impact_article: str = "Art. 7"
     outages: OutageRules = DEFAULT_OUTAGE_RULES
+    followup: FollowupRules = DEFAULT_FOLLOWUP_RULES
 
     def category(self, code: str) -> Category:
         try:
@@ -256,7 +259,7 @@ def load_policy(path: Path | str | None = None) -> Policy:
         raise PolicyError(f"not valid TOML: {exc}", path=name) from None
 
     top = _Reader(name, data, "")
-    top.only({"limits", "sources", "reminders", "escalation", "categories", "outages"})
+    top.only({"limits", "sources", "reminders", "escalation", "categories", "outages", "followup"})
 
     limits = _Reader(name, top.table_of("limits"), "[limits]")
     limits.only({
@@ -290,6 +293,24 @@ def load_policy(path: Path | str | None = None) -> Policy:
             subscriber_reminder=timedelta(hours=o.positive("subscriber_reminder_hours")),
             emergency_posting=timedelta(hours=o.positive("emergency_posting_hours")),
             min_posting=timedelta(minutes=o.positive("min_posting_minutes")),
+        )
+
+    followup = DEFAULT_FOLLOWUP_RULES
+    if "followup" in data:
+        f = _Reader(name, top.table_of("followup"), "[followup]")
+        f.only({"answer_hours", "answer_days", "dispatch_after_reopens", "repeat_days", "building_categories",
+                "complaints_to_dispatch", "cluster_reports", "cluster_minutes", "cluster_categories", "article"})
+        f.text("article")
+        followup = FollowupRules(
+            answer_within=timedelta(hours=f.positive("answer_hours")),
+            answer_until=timedelta(days=f.positive("answer_days")),
+            dispatch_after_reopens=f.positive("dispatch_after_reopens"),
+            repeat_window=timedelta(days=f.positive("repeat_days")),
+            building_categories=frozenset(f.get("building_categories", list, what="a list of category codes")),
+            complaints_to_dispatch=f.positive("complaints_to_dispatch"),
+            cluster_reports=f.positive("cluster_reports"),
+            cluster_window=timedelta(minutes=f.positive("cluster_minutes")),
+            cluster_categories=frozenset(f.get("cluster_categories", list, what="a list of category codes")),
         )
 
     raw_categories = top.get("categories", list, what="an array of [[categories]] tables")
@@ -345,6 +366,7 @@ def load_policy(path: Path | str | None = None) -> Policy:
         major_sources_article=sources.text("major_article"),
         wide_impact_article=sources.text("wide_impact_article"),
         outages=outages,
+        followup=followup,
     )
 
 

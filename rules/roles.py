@@ -19,6 +19,8 @@ __all__ = [
     "may_start_outage", "may_approve_outage", "may_control_outage", "may_post_notice",
     "may_see_contact", "may_see_queue", "may_see_overdue", "may_override", "may_file_for_caller",
     "may_keep_register",
+    "may_see_contact", "may_see_queue", "may_see_overdue", "may_override",
+    "may_answer_followup", "may_see_followups", "may_record_followup",
 ]
 
 
@@ -153,4 +155,17 @@ def may_keep_register(staff: Member | None) -> bool:
     """``/register``, the record of praise, criticism, press reports and supervision that the
     centres are assessed on: dispatch, which supervises and assesses every centre (Art. 10 (1),
     Art. 18-24)."""
+def may_answer_followup(user_id: int, resident_user_id: int | None) -> bool:
+    """Answer "is it warm now?" (and so reopen the ticket): the resident who reported it, nobody
+    else, whatever their role (Art. 8: the resident's own opinion)."""
+    return resident_user_id is not None and user_id == resident_user_id
+
+
+def may_see_followups(staff: Member | None) -> bool:
+    """``/followups``, the phone follow-up list with residents' phones: dispatch (Art. 8, Art. 10 (1))."""
+    return is_dispatch(staff)
+
+
+def may_record_followup(staff: Member | None) -> bool:
+    """Record what a resident said on the phone (Art. 8's feedback card): dispatch."""
     return is_dispatch(staff)

@@ -14,6 +14,7 @@ __all__ = [
     "Ticket", "Event", "NewTicket", "insert_ticket", "get_ticket", "tickets_of_resident",
     "set_card", "clear_card", "transition", "set_close_note", "add_event", "list_events", "has_event", "by_card", "set_outcome", "set_classification",
     "set_ticket_limit", "transfer_ticket", "close_out_of_scope", "by_channel_ref", "tickets_of_channel", "count_by_source_level",
+    "set_ticket_limit", "transfer_ticket", "close_out_of_scope", "reopen", "set_reopen_note",
 ]
 
 _TIME_FIELDS = {"received_at", "accept_by", "onsite_by", "close_by", "accepted_at", "arrived_at", "closed_at"}
@@ -60,6 +61,10 @@ class Ticket:
     entered_by: int | None = None
     entered_name: str | None = None
     filer_chat_id: int | None = None
+    reopen_count: int = 0
+    reopen_note: str | None = None
+    repeat_of: int | None = None
+    complaints: int = 0
 
     @property
     def number(self) -> str:
@@ -273,3 +278,19 @@ async def count_by_source_level(conn: aiosqlite.Connection, start: datetime, end
         "ORDER BY source, level", (to_iso(start), to_iso(end)),
     ) as cur:
         return [(r[0], r[1], r[2]) for r in await cur.fetchall()]
+async def reopen(conn: aiosqlite.Connection, ticket_id: int) -> bool:
+    """The resident says it is still not fixed (Art. 8): the ticket goes back to the centre that
+    closed it, as accepted (the centre already holds it), with the visit and the closing cleared
+    from the ticket (the ledger keeps them) and no card, so the sender posts a fresh card.
+    Compare-and-set: only a ticket closed as done."""
+    cur = await conn.execute(
+        "UPDATE tickets SET status = 'accepted', arrived_at = NULL, arrived_by = NULL, closed_at = NULL, closed_by = NULL, "
+        "close_note = NULL, outcome = NULL, reopen_note = NULL, reopen_count = reopen_count + 1, card_message_id = NULL "
+        "WHERE id = ? AND status = 'closed' AND outcome = 'done'",
+        (ticket_id,),
+    )
+    return cur.rowcount == 1
+
+
+async def set_reopen_note(conn: aiosqlite.Connection, ticket_id: int, note: str) -> None:
+    await conn.execute("UPDATE tickets SET reopen_note = ? WHERE id = ?", (note, ticket_id))

@@ -18,12 +18,14 @@ database. The codec only guarantees that what they are handed is well formed.
 
 Prefixes: ``t:`` card action, ``w:`` card request, ``d:`` dispatch decision, ``a:``
 acknowledge an alert, ``n:`` the /new wizard, ``r:`` the register, ``o:`` outages (``o:w:`` wizard, ``o:a:`` approval, ``o:p:`` notice
-posted, ``o:c:`` control, ``o:s:`` subscribe), ``i:`` intake step, ``menu:``, ``lang:``.
+posted, ``o:c:`` control, ``o:s:`` subscribe), ``i:`` intake step, ``menu:``, ``lang:``,
+``f:`` follow-up answer, ``fp:`` phone follow-up record.
 No telegram import here: this module is pure.
 """
 from __future__ import annotations
 
 from bot.callbacks.base import MAX_BYTES, MAX_ID, NONCE_BYTES, _NONCE_LEN, _Data, new_nonce, parse_id, parse_number, size
+from bot.callbacks.followups import FollowupAnswer, FollowupVerb, PhoneRecord
 from bot.callbacks.outages import (
     WIZARD_DONE, ControlVerb, NoticePosted, OutageButton, OutageControl, OutageDecision, Subscribe, WizardStep, WizardVerb,
     parse_outage,
@@ -40,6 +42,7 @@ __all__ = [
     "OutageButton", "parse_outage",
     "IntakeVerb", "IntakeStep", "INTAKE_NONE", "WIZARD_DONE", "MenuItem", "Menu", "LanguageChoice",
     "NewVerb", "NewStep", "NEW_NONE", "RegisterVerb", "RegisterStep", "REGISTER_NONE",
+    "FollowupVerb", "FollowupAnswer", "PhoneRecord",
     "community_buttons", "centre_buttons",
 ]
 
