@@ -41,7 +41,8 @@ async def test_cold_flat_goes_from_report_to_done_and_the_resident_hears_each_st
     await crew.press(card, "处理完成")
     card = await group.wait_edited(card)
     assert "已完成" in card.text and "请回复这条消息" in card.text
-    assert "处理完成" in (await resident.next_message()).text
+    done = await resident.next_message()      # told, and asked at once (Art. 8)
+    assert "已完成" in done.text and done.button_texts() == ["👍 解决了", "👎 还没解决"]
 
     await crew.send("更换了堵塞的阀门", chat=group, reply_to=card)
     card = await group.wait_edited(card)
