@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bot import clockwork, followup, views
+from bot import clockwork, followup, repeats, views
 from bot.callbacks import CardPress, CardVerb, LanguageChoice
 from bot.config import LANGUAGES
 from bot.outages.residents import on_ticket_created
@@ -99,6 +99,10 @@ async def create_ticket_from_draft(conn, svc: Services, who: Who, lang: str, dra
     their contact is remembered, they are subscribed to their community's outage notices and
     they get the receipt, all in the same transaction."""
     data = draft.data
+    already = await repeats.open_ticket_for(conn, svc, who, lang, data)      # Art. 24: not a second crew card
+    if already is not None:
+        await drafts.delete_draft(conn, who.user_id)
+        return already
     filed = await file_ticket(conn, svc, Filing(
         category=data["category"], source=Source.RESIDENT, lang=lang, name=who.name, phone=data.get("phone"),
         community_id=data.get("community_id"), community_text=data.get("community_text"), address=data.get("address"),

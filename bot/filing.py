@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from bot import clockwork
+from bot import clockwork, repeats
 from bot.payload import message
 from bot.services import Services
 from rules.org import Centre
@@ -100,6 +100,9 @@ async def file_ticket(conn, svc: Services, filing: Filing) -> Filed:
     actor_id = filing.entered_by if filing.entered_by is not None else filing.resident_user_id
     actor = filing.entered_name if filing.entered_by is not None else filing.name
     await tickets.add_event(conn, ticket_id, now, "created", actor_id, actor, detail)
+    # Art. 23 repeats of a closed ticket; a building's reports at once.
+    await repeats.on_created(conn, svc, ticket_id, {"category": assessment.category.code, "address": filing.address,
+                                                    "community_id": filing.community_id}, now)
     if centre is not None:
         await tickets.add_event(conn, ticket_id, now, "routed", detail={"centre": centre.id})
         card_chat = centre.chat_id
