@@ -47,6 +47,11 @@ class Lines:
     arrived: str
     done: str
     note: str
+    not_solved: str
+    still_cold: str
+    solved: str
+    five_stars: str
+    comment: str
     s1_end: str
     # -------- story 2: the deadline clock
     s2_title: str
@@ -100,7 +105,9 @@ ZH = Lines(
     report="我要报修", cold="家中不热", heping_query="和平", heping="和平苑", address_zhang="3号楼2单元501",
     skip="跳过", description_zhang="暖气片冰凉，从昨晚开始", confirm="确认提交",
     accept="受理", arrived="已到场", done="处理完成", note="户内阀门堵塞，已清洗，室温回升到 18℃",
-    s1_end="报修 → 工单卡片 → 受理 → 到场 → 完成，每一步都告诉了居民；陌生人点按钮被拒绝。",
+    not_solved="还没解决", still_cold="卧室的暖气片还是凉的", solved="解决了", five_stars="5⭐", comment="师傅很耐心，谢谢",
+    s1_end="报修 → 工单卡片 → 受理 → 到场 → 完成，每一步都告诉了居民；陌生人点按钮被拒绝；"
+           "完成时马上回访，“还没解决”重新打开工单，再次完成后居民评了 5 星。",
     s2_title="二 · 时限：提醒、超时告警、延时审批", li="李阿姨",
     leak="户内或楼内漏水", yangguang_query="阳光", yangguang="阳光花园", description_li="楼上漏水到我家厨房",
     ack="已知悉", delay="申请延时", delay_reason="楼上住户不在家，约好 16:00 入户", approve_delay="批准延时",
@@ -128,7 +135,10 @@ EN = Lines(
     address_zhang="3-2-501", skip="Skip", description_zhang="The radiators have been cold since last night",
     confirm="Confirm", accept="Accept", arrived="Arrived", done="Done",
     note="Clogged valve in the flat, cleaned; the room is back to 18 °C",
-    s1_end="report → card → accept → arrived → done, the resident told at each step; a stranger's press refused.",
+    not_solved="Not solved", still_cold="The bedroom radiator is still cold", solved="Solved", five_stars="5⭐",
+    comment="A patient crew, thank you",
+    s1_end="report → card → accept → arrived → done, the resident told at each step; a stranger's press refused; "
+           "asked at once at Done, \"not solved\" reopened the ticket, and after the second Done the resident gave 5 stars.",
     s2_title="2 · Deadlines: reminder, escalation, an approved delay", li="Mrs Li",
     leak="Leak or damaged facility", yangguang_query="yangguang", yangguang="Sunshine Garden",
     description_li="Water from upstairs is leaking into my kitchen", ack="Seen, I'm on it", delay="Report delay",

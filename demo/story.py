@@ -1,7 +1,8 @@
 """``make demo``: the whole story through the built-in emulator. No token, no network.
 
 Four stories, told as they happen — each person's tap or message, then what the bot sent:
-a resident reports a cold flat and a crew handles it; a leak nobody accepts in time is
+a resident reports a cold flat and a crew handles it, the resident says it is still cold, the
+ticket is reopened and done again, and the resident rates it; a leak nobody accepts in time is
 reminded, escalated and taken by dispatch, and a delay is approved; an emergency shutdown is
 announced, answers a cold-home report and is restored; the city's 12345 platform hands over a
 work order through the Open311 API and reads it closed. The clock is a fake one moved forward
@@ -127,6 +128,20 @@ async def cold_flat_story(n: Narrator, world: World, L: Lines) -> None:
     await n.taps(wang, L.done, chat=north)
     card = await n.latest(north, lambda m: m.text.startswith("✅"))
     await n.types(wang, L.note, chat=north, reply_to=card)
+    lead = await staff(n, world, 5003, "🧑‍💼")      # the centre lead hears of a reopen privately
+    await n.types(lead, "/start")
+    # Art. 8: asked at once. Still cold: the ticket goes back to the crew with fresh limits.
+    await n.time_passes(sweep=False, minutes=40)
+    await n.taps(zhang, L.not_solved)
+    await n.types(zhang, L.still_cold)
+    await n.time_passes(sweep=False, minutes=35)
+    await n.taps(wang, L.arrived, chat=north)
+    await n.time_passes(sweep=False, minutes=45)
+    await n.taps(wang, L.done, chat=north)
+    await n.time_passes(sweep=False, minutes=20)
+    await n.taps(zhang, L.solved)
+    await n.taps(zhang, L.five_stars)
+    await n.types(zhang, L.comment)
     n.say(f"\n✔ {L.s1_end}")
 
 

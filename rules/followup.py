@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from rules.intake import ascii_digits, is_visible
+from rules.intake import arabic_numbers, chinese_number, is_visible
 
 __all__ = [
     "FollowupRules", "DEFAULT_RULES", "PhoneResult", "MAX_COMMENT", "RATINGS",
@@ -76,31 +76,6 @@ def reopen_refusal(status: str, outcome: str | None, closed_at: datetime | None,
     return answer_refusal(closed_at, now, rules)
 
 
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-_CN_NUMBER = re.compile(r"[零〇一二两三四五六七八九十]+")
-
-
-def chinese_number(text: str) -> int | None:
-    """A Chinese numeral up to 99 (``三``, ``十二``, ``二十``, ``九十九``); None otherwise."""
-    if not text or any(c not in _CN_DIGITS and c != "十" for c in text):
-        return None
-    if "十" not in text:
-        return _CN_DIGITS[text] if len(text) == 1 else None
-    tens, _, units = text.partition("十")
-    if "十" in units or len(tens) > 1 or len(units) > 1:
-        return None
-    value = (_CN_DIGITS[tens] if tens else 1) * 10 + (_CN_DIGITS[units] if units else 0)
-    return value if value <= 99 else None
-
-
-def _arabic(text: str) -> str:
-    """Chinese numerals (up to 99) in ``text`` as ASCII numbers; other digits as ASCII."""
-    def swap(m: re.Match[str]) -> str:
-        value = chinese_number(m.group(0))
-        return str(value) if value is not None else m.group(0)
-    return _CN_NUMBER.sub(swap, ascii_digits(text))
-
-
 _PART = re.compile(r"[0-9A-Za-z]+")
 
 
@@ -108,7 +83,7 @@ def _parts(address: str | None) -> list[str]:
     if not address:
         return []
     # Leading zeros and case do not make another flat: 03-02-0501 is 3-2-501.
-    return [p.lstrip("0").upper() or "0" for p in _PART.findall(_arabic(address))]
+    return [p.lstrip("0").upper() or "0" for p in _PART.findall(arabic_numbers(address))]
 
 
 def flat_key(address: str | None) -> str | None:

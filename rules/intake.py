@@ -14,7 +14,7 @@ from rules.errors import RulesError
 
 __all__ = [
     "InvalidInput", "parse_phone", "parse_temperature", "parse_address", "check_description", "ascii_digits",
-    "is_visible", "DESCRIPTION_MAX", "FREE_TEXT_MAX",
+    "is_visible", "DESCRIPTION_MAX", "FREE_TEXT_MAX", "chinese_number", "arabic_numbers", "community_queries", "community_search_forms",
 ]
 
 DESCRIPTION_MAX = 500
@@ -46,6 +46,33 @@ def ascii_digits(text: str) -> str:
     return "".join(str(unicodedata.decimal(c)) if not c.isascii() and unicodedata.category(c) == "Nd" else c for c in text)
 
 
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+# A run of numerals that is part of a larger number (一百, 三千) is left alone, not read as 1 or 3.
+_CN_NUMBER = re.compile(r"(?<![百千万])[零〇一二两三四五六七八九十]+(?![百千万])")
+
+
+def chinese_number(text: str) -> int | None:
+    """A Chinese numeral up to 99 (``三``, ``十二``, ``二十``, ``九十九``); None otherwise.
+    Buildings and units are counted this way (三号楼二单元); flats are written in digits."""
+    if not text or any(c not in _CN_DIGITS and c != "十" for c in text):
+        return None
+    if "十" not in text:
+        return _CN_DIGITS[text] if len(text) == 1 else None
+    tens, _, units = text.partition("十")
+    if "十" in units or len(tens) > 1 or len(units) > 1:
+        return None
+    value = (_CN_DIGITS[tens] if tens else 1) * 10 + (_CN_DIGITS[units] if units else 0)
+    return value if value <= 99 else None
+
+
+def arabic_numbers(text: str) -> str:
+    """``text`` with Chinese numerals up to 99 and every script's digits as ASCII numbers."""
+    def swap(m: re.Match[str]) -> str:
+        value = chinese_number(m.group(0))
+        return str(value) if value is not None else m.group(0)
+    return _CN_NUMBER.sub(swap, ascii_digits(text))
+
+
 def is_visible(text: str) -> bool:
     """Whether ``text`` shows anything: not only spaces, zero-width or other invisible characters."""
     return any(unicodedata.category(c) not in _INVISIBLE_CATEGORIES and c not in _BLANK_LETTERS for c in text)
@@ -54,7 +81,10 @@ def is_visible(text: str) -> bool:
 def parse_phone(text: str) -> str:
     """A mainland mobile (11 digits) or a landline with area code; +86 and separators allowed.
     Returned in ASCII digits whatever digits were typed."""
-    digits = re.sub(r"[\s\-()（）－]", "", ascii_digits(text.strip()).replace("＋", "+"))
+    typed = text.strip()
+    if typed and all(c in _CN_DIGITS or c in " -－" for c in typed):
+        typed = "".join(str(_CN_DIGITS[c]) if c in _CN_DIGITS else c for c in typed)    # 一三九…, read digit by digit
+    digits = re.sub(r"[\s\-()（）－]", "", ascii_digits(typed).replace("＋", "+"))
     if digits.startswith("+86"):
         digits = digits[3:]
     elif digits.startswith("0086"):
@@ -80,14 +110,15 @@ _PART = re.compile(r"[0-9A-Za-z]+")
 
 
 def parse_address(text: str) -> str:
-    """Building, unit and flat, e.g. ``3-2-501`` or ``3号楼2单元501``; returned as typed (spaces
+    """Building, unit and flat, e.g. ``3-2-501``, ``3号楼2单元501`` or ``三号楼二单元501室``
+    (full-width digits, Chinese numerals up to 99); returned as typed (spaces
     trimmed): the crew reads what the resident wrote, and the templates escape it.
 
     Some compounds have no units, so building and flat alone (``3-501``) are accepted. The
     shape is checked on the ASCII letters and digits, and a flat has a number: text such as
     ``&amp; &lt;`` has two letter runs but is no address.
     """
-    parts = _PART.findall(ascii_digits(text))
+    parts = _PART.findall(arabic_numbers(text))
     if (not 2 <= len(parts) <= 3 or any(len(p) > 6 for p in parts) or len(text) > FREE_TEXT_MAX
             or not any(c.isdigit() for c in parts[-1])):
         raise InvalidInput("bad_address")
@@ -101,3 +132,37 @@ def check_description(text: str) -> str:
     if len(text) > DESCRIPTION_MAX:
         raise InvalidInput("description_too_long", limit=DESCRIPTION_MAX, length=len(text))
     return text
+
+
+# What residents add to a community's name that the organisation file may not have: 和平苑小区
+# for 和平苑, 阳光花园小区 for 阳光花园. Longest first, so 小区 goes before a bare 区.
+_COMMUNITY_SUFFIXES = ("小区", "社区", "家园", "花园", "公寓", "苑", "园", "里", "湾")
+
+
+def community_queries(text: str) -> list[str]:
+    """What to look for when a resident types a community's name, most specific first: the
+    text without spaces, lower-cased and NFKC-folded (full-width letters), then with the
+    suffixes people add or drop taken off one at a time (``和平苑小区`` → ``和平苑`` → ``和平``).
+    Pinyin initials (``HPY``) match the organisation file's aliases."""
+    needle = unicodedata.normalize("NFKC", "".join(text.split())).lower()
+    queries: list[str] = []
+    while needle and needle not in queries:
+        queries.append(needle)
+        for suffix in _COMMUNITY_SUFFIXES:
+            if needle.endswith(suffix) and len(needle) > len(suffix) + 1:
+                needle = needle[: -len(suffix)]
+                break
+    return queries
+
+
+def community_search_forms(names: list[str]) -> list[str]:
+    """The forms a community's names and aliases are searched in: lower-cased as written, and
+    folded the way :func:`community_queries` folds what a resident types."""
+    forms: list[str] = []
+    for name in names:
+        if not name:
+            continue
+        for form in (name.lower(), unicodedata.normalize("NFKC", "".join(name.split())).lower()):
+            if form not in forms:
+                forms.append(form)
+    return forms

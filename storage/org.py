@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import aiosqlite
 
+from rules.intake import community_queries, community_search_forms
 from rules.org import ApiChannel, Centre, Community, Staff
 
 __all__ = [
@@ -30,7 +31,8 @@ async def replace_org(conn: aiosqlite.Connection, org) -> None:  # org: bot.orgf
             (c.id, c.name_zh, c.name_en, c.kind, c.chat_id),
         )
     for m in org.communities:
-        search = "\n".join(s.lower() for s in (m.name_zh, m.name_en, *m.aliases) if s)
+        # Each name also without its spaces and NFKC-folded, as rules.intake.community_queries folds what is typed.
+        search = "\n".join(community_search_forms([m.name_zh, m.name_en, *m.aliases]))
         await conn.execute("INSERT INTO communities(id, name_zh, name_en, search) VALUES (?, ?, ?, ?)", (m.id, m.name_zh, m.name_en, search))
         for kind, centre_id in m.centres.items():
             await conn.execute("INSERT INTO community_centres(community_id, kind, centre_id) VALUES (?, ?, ?)", (m.id, kind, centre_id))
@@ -85,10 +87,16 @@ async def list_communities(conn: aiosqlite.Connection) -> list[Community]:
 
 
 async def find_communities(conn: aiosqlite.Connection, text: str, limit: int = 8) -> list[Community]:
-    """Communities whose name or an alias contains ``text`` (case-insensitive)."""
-    needle = text.strip().lower()
-    if not needle:
-        return []
+    """Communities whose name or an alias contains ``text`` (case-insensitive), or, when none
+    does, ``text`` with the suffixes residents add taken off (rules.intake.community_queries)."""
+    for needle in community_queries(text):
+        found = await _find(conn, needle, limit)
+        if found:
+            return found
+    return []
+
+
+async def _find(conn: aiosqlite.Connection, needle: str, limit: int) -> list[Community]:
     pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     async with conn.execute(
         "SELECT id, name_zh, name_en FROM communities WHERE search LIKE ? ESCAPE '\\' ORDER BY name_zh LIMIT ?",

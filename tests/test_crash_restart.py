@@ -54,7 +54,7 @@ async def _surge(db_path: Path, residents) -> None:
                 for i, r in enumerate(residents):
                     draft = Draft(r.id, "n", "confirm", {
                         "category": "not_warm", "community_id": "heping" if i % 2 else "yangguang",
-                        "address": f"{round_}-{i}-101", "phone": "13912345678", "temperature": 15, "description": "不热",
+                        "address": f"{round_ * 100 + i}-1-101",   # one flat per building: no building-wide alert "phone": "13912345678", "temperature": 15, "description": "不热",
                     })
                     await desk.create_ticket_from_draft(conn, svc, Who(r.id, r.id, r.first_name, "zh"), "zh", draft)
     finally:

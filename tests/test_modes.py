@@ -152,7 +152,7 @@ async def test_a_cold_flat_goes_from_report_to_done_in_webhook_mode(webhook_bot:
     await crew.press(card, "处理完成")
     card = await group.wait_edited(card)
     assert "已完成" in card.text
-    assert "处理完成" in (await resident.next_message()).text
+    assert "已完成" in (await resident.next_message()).text       # and asked whether it is warm (Art. 8)
 
     # Every update of the story came by webhook POST.
     assert await tg.calls("getUpdates") == []

@@ -259,7 +259,7 @@ async def test_a_report_filed_anyway_is_linked_to_the_outage_and_shown_to_dispat
 async def test_a_cold_home_report_from_an_unaffected_community_goes_on_as_usual(scene, tg):
     await start_emergency(scene)
     other = await tg.user("赵六", language_code="zh")
-    receipt = await report_cold_flat(other, community="阳光", pick="阳光花园")
+    receipt = await report_cold_flat(other, community="阳光", pick="阳光花园", address="5-1-101")
     assert "0003" in receipt.text
 
 
@@ -397,7 +397,7 @@ async def test_subscribe_to_an_unknown_community_is_answered(scene, tg):
 
 async def test_dispatch_sees_how_many_residents_were_reached_failed_or_blocked(scene, tg):
     blocker = await tg.user("钱七", language_code="zh")
-    await report_cold_flat(blocker)
+    await report_cold_flat(blocker, address="4-1-101")
     await blocker.block()
     await start_emergency(scene)
     first = await until(scene.dispatch, has("紧急停热 T001"))
@@ -541,7 +541,7 @@ async def test_a_calibration_notice_needs_no_approval_and_does_not_stop_intake(s
     north = await until(world.groups["repair-north"], has("热量表检定通知"))
     assert "1月20日 09:00" in north.text
     neighbour = await tg.user("王五", language_code="zh")
-    assert "0003" in (await report_cold_flat(neighbour)).text
+    assert "0003" in (await report_cold_flat(neighbour, address="6-1-101")).text
 
 
 async def test_an_english_subscriber_gets_the_notice_in_english(scene, tg):

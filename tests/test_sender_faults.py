@@ -7,6 +7,7 @@ sleeping. Everything else is real: the Application polling over HTTP, the SQLite
 from __future__ import annotations
 
 import asyncio
+import itertools
 import sqlite3
 import threading
 from collections.abc import AsyncIterator
@@ -112,6 +113,9 @@ async def started_resident(tgc: EmulatorClient, name: str = "张三"):
     return resident
 
 
+_BUILDINGS = itertools.count(1)
+
+
 async def new_tickets(app: Application, resident, count: int, *, community: str = "heping") -> list[int]:
     """``count`` reports from one resident, confirmed in one go (as after the intake's Confirm)."""
     svc = app.bot_data["svc"]
@@ -120,7 +124,7 @@ async def new_tickets(app: Application, resident, count: int, *, community: str 
     async with svc.db.transaction() as conn:
         for i in range(count):
             draft = Draft(resident.id, "n", "confirm", {
-                "category": "not_warm", "community_id": community, "address": f"1-1-{100 + i}",
+                "category": "not_warm", "community_id": community, "address": f"{next(_BUILDINGS)}-1-101",   # a flat of its own: no repeat, no building-wide alert
                 "phone": "13912345678", "temperature": 15, "description": "暖气不热",
             })
             numbers.append(int(await desk.create_ticket_from_draft(conn, svc, who, "zh", draft)))
