@@ -90,6 +90,7 @@ async def draft_summary(conn, svc: Services, lang: str, draft: Draft) -> dict[st
         "phone": data.get("phone") or "",
         "temperature": data.get("temperature"),
         "has_photo": bool(data.get("photo")),
+        "has_voice": bool(data.get("voice")),
         "description": data.get("description") or "",
     }
 
@@ -116,6 +117,13 @@ async def create_ticket_from_draft(conn, svc: Services, who: Who, lang: str, dra
     )
     await on_ticket_created(conn, svc, who, lang, filed.ticket_id, data)  # subscribe; link to an outage
     await drafts.delete_draft(conn, who.user_id)
+    if data.get("voice"):
+        # A voice note instead of a typed description: played under the card by the crew.
+        await tickets.set_voice(conn, filed.ticket_id, data["voice"])
+        card_chat = filed.centre.chat_id if filed.centre else await org.get_setting(conn, "dispatch_chat_id")
+        caption = svc.texts.render(svc.default_lang, "staff.card_voice", number=filed.number)
+        await enqueue_message(conn, card_chat, message(caption, voice=data["voice"], reply_to_card=filed.ticket_id),
+                              priority=Priority.URGENT, purpose="card_photo", now=now, ticket_id=filed.ticket_id)
     await enqueue_message(conn, who.chat_id, message(svc.texts.render(
         lang, "resident.submitted", number=filed.number, centre=filed.centre.name(lang) if filed.centre else None,
         onsite_by=filed.assessment.deadlines.onsite_by,

@@ -36,10 +36,11 @@ _EDITABLE = ("category", "community", "phone", "temperature", "photo", "descript
 
 @dataclass(frozen=True)
 class Input:
-    kind: Literal["text", "button", "contact", "photo", "other"]
+    kind: Literal["text", "button", "contact", "photo", "voice", "other"]
     text: str | None = None
     button: IntakeStep | None = None     # a press whose data did not parse is stale
     photo: str | None = None
+    voice: str | None = None
 
 
 async def _lang(conn, who: Who, svc: Services) -> str:
@@ -194,6 +195,12 @@ async def _on_message(conn, svc: Services, who: Who, lang: str, draft: Draft, in
         else:
             await _say(conn, svc, who, message(t.render(lang, "resident.expected_photo")))
             await _prompt(conn, svc, who, lang, draft)
+        return
+    if step == "description" and inp.kind == "voice":
+        # A voice note says it as well as a sentence would (an older resident may not type):
+        # the crew plays it under the card.
+        draft.data["voice"] = inp.voice
+        await _done(conn, svc, who, lang, draft, "description")
         return
     if step == "phone" and inp.kind == "contact":
         text = inp.text or ""

@@ -15,6 +15,7 @@ def message(
     reply_keyboard: list[list[dict[str, Any]]] | None = None,
     remove_keyboard: bool = False,
     photo: str | None = None,
+    voice: str | None = None,
     reply_to_card: int | None = None,
 ) -> dict[str, Any]:
     payload: dict[str, Any] = {"text": text}
@@ -26,6 +27,8 @@ def message(
         payload["remove_keyboard"] = True
     if photo:
         payload["photo"] = photo
+    if voice:
+        payload["voice"] = voice
     if reply_to_card is not None:
         payload["reply_to_card"] = reply_to_card
     return payload

@@ -421,6 +421,9 @@ class OutboxSender:
                 filename, data = await self.hooks.render_document(conn, payload["document"])
             msg = await self.bot.send_document(item.chat_id, InputFile(data, filename=filename), caption=payload.get("text") or None,
                                                parse_mode=ParseMode.HTML, reply_markup=markup, reply_parameters=reply)
+        elif payload.get("voice"):
+            msg = await self.bot.send_voice(item.chat_id, payload["voice"], caption=payload.get("text") or None,
+                                            parse_mode=ParseMode.HTML, reply_markup=markup, reply_parameters=reply)
         elif payload.get("photo"):
             msg = await self.bot.send_photo(item.chat_id, payload["photo"], caption=payload.get("text") or None,
                                             parse_mode=ParseMode.HTML, reply_markup=markup, reply_parameters=reply)

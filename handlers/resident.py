@@ -42,6 +42,8 @@ def _input(update: Update) -> intake.Input:
         return intake.Input("contact", text=msg.contact.phone_number)
     if msg.photo:
         return intake.Input("photo", photo=msg.photo[-1].file_id)
+    if msg.voice is not None:
+        return intake.Input("voice", voice=msg.voice.file_id)
     if msg.text is not None:
         return intake.Input("text", text=msg.text)
     return intake.Input("other")

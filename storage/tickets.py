@@ -14,7 +14,7 @@ __all__ = [
     "Ticket", "Event", "NewTicket", "insert_ticket", "get_ticket", "tickets_of_resident",
     "set_card", "clear_card", "transition", "set_close_note", "add_event", "list_events", "has_event", "by_card", "set_outcome", "set_classification",
     "set_ticket_limit", "transfer_ticket", "close_out_of_scope", "by_channel_ref", "tickets_of_channel", "count_by_source_level",
-    "set_ticket_limit", "transfer_ticket", "close_out_of_scope", "reopen", "set_reopen_note",
+    "reopen", "set_reopen_note", "set_voice",
 ]
 
 _TIME_FIELDS = {"received_at", "accept_by", "onsite_by", "close_by", "accepted_at", "arrived_at", "closed_at"}
@@ -65,6 +65,7 @@ class Ticket:
     reopen_note: str | None = None
     repeat_of: int | None = None
     complaints: int = 0
+    voice_file_id: str | None = None
 
     @property
     def number(self) -> str:
@@ -294,3 +295,7 @@ async def reopen(conn: aiosqlite.Connection, ticket_id: int) -> bool:
 
 async def set_reopen_note(conn: aiosqlite.Connection, ticket_id: int, note: str) -> None:
     await conn.execute("UPDATE tickets SET reopen_note = ? WHERE id = ?", (note, ticket_id))
+
+
+async def set_voice(conn: aiosqlite.Connection, ticket_id: int, file_id: str) -> None:
+    await conn.execute("UPDATE tickets SET voice_file_id = ? WHERE id = ?", (file_id, ticket_id))

@@ -47,3 +47,29 @@ async def test_typing_the_community_as_residents_do_finds_it(bot, tg, typed):
     await resident.send(typed)
     choices = await resident.next_message()
     assert "和平苑" in choices.button_texts()
+
+
+async def test_a_voice_note_at_the_description_step_is_kept_and_the_crew_can_play_it(bot, tg, world):
+    resident = await tg.user("张三", language_code="zh")
+    await resident.send("/report")
+    await resident.press(await resident.next_message(), "家中不热")
+    await resident.next_message()
+    await resident.send("和平")
+    await resident.press(await resident.next_message(), "和平苑")
+    await resident.next_message()
+    await resident.send("3-2-501")
+    await resident.next_message()
+    await resident.send("13912345678")
+    await resident.next_message()
+    await resident.press(await resident.next_message(), "跳过")     # temperature
+    await resident.press(await resident.next_message(), "跳过")     # photo
+    assert "语音" in (await resident.next_message()).text
+    await resident.send_voice(duration=4)
+    summary = await resident.next_message()
+    assert "语音说明：已附" in summary.text
+    await resident.press(summary, "确认提交")
+    north = world.groups["repair-north"]
+    card = await north.next_message()
+    assert "语音说明" in card.text
+    voice = await north.next_message()
+    assert voice.kind == "voice" and voice.reply_to_message_id == card.message_id

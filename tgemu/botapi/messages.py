@@ -182,7 +182,13 @@ async def _send_media(tg: Telegram, p: Params, field: str) -> Any:
             raise bad_request("wrong file identifier/HTTP URL specified")
     tg.flood_gate(chat)
     media: dict[str, Any] = {}
-    if field == "photo":
+    if field == "voice":
+        if rec is None:
+            assert isinstance(source, Upload)
+            rec = tg.new_file(source.data, "voice", ".oga", "audio/ogg")
+        media["voice"] = {"file_id": rec.file_id, "file_unique_id": rec.file_unique_id, "duration": 0,
+                          "mime_type": rec.mime_type or "audio/ogg", "file_size": len(rec.data)}
+    elif field == "photo":
         if rec is None:
             assert isinstance(source, Upload)
             rec = tg.new_file(source.data, "photos", ".jpg", "image/jpeg")
@@ -209,6 +215,11 @@ async def _send_media(tg: Telegram, p: Params, field: str) -> Any:
 @method("sendPhoto")
 async def send_photo(tg: Telegram, p: Params) -> Any:
     return await _send_media(tg, p, "photo")
+
+
+@method("sendVoice")
+async def send_voice(tg: Telegram, p: Params) -> Any:
+    return await _send_media(tg, p, "voice")
 
 
 @method("sendDocument")
