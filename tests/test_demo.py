@@ -30,6 +30,9 @@ async def test_the_demo_prints_the_same_transcript_twice_and_exits_0_in_both_lan
     assert "点按 [📝 我要报修]" in first and "输入：3号楼2单元501" in first      # what people did
     # What used to go missing when the demo printed before the outbox had drained:
     assert "已批准工单 0002 延时" in first and "已送达 5，失败 0，已屏蔽机器人 0（已发完）" in first
+    # The follow-up story (Art. 8): not solved, reopened, done again, rated.
+    assert "点按 [👎 还没解决]" in first and "重新打开（第 1 次）" in first and "点按 [5⭐]" in first
+    assert "taps [👎 Not solved]" in english and "Reopened (time 1)" in english and "taps [5⭐]" in english
     assert "taps [📝 Report a problem]" in english and "Report submitted" in english
     # An English reader sees no Chinese but the staff's names and the language button's "语言".
     for kept in [s.name for s in load_org(ROOT / "org.example.toml").staff] + ["语言"]:
