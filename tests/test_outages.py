@@ -128,7 +128,8 @@ async def start_planned(s: Scene, *, start: str = "2026-01-20 08:00", end: str =
 async def test_an_emergency_shutdown_reaches_subscribers_customer_service_and_centres_at_once_art_15(scene):
     await start_emergency(scene)
     notice = await until(scene.near, has("紧急停热通知"))
-    assert "和平苑" in notice.text and "1月15日 18:00" in notice.text and "DN300" in notice.text
+    assert "和平苑" in notice.text and "1月15日 18:00" in notice.text and "主管道" in notice.text
+    assert "DN300" not in notice.text and "T001" not in notice.text          # residents read words, not codes
     cs = await until(scene.world.groups["customer_service"], has("紧急停热通知"))
     assert "2 个 DN200" in cs.text and "和平苑 1-6 号楼" in cs.text and "第十五条" in cs.text
     north = await until(scene.world.groups["repair-north"], has("紧急停热通知"))
