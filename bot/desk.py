@@ -126,7 +126,7 @@ async def create_ticket_from_draft(conn, svc: Services, who: Who, lang: str, dra
                               priority=Priority.URGENT, purpose="card_photo", now=now, ticket_id=filed.ticket_id)
     await enqueue_message(conn, who.chat_id, message(svc.texts.render(
         lang, "resident.submitted", number=filed.number, centre=filed.centre.name(lang) if filed.centre else None,
-        onsite_by=filed.assessment.deadlines.onsite_by,
+        onsite_by=filed.assessment.deadlines.onsite_by, hotline=filed.centre.hotline if filed.centre else None,
     ), buttons=views.main_menu(svc, lang)), priority=Priority.STATUS, purpose="resident_status", now=now, ticket_id=filed.ticket_id)
     return filed.number
 
@@ -184,7 +184,10 @@ async def press(svc: Services, who: Who, data: CardPress | None, chat_id: int, m
             await followup.ask(conn, svc, await tickets.get_ticket(conn, ticket_id), now)   # Art. 8: asked at once
         elif ticket.resident_chat_id is not None:
             template = {Action.ACCEPT: "resident.status_accepted", Action.ARRIVE: "resident.status_arrived"}[act]
-            text = t.render(ticket.resident_lang, template, number=ticket.number, who=staff.name, at=now, onsite_by=ticket.onsite_by)
+            centre = await org.get_centre(conn, ticket.centre_id)
+            text = t.render(ticket.resident_lang, template, number=ticket.number, who=staff.name, at=now, onsite_by=ticket.onsite_by,
+                            hotline=centre.hotline if centre else None,
+                            phone=staff.phone if svc.policy.followup.show_crew_phone else None)
             await enqueue_message(conn, ticket.resident_chat_id, message(text), priority=Priority.STATUS,
                                   purpose="resident_status", now=now, ticket_id=ticket_id)
         elif ticket.filer_chat_id is not None:

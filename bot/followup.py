@@ -53,7 +53,9 @@ async def ask(conn, svc: Services, ticket: Ticket, now: datetime) -> None:
     await tickets.add_event(conn, ticket.id, now, "followup_asked", detail={"round": ticket.reopen_count})
     if reachable:
         lang = ticket.resident_lang
-        text = svc.texts.render(lang, "followup.ask", number=ticket.number, at=now, category=ticket.category)
+        centre = await org.get_centre(conn, ticket.centre_id)
+        text = svc.texts.render(lang, "followup.ask", number=ticket.number, at=now, category=ticket.category,
+                                hotline=centre.hotline if centre else None)
         await _to_resident(conn, svc, ticket, text, _ask_buttons(svc, lang, ticket.id, ticket.reopen_count))
 
 

@@ -41,7 +41,7 @@ _PHONE_RE = re.compile(r"^\+?[0-9]{7,15}$")
 
 _TOP_KEYS = {"dispatch_chat_id", "customer_service_chat_id", "leadership_chat_id", "centres", "communities", "staff",
              "api_channels"}
-_CENTRE_KEYS = {"id", "name_zh", "name_en", "kind", "chat_id"}
+_CENTRE_KEYS = {"id", "name_zh", "name_en", "kind", "chat_id", "hotline"}
 _COMMUNITY_KEYS = {"id", "name_zh", "name_en", "aliases", "centres"}
 _STAFF_KEYS = {"user_id", "name", "phone", "centre", "role"}
 _CHANNEL_KEYS = {"id", "name", "source", "key_sha256", "revoked"}
@@ -205,6 +205,7 @@ def _check_centres(check: _Checker, data: dict[str, Any]) -> list[Centre]:
         name_en = check.value(table, path, "name_en", str, who)
         kind = check.value(table, path, "kind", str, who)
         chat_id = check.group_chat(table, path, "chat_id", who)
+        hotline = check.value(table, path, "hotline", str, who, required=False)
         ok = None not in (centre_id, name_zh, name_en, kind, chat_id)
         if kind is not None and kind not in CENTRE_KINDS:
             check.add(path + ("kind",), f"{who}: unknown centre kind '{kind}' (expected one of: {_KINDS_TEXT})")
@@ -226,7 +227,7 @@ def _check_centres(check: _Checker, data: dict[str, Any]) -> list[Centre]:
             else:
                 seen_chats[chat_id] = centre_id or who
         if ok:
-            centres.append(Centre(centre_id, name_zh, name_en, kind, chat_id))
+            centres.append(Centre(centre_id, name_zh, name_en, kind, chat_id, hotline.strip() if hotline else None))
     return centres
 
 

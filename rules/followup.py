@@ -42,6 +42,8 @@ class FollowupRules:
     cluster_reports: int = 3
     cluster_window: timedelta = timedelta(minutes=60)
     cluster_categories: frozenset[str] = frozenset({"not_warm", "room_temp"})
+    # Tell the resident the accepting crew member's work phone (the organisation file's number).
+    show_crew_phone: bool = True
 
 
 DEFAULT_RULES = FollowupRules()

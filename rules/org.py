@@ -22,6 +22,7 @@ class Centre:
     name_en: str
     kind: str                   # a rules.policy.CentreKind value
     chat_id: int                # the centre's group
+    hotline: str | None = None  # the number residents phone (Art. 12: registered with dispatch)
 
     def name(self, lang: str) -> str:
         return self.name_en if lang == "en" else self.name_zh

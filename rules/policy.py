@@ -299,7 +299,8 @@ def load_policy(path: Path | str | None = None) -> Policy:
     if "followup" in data:
         f = _Reader(name, top.table_of("followup"), "[followup]")
         f.only({"answer_hours", "answer_days", "dispatch_after_reopens", "repeat_days", "building_categories",
-                "complaints_to_dispatch", "cluster_reports", "cluster_minutes", "cluster_categories", "article"})
+                "complaints_to_dispatch", "cluster_reports", "cluster_minutes", "cluster_categories", "show_crew_phone",
+                "article"})
         f.text("article")
         followup = FollowupRules(
             answer_within=timedelta(hours=f.positive("answer_hours")),
@@ -311,6 +312,7 @@ def load_policy(path: Path | str | None = None) -> Policy:
             cluster_reports=f.positive("cluster_reports"),
             cluster_window=timedelta(minutes=f.positive("cluster_minutes")),
             cluster_categories=frozenset(f.get("cluster_categories", list, what="a list of category codes")),
+            show_crew_phone=f.get("show_crew_phone", bool, default=True),
         )
 
     raw_categories = top.get("categories", list, what="an array of [[categories]] tables")

@@ -26,9 +26,10 @@ async def replace_org(conn: aiosqlite.Connection, org) -> None:  # org: bot.orgf
     await conn.execute(f"DELETE FROM centres WHERE id NOT IN ({','.join('?' * len(ids))}) AND id NOT IN (SELECT centre_id FROM tickets WHERE centre_id IS NOT NULL)", ids)
     for c in org.centres:
         await conn.execute(
-            "INSERT INTO centres(id, name_zh, name_en, kind, chat_id) VALUES (?, ?, ?, ?, ?) "
-            "ON CONFLICT(id) DO UPDATE SET name_zh=excluded.name_zh, name_en=excluded.name_en, kind=excluded.kind, chat_id=excluded.chat_id",
-            (c.id, c.name_zh, c.name_en, c.kind, c.chat_id),
+            "INSERT INTO centres(id, name_zh, name_en, kind, chat_id, hotline) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT(id) DO UPDATE SET name_zh=excluded.name_zh, name_en=excluded.name_en, kind=excluded.kind, "
+            "chat_id=excluded.chat_id, hotline=excluded.hotline",
+            (c.id, c.name_zh, c.name_en, c.kind, c.chat_id, c.hotline),
         )
     for m in org.communities:
         # Each name also without its spaces and NFKC-folded, as rules.intake.community_queries folds what is typed.
@@ -56,19 +57,19 @@ async def get_setting(conn: aiosqlite.Connection, key: str) -> int | None:
 async def get_centre(conn: aiosqlite.Connection, centre_id: str | None) -> Centre | None:
     if centre_id is None:
         return None
-    async with conn.execute("SELECT id, name_zh, name_en, kind, chat_id FROM centres WHERE id = ?", (centre_id,)) as cur:
+    async with conn.execute("SELECT id, name_zh, name_en, kind, chat_id, hotline FROM centres WHERE id = ?", (centre_id,)) as cur:
         row = await cur.fetchone()
     return Centre(*row) if row else None
 
 
 async def centre_by_chat(conn: aiosqlite.Connection, chat_id: int) -> Centre | None:
-    async with conn.execute("SELECT id, name_zh, name_en, kind, chat_id FROM centres WHERE chat_id = ?", (chat_id,)) as cur:
+    async with conn.execute("SELECT id, name_zh, name_en, kind, chat_id, hotline FROM centres WHERE chat_id = ?", (chat_id,)) as cur:
         row = await cur.fetchone()
     return Centre(*row) if row else None
 
 
 async def list_centres(conn: aiosqlite.Connection) -> list[Centre]:
-    async with conn.execute("SELECT id, name_zh, name_en, kind, chat_id FROM centres ORDER BY id") as cur:
+    async with conn.execute("SELECT id, name_zh, name_en, kind, chat_id, hotline FROM centres ORDER BY id") as cur:
         return [Centre(*r) for r in await cur.fetchall()]
 
 
@@ -107,7 +108,7 @@ async def _find(conn: aiosqlite.Connection, needle: str, limit: int) -> list[Com
 
 async def centre_for(conn: aiosqlite.Connection, community_id: str, kind: str) -> Centre | None:
     async with conn.execute(
-        "SELECT c.id, c.name_zh, c.name_en, c.kind, c.chat_id FROM community_centres cc "
+        "SELECT c.id, c.name_zh, c.name_en, c.kind, c.chat_id, c.hotline FROM community_centres cc "
         "JOIN centres c ON c.id = cc.centre_id WHERE cc.community_id = ? AND cc.kind = ?",
         (community_id, kind),
     ) as cur:

@@ -9,6 +9,8 @@ ALTER TABLE tickets ADD COLUMN repeat_of INTEGER REFERENCES tickets(id);
 ALTER TABLE tickets ADD COLUMN complaints INTEGER NOT NULL DEFAULT 0;
 -- A voice note the resident sent instead of typing a description; played under the card.
 ALTER TABLE tickets ADD COLUMN voice_file_id TEXT;
+-- The centre's hotline (organisation file): on residents' receipts and status messages.
+ALTER TABLE centres ADD COLUMN hotline TEXT;
 -- Where the report was: the normalised flat and building, so repeats are found by key.
 ALTER TABLE tickets ADD COLUMN flat_key TEXT;
 ALTER TABLE tickets ADD COLUMN building_key TEXT;
