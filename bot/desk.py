@@ -181,15 +181,11 @@ async def press(svc: Services, who: Who, data: CardPress | None, chat_id: int, m
             await tickets.set_outcome(conn, ticket_id, "done")
         await enqueue_card(conn, chat_id, ticket_id, now=now)
         if act == Action.CLOSE:
-            await followup.ask(conn, svc, await tickets.get_ticket(conn, ticket_id), now)   # Art. 8: asked at once
-        elif ticket.resident_chat_id is not None:
-            template = {Action.ACCEPT: "resident.status_accepted", Action.ARRIVE: "resident.status_arrived"}[act]
-            centre = await org.get_centre(conn, ticket.centre_id)
-            text = t.render(ticket.resident_lang, template, number=ticket.number, who=staff.name, at=now, onsite_by=ticket.onsite_by,
-                            hotline=centre.hotline if centre else None,
-                            phone=staff.phone if svc.policy.followup.show_crew_phone else None)
-            await enqueue_message(conn, ticket.resident_chat_id, message(text), priority=Priority.STATUS,
-                                  purpose="resident_status", now=now, ticket_id=ticket_id)
+            # Art. 8: the resident is asked at once; a caller without Telegram joins the phone list.
+            await followup.ask(conn, svc, await tickets.get_ticket(conn, ticket_id), now)
+        if ticket.resident_chat_id is not None:
+            if act != Action.CLOSE:      # at Done, the follow-up question says it is done
+                await _tell_resident(conn, svc, ticket, act, staff, now)
         elif ticket.filer_chat_id is not None:
             # Entered for a caller without Telegram (/new): whoever entered it passes it on (Art. 5).
             text = t.render(ticket.resident_lang, "desk.filer_status", act=str(act), number=ticket.number, who=staff.name)
@@ -197,6 +193,18 @@ async def press(svc: Services, who: Who, data: CardPress | None, chat_id: int, m
                                   purpose="filer_status", now=now, ticket_id=ticket_id)
     svc.wake_sender()
     return t.label(lang, f"alert_ok_{act}")
+
+
+async def _tell_resident(conn, svc: Services, ticket: Ticket, act: Action, staff: Staff, now) -> None:
+    """Accept and Arrived, as the resident hears them: who, the centre's hotline and (policy
+    switch) the crew member's work phone; with 🥶 and "my reports" under the message."""
+    template = {Action.ACCEPT: "resident.status_accepted", Action.ARRIVE: "resident.status_arrived"}[act]
+    centre = await org.get_centre(conn, ticket.centre_id)
+    text = svc.texts.render(ticket.resident_lang, template, number=ticket.number, who=staff.name, at=now, onsite_by=ticket.onsite_by,
+                            hotline=centre.hotline if centre else None,
+                            phone=staff.phone if svc.policy.followup.show_crew_phone else None)
+    await enqueue_message(conn, ticket.resident_chat_id, message(text, buttons=views.status_buttons(svc, ticket.resident_lang)),
+                          priority=Priority.STATUS, purpose="resident_status", now=now, ticket_id=ticket.id)
 
 
 async def add_note(svc: Services, who: Who, chat_id: int, card_message_id: int, text: str) -> None:

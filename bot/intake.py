@@ -55,7 +55,8 @@ def _btn(draft: Draft, verb: IntakeVerb, arg: str = "") -> str:
     return IntakeStep(draft.nonce, verb, arg).pack()
 
 
-async def start_report(svc: Services, who: Who) -> None:
+async def start_report(svc: Services, who: Who, category: str | None = None) -> None:
+    """Begin a report; with ``category`` (the menu's 🥶 button) that question is already answered."""
     async with svc.db.transaction() as conn:
         lang = await _lang(conn, who, svc)
         existing = await drafts.get_draft(conn, who.user_id)
@@ -65,6 +66,9 @@ async def start_report(svc: Services, who: Who) -> None:
                 t.render(lang, "resident.already_reporting"),
                 buttons=[[(t.label(lang, "continue"), _btn(existing, IntakeVerb.CONT))], [(t.label(lang, "restart"), _btn(existing, IntakeVerb.RESTART))]],
             ))
+        elif category is not None:
+            draft = Draft(who.user_id, new_nonce(), "category", {"category": category})
+            await _done(conn, svc, who, lang, draft, "category")
         else:
             draft = Draft(who.user_id, new_nonce(), "category", {})
             await _enter(conn, svc, who, lang, draft, "category")
@@ -137,10 +141,13 @@ async def _on_button(conn, svc: Services, who: Who, lang: str, draft: Draft, but
         await _done(conn, svc, who, lang, draft, "category")
     elif kind == "same":
         if arg == "yes":
+            # One confirmation for the remembered address and phone together (a returning resident).
             remembered = await users.get_user(conn, who.user_id)
             draft.data.update(
                 community_id=remembered.community_id, community_text=remembered.community_text, address=remembered.address,
             )
+            if remembered.phone:
+                draft.data["phone"] = remembered.phone
             await _done(conn, svc, who, lang, draft, "address")
         else:
             await _enter(conn, svc, who, lang, draft, "community", remembered_ok=False)
@@ -154,7 +161,7 @@ async def _on_button(conn, svc: Services, who: Who, lang: str, draft: Draft, but
             draft.data.update(community_id=community.id, community_text=None)
             await _done(conn, svc, who, lang, draft, "community")
     elif kind == "skip":
-        if step not in ("temperature", "photo", "description") or (step == "description" and _description_required(draft)):
+        if arg != step or (step == "description" and _description_required(draft)):
             await _prompt(conn, svc, who, lang, draft)
             return t.label(lang, "alert_old_question")
         draft.data[step] = None
@@ -184,17 +191,35 @@ def _description_required(draft: Draft) -> bool:
 async def _on_message(conn, svc: Services, who: Who, lang: str, draft: Draft, inp: Input) -> None:
     t = svc.texts
     step = draft.step
+    if step in ("photo", "summary") and inp.kind in ("photo", "voice", "text"):
+        # Photo and description are one optional step: a photo (its caption as the description),
+        # a sentence or a voice note, in any order; at the summary one more is added to the report.
+        try:
+            if inp.kind == "photo":
+                draft.data["photo"] = inp.photo
+                if inp.text and is_visible(inp.text):
+                    draft.data["description"] = check_description(inp.text)
+            elif inp.kind == "voice":
+                draft.data["voice"] = inp.voice
+            else:
+                draft.data["description"] = check_description(inp.text or "")
+        except InvalidInput as problem:
+            await _say(conn, svc, who, message(t.render(lang, "resident.invalid", code=problem.code, **problem.params)))
+            await _prompt(conn, svc, who, lang, draft)
+            return
+        if step == "summary":
+            await drafts.save_draft(conn, draft, svc.clock.now())
+            await _prompt(conn, svc, who, lang, draft)
+        else:
+            await _done(conn, svc, who, lang, draft, "photo")
+        return
     if step in _BUTTON_STEPS:
         await _say(conn, svc, who, message(t.render(lang, "resident.expected_button")))
         await _prompt(conn, svc, who, lang, draft)
         return
     if step == "photo":
-        if inp.kind == "photo":
-            draft.data["photo"] = inp.photo
-            await _done(conn, svc, who, lang, draft, "photo")
-        else:
-            await _say(conn, svc, who, message(t.render(lang, "resident.expected_photo")))
-            await _prompt(conn, svc, who, lang, draft)
+        await _say(conn, svc, who, message(t.render(lang, "resident.expected_photo")))
+        await _prompt(conn, svc, who, lang, draft)
         return
     if step == "description" and inp.kind == "voice":
         # A voice note says it as well as a sentence would (an older resident may not type):
@@ -273,8 +298,12 @@ def _next_step(draft: Draft, done: str) -> str:
             return "temperature"
         return "summary"
     step = _ORDER[_ORDER.index(done) + 1]
+    if step == "phone" and data.get("phone"):
+        step = "temperature"          # confirmed with the remembered address
     if step == "temperature" and not needs_temperature:
         step = "photo"
+    if step == "description" and (data.get("description") or data.get("voice") or not _description_required(draft)):
+        step = "summary"              # said with the photo step, or nothing more is needed
     return step
 
 
@@ -308,7 +337,7 @@ async def _prompt(conn, svc: Services, who: Who, lang: str, draft: Draft) -> Non
         remembered = await users.get_user(conn, who.user_id)
         place = await views.place_name(conn, lang, remembered.community_id, remembered.community_text)
         payload = message(
-            t.render(lang, "resident.ask_same_address", place=place, address=remembered.address),
+            t.render(lang, "resident.ask_same_address", place=place, address=remembered.address, phone=remembered.phone),
             buttons=[[(t.label(lang, "same_address"), _btn(draft, IntakeVerb.SAME, "yes"))], [(t.label(lang, "other_address"), _btn(draft, IntakeVerb.SAME, "no"))], cancel_row],
         )
     elif step == "community":
@@ -325,12 +354,12 @@ async def _prompt(conn, svc: Services, who: Who, lang: str, draft: Draft) -> Non
             keyboard.append([{"text": t.label(lang, "use_phone", phone=remembered.phone)}])
         payload = message(t.render(lang, "resident.ask_phone"), reply_keyboard=keyboard)
     elif step == "temperature":
-        payload = message(t.render(lang, "resident.ask_temperature"), buttons=[[(t.label(lang, "skip"), _btn(draft, IntakeVerb.SKIP))], cancel_row])
+        payload = message(t.render(lang, "resident.ask_temperature"), buttons=[[(t.label(lang, "skip"), _btn(draft, IntakeVerb.SKIP, step))], cancel_row])
     elif step == "photo":
-        payload = message(t.render(lang, "resident.ask_photo"), buttons=[[(t.label(lang, "skip"), _btn(draft, IntakeVerb.SKIP))], cancel_row])
+        payload = message(t.render(lang, "resident.ask_photo"), buttons=[[(t.label(lang, "skip"), _btn(draft, IntakeVerb.SKIP, step))], cancel_row])
     elif step == "description":
         required = _description_required(draft)
-        rows = [] if required else [[(t.label(lang, "skip"), _btn(draft, IntakeVerb.SKIP))]]
+        rows = [] if required else [[(t.label(lang, "skip"), _btn(draft, IntakeVerb.SKIP, step))]]
         payload = message(t.render(lang, "resident.ask_description", required=required), buttons=rows + [cancel_row])
     elif step == "summary":
         summary = await desk.draft_summary(conn, svc, lang, draft)

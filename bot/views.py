@@ -22,15 +22,23 @@ from storage.outages import Outage
 from storage.tickets import Ticket
 
 __all__ = [
-    "main_menu", "user_lang", "place_name", "places", "join_names", "status_label", "ClockView", "clock_view",
+    "main_menu", "status_buttons", "user_lang", "place_name", "places", "join_names", "status_label", "ClockView", "clock_view",
     "card_context", "render_card", "render_digest", "notice_context", "message_carries",
 ]
 
 
 def main_menu(svc: Services, lang: str) -> Buttons:
     t = svc.texts
+    # 🥶 first: "home not warm" is most of a heating season's reports, one tap saves the category.
     return [[(t.label(lang, label), Menu(item).pack())] for label, item in
-            (("report", MenuItem.REPORT), ("my", MenuItem.MY), ("outages_menu", MenuItem.OUTAGES), ("language", MenuItem.LANG))]
+            (("cold", MenuItem.COLD), ("report", MenuItem.REPORT), ("my", MenuItem.MY), ("outages_menu", MenuItem.OUTAGES),
+             ("language", MenuItem.LANG))]
+
+
+def status_buttons(svc: Services, lang: str) -> Buttons:
+    """Under every status message a resident receives: report again at once, or see their reports."""
+    t = svc.texts
+    return [[(t.label(lang, "cold"), Menu(MenuItem.COLD).pack()), (t.label(lang, "my"), Menu(MenuItem.MY).pack())]]
 
 
 async def user_lang(conn: aiosqlite.Connection, svc: Services, user_id: int, telegram_lang: str | None) -> str:

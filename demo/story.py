@@ -112,8 +112,7 @@ async def cold_flat_story(n: Narrator, world: World, L: Lines) -> None:
     await n.types(zhang, L.address_zhang)
     await n.shares_phone(zhang, "8613912345678")
     await n.types(zhang, "14")
-    await n.taps(zhang, L.skip)
-    await n.types(zhang, L.description_zhang)
+    await n.types(zhang, L.description_zhang)          # photo and description: one optional step
     await n.taps(zhang, L.confirm)
 
     stranger = await n.person(L.stranger, "🚶", language_code=L.lang)
@@ -158,7 +157,6 @@ async def deadline_story(n: Narrator, world: World, L: Lines) -> None:
     await n.taps(li, L.yangguang)
     await n.types(li, "5-1-302")
     await n.types(li, "13700001111")
-    await n.taps(li, L.skip)
     await n.types(li, L.description_li)
     await n.taps(li, L.confirm)
 

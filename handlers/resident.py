@@ -41,7 +41,7 @@ def _input(update: Update) -> intake.Input:
     if msg.contact is not None:
         return intake.Input("contact", text=msg.contact.phone_number)
     if msg.photo:
-        return intake.Input("photo", photo=msg.photo[-1].file_id)
+        return intake.Input("photo", photo=msg.photo[-1].file_id, text=msg.caption)
     if msg.voice is not None:
         return intake.Input("voice", voice=msg.voice.file_id)
     if msg.text is not None:
@@ -74,7 +74,9 @@ async def menu_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if menu is None:
         await fallback.unknown_button(update, context)
         return
-    if menu.item == MenuItem.REPORT:
+    if menu.item == MenuItem.COLD:
+        await intake.start_report(svc, person, category="not_warm")
+    elif menu.item == MenuItem.REPORT:
         await intake.start_report(svc, person)
     elif menu.item == MenuItem.MY:
         await desk.my_tickets(svc, person)

@@ -30,8 +30,7 @@ async def report_cold_flat(
         else:
             await resident.send(temperature)
         msg = await resident.next_message()
-    await resident.press(msg, "跳过")       # no photo
-    msg = await resident.next_message()
+    # Photo and description are one optional step (no photo here).
     if description is None:
         await resident.press(msg, "跳过")
     else:

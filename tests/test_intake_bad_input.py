@@ -35,11 +35,7 @@ async def to_step(resident: User, step: str) -> Msg:
         return msg
     await resident.press(msg, "跳过")
     msg = await resident.next_message()
-    if step == "photo":
-        return msg
-    await resident.press(msg, "跳过")
-    msg = await resident.next_message()
-    if step == "description":
+    if step == "photo":                       # photo and description: one optional step
         return msg
     await resident.press(msg, "跳过")
     msg = await resident.next_message()
@@ -86,7 +82,7 @@ async def test_a_button_from_an_earlier_question_is_refused_and_the_question_rep
 
 
 async def test_a_five_thousand_character_description_is_refused_with_the_limit(resident):
-    await to_step(resident, "description")
+    await to_step(resident, "photo")          # where the description is asked for a cold flat
     await resident.send("冷" * 5000)
     msg = await resident.next_message()
     assert "说明太长了（5000字）" in msg.text and "500字以内" in msg.text
@@ -130,9 +126,16 @@ async def test_media_where_text_was_expected_is_answered(resident, kind):
     assert "楼号" in (await resident.next_message()).text
 
 
-async def test_text_where_a_photo_was_expected_is_answered(resident):
+async def test_text_at_the_photo_step_is_taken_as_the_description(resident):
     await to_step(resident, "photo")
-    await resident.send("没有照片")
+    await resident.send("没有照片，暖气片冰凉")
+    summary = await resident.next_message()
+    assert "请核对" in summary.text and "没有照片，暖气片冰凉" in summary.text
+
+
+async def test_a_location_at_the_photo_step_is_answered(resident):
+    await to_step(resident, "photo")
+    await resident.send_location(39.9, 116.4)
     assert "请发一张照片" in (await resident.next_message()).text
 
 
@@ -220,11 +223,14 @@ async def test_the_second_report_offers_the_same_address_as_last_time(bot, tg, w
     await resident.send("/report")
     await resident.press(await resident.next_message(), "户内或楼内漏水")
     msg = await resident.next_message()
-    assert "还是上次的地址吗" in msg.text and "和平苑 3-2-501" in msg.text
+    # One confirmation for the remembered address and phone together: the phone is not asked again.
+    assert "还是上次的地址和电话吗" in msg.text and "和平苑 3-2-501" in msg.text and "13912345678" in msg.text
     await resident.press(msg, "是，就是这里")
-    phone = await resident.next_message()
-    assert "联系电话" in phone.text
-    assert any("13912345678" in b.text for row in phone.reply_keyboard for b in row)
+    photo = await resident.next_message()           # a leak needs no thermometer
+    assert "照片" in photo.text
+    await resident.press(photo, "跳过")
+    summary = await resident.next_message()
+    assert "请核对" in summary.text and "13912345678" in summary.text and "和平苑 3-2-501" in summary.text
 
 
 async def test_a_chinese_resident_never_sees_an_english_word(bot, tg, world):
@@ -265,7 +271,7 @@ async def test_english_speakers_are_answered_in_english_and_can_switch(bot, tg):
 async def test_the_menu_has_a_big_outages_button(resident):
     await resident.send("/start")
     menu = await resident.next_message()
-    assert menu.button_texts() == ["📝 我要报修", "📋 我的报修", "🔥 停热信息", "🌐 切换语言"]
+    assert menu.button_texts() == ["🥶 家中不热", "📝 我要报修", "📋 我的报修", "🔥 停热信息", "🌐 切换语言"]
     await resident.press(menu, "停热信息")
     assert "停" in (await resident.next_message()).text
 
@@ -279,7 +285,7 @@ async def test_odd_text_from_any_keyboard_is_read_for_what_it_is(resident):
     await resident.next_message()
     await resident.send("١٣٩١٢٣٤٥٦٧٨")                        # Arabic-Indic digits: stored as a crew can dial them
     assert "13912345678" in (await resident.next_message()).text
-    for _ in range(3):                                         # temperature, photo, description: skipped
+    for _ in range(2):                                         # temperature, photo and description: skipped
         await resident.press(await resident.next_message(), "跳过")
     summary = await resident.next_message()
     assert "3号楼2单元501" in summary.text and "13912345678" in summary.text and "AMP" not in summary.text

@@ -243,9 +243,7 @@ async def test_a_report_filed_anyway_is_linked_to_the_outage_and_shown_to_dispat
     await neighbour.send("12", )
     await neighbour.next_message()
     msg = await neighbour.next_message()
-    await neighbour.press(msg, "跳过")
-    msg = await neighbour.next_message()
-    await neighbour.press(msg, "跳过")
+    await neighbour.press(msg, "跳过")       # photo and description: one step
     summary = await neighbour.next_message()
     await neighbour.press(summary, "确认提交")
     assert "0003" in (await neighbour.next_message()).text

@@ -18,7 +18,7 @@ class IntakeVerb(StrEnum):
     CAT = "cat"              # cat:<category code>
     SAME = "same"            # same:<yes|no>, the remembered address
     COM = "com"              # com:<community id>, or com:none (not listed)
-    SKIP = "skip"
+    SKIP = "skip"            # skip:<step>, bound to the step it was shown on (a double tap skips one step)
     CONFIRM = "confirm"
     EDIT = "edit"
     FIELD = "field"          # field:<step to edit>
@@ -31,6 +31,7 @@ _INTAKE_ARGS: dict[str, frozenset[str] | None] = {
     IntakeVerb.COM: None,
     IntakeVerb.FIELD: None,
     IntakeVerb.OUTAGE: frozenset({"file", "drop"}),
+    IntakeVerb.SKIP: frozenset({"temperature", "photo", "description"}),
 }
 INTAKE_NONE = "none"
 
@@ -59,6 +60,7 @@ class IntakeStep(_Data):
 
 
 class MenuItem(StrEnum):
+    COLD = "cold"            # 🥶 home not warm: a report with the category already chosen
     REPORT = "report"
     MY = "my"
     OUTAGES = "outages"
