@@ -350,6 +350,11 @@ def load_policy(path: Path | str | None = None) -> Policy:
             centre_article=reader.text("centre_article"),
             limits_article=reader.text("limits_article", default=""),
         )
+    if "followup" in data:
+        for key in ("building_categories", "cluster_categories"):
+            unknown = sorted(set(getattr(followup, key)) - set(categories))
+            if unknown:
+                raise _Reader(name, data["followup"], "[followup]").fail(f"unknown category codes: {', '.join(unknown)}", key)
 
     return Policy(
         categories=categories,

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 
 from bot.callbacks import (
-    MAX_BYTES, MAX_ID, Acknowledge, CardPress, CardRequest, Choice, Decision, IntakeStep, LanguageChoice, Menu,
-    NewStep, NoticePosted, OutageControl, OutageDecision, RegisterStep, Subscribe, WizardStep, centre_buttons,
+    MAX_BYTES, MAX_ID, Acknowledge, CardPress, CardRequest, Choice, Decision, FollowupAnswer, IntakeStep, LanguageChoice, Menu,
+    NewStep, NoticePosted, OutageControl, OutageDecision, PhoneRecord, RegisterStep, Subscribe, WizardStep, centre_buttons,
     community_buttons, new_nonce, parse_id, parse_number, size,
 )
 
@@ -35,7 +35,13 @@ ROUND_TRIPS = [
     (IntakeStep(NONCE, "com", "none"), f"i:{NONCE}:com:none"),
     (IntakeStep(NONCE, "outage", "file"), f"i:{NONCE}:outage:file"),
     (IntakeStep(NONCE, "confirm"), f"i:{NONCE}:confirm"),
+    (IntakeStep(NONCE, "skip", "photo"), f"i:{NONCE}:skip:photo"),
     (Menu("my"), "menu:my"),
+    (Menu("cold"), "menu:cold"),
+    (FollowupAnswer(12, 0, "yes"), "f:12:0:yes"),
+    (FollowupAnswer(12, 2, "rate", 5), "f:12:2:rate:5"),
+    (FollowupAnswer(MAX_ID, 999, "noreason"), f"f:{MAX_ID}:999:noreason"),
+    (PhoneRecord(3, "unreachable"), "fp:3:unreachable"),
     (LanguageChoice("en"), "lang:en"),
     (NewStep(NONCE, "src", "mayor_hotline"), f"n:{NONCE}:src:mayor_hotline"),
     (NewStep(NONCE, "com", "none"), f"n:{NONCE}:com:none"),
@@ -70,6 +76,17 @@ FORGED = [
     (Decision, "d:2:transfer", "a transfer names its centre"),
     (Decision, "d:2:c-", "a transfer to no centre"),
     (Decision, "d:99999999999999999999999:ok", "request beyond 64 bits"),
+    (IntakeStep, f"i:{NONCE}:skip", "a skip names the step it was shown on"),
+    (IntakeStep, f"i:{NONCE}:skip:summary", "the summary cannot be skipped"),
+    (FollowupAnswer, "f:1:0:rate", "a rating without stars"),
+    (FollowupAnswer, "f:1:0:rate:6", "six stars"),
+    (FollowupAnswer, "f:1:0:yes:5", "stars on a yes"),
+    (FollowupAnswer, "f:1:00:yes", "round with a leading zero"),
+    (FollowupAnswer, "f:1:-1:yes", "negative round"),
+    (FollowupAnswer, "f:1:0:maybe", "unknown answer"),
+    (FollowupAnswer, "fp:1:satisfied", "the phone record's prefix"),
+    (PhoneRecord, "fp:1:happy", "not on the feedback card"),
+    (PhoneRecord, "fp:0:basic", "zero is no ticket"),
     (Acknowledge, "a:", "no alert"),
     (Acknowledge, "a:1x", "not a number"),
     (Acknowledge, "a:1:2", "extra field"),

@@ -262,3 +262,32 @@ async def test_a_reopen_by_a_resident_who_then_blocked_the_bot_still_reaches_the
     await world.crew(5001).press(card, "📍 已到场")      # the resident would be told: they cannot be
     call = await scene.dispatch.next_message_where(lambda m: "请电话联系报修人" in m.text)
     assert "0001" in call.text
+
+
+async def test_an_english_resident_is_followed_up_in_english(bot, tg, world):
+    resident = await tg.user("Tom", language_code="en")
+    await resident.send("/report")
+    await resident.press(await resident.next_message(), "Home not warm")
+    await resident.next_message()
+    await resident.send("heping")
+    await resident.press(await resident.next_message(), "Heping Garden")
+    await resident.next_message()
+    await resident.send("3-2-501")
+    await resident.next_message()
+    await resident.send("13912345678")
+    await resident.next_message()
+    await resident.press(await resident.next_message(), "Skip")
+    await resident.next_message()                   # photo, a sentence or a voice note
+    await resident.send("Cold radiators")
+    await resident.press(await resident.next_message(), "Confirm")
+    await resident.next_message()
+    north = world.groups["repair-north"]
+    card = await north.next_message()
+    for button in ("受理", "已到场", "处理完成"):
+        await world.crew(5001).press(card, button)
+        card = await north.wait_edited(card)
+        question = await resident.next_message()
+    assert "Is your home warm now?" in question.text and question.button_texts() == ["👍 Solved", "👎 Not solved"]
+    answer = await resident.press(question, "Not solved")
+    assert answer.text == "Reopened; a crew will come back."
+    assert "reopened (time 1)" in (await resident.next_message()).text
