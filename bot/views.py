@@ -156,6 +156,7 @@ async def notice_context(conn, lang: str, o: Outage, **extra: Any) -> dict[str, 
         "reason": o.reason, "starts": o.starts_at, "ends": o.ends_at, "previous_ends": o.original_ends_at,
         "pipe": o.pipe_diameter or "", "valves": o.valves or "", "area": o.area or "", "restored": o.restored_at is not None,
         "restored_at": o.restored_at, "restored_name": o.restored_name or "",
+        "resident": False,      # True for residents: what is repaired in words, no notice code
     }
     n.update(extra)
     return n

@@ -150,7 +150,8 @@ async def test_updating_the_expected_end_sends_a_short_update_to_subscribers(sce
     assert "回复" in answer.text
     await scene.answer("当前预计恢复时间", "20:00")
     update = await until(scene.near, has("恢复时间更新"))
-    assert "1月15日 20:00" in update.text and "原为 1月15日 18:00" in update.text
+    assert "1月15日 20:00" in update.text and "原为 1月15日 18:00" in update.text and "T001" not in update.text
+    assert "T001" in (await until(scene.world.groups["customer_service"], has("恢复时间更新"))).text   # staff keep the code
     assert "已改为 1月15日 20:00" in (await until(scene.dispatch, has("预计恢复时间已改为"))).text
     await until(scene.world.groups["customer_service"], has("恢复时间更新"))
     assert (await scene.outage()).ends_at.hour == 12          # 20:00 Shanghai in UTC
@@ -172,7 +173,7 @@ async def test_marking_restored_tells_subscribers_and_reports_to_customer_servic
     answer = await scene.press("紧急停热 T001", "已恢复供热")
     assert "已记录恢复供热" in answer.text
     back = await until(scene.near, has("已恢复供热"))
-    assert "1月15日 14:00" in back.text
+    assert "1月15日 14:00" in back.text and "T001" not in back.text
     for group in ("customer_service", "dispatch"):
         report = await until(scene.world.groups[group], has("恢复供热报告"))
         assert "约 5.0 小时" in report.text and "孙丽" in report.text and "DN300" in report.text

@@ -86,7 +86,7 @@ async def broadcast(conn, svc: Services, o: Outage, macro: str, **extra: Any) ->
     for sub in await store.subscribers_of(conn, o.communities):
         lang = sub.lang if sub.lang in LANGUAGES else svc.default_lang
         if lang not in rendered:
-            n = await views.notice_context(conn, lang, o, **extra)
+            n = await views.notice_context(conn, lang, o, resident=True, **extra)   # words, not codes
             rendered[lang] = fit(svc, lang, macro, n)
         await send(conn, svc, sub.chat_id, rendered[lang], outage_id=o.id, audience="resident", priority=Priority.BULK,
                     purpose="outage_broadcast")
