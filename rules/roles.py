@@ -19,7 +19,6 @@ __all__ = [
     "may_start_outage", "may_approve_outage", "may_control_outage", "may_post_notice",
     "may_see_contact", "may_see_queue", "may_see_overdue", "may_override", "may_file_for_caller",
     "may_keep_register",
-    "may_see_contact", "may_see_queue", "may_see_overdue", "may_override",
     "may_answer_followup", "may_see_followups", "may_record_followup",
 ]
 
@@ -155,6 +154,9 @@ def may_keep_register(staff: Member | None) -> bool:
     """``/register``, the record of praise, criticism, press reports and supervision that the
     centres are assessed on: dispatch, which supervises and assesses every centre (Art. 10 (1),
     Art. 18-24)."""
+    return is_dispatch(staff)
+
+
 def may_answer_followup(user_id: int, resident_user_id: int | None) -> bool:
     """Answer "is it warm now?" (and so reopen the ticket): the resident who reported it, nobody
     else, whatever their role (Art. 8: the resident's own opinion)."""

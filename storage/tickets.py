@@ -279,6 +279,8 @@ async def count_by_source_level(conn: aiosqlite.Connection, start: datetime, end
         "ORDER BY source, level", (to_iso(start), to_iso(end)),
     ) as cur:
         return [(r[0], r[1], r[2]) for r in await cur.fetchall()]
+
+
 async def reopen(conn: aiosqlite.Connection, ticket_id: int) -> bool:
     """The resident says it is still not fixed (Art. 8): the ticket goes back to the centre that
     closed it, as accepted (the centre already holds it), with the visit and the closing cleared
