@@ -291,3 +291,25 @@ async def test_an_english_resident_is_followed_up_in_english(bot, tg, world):
     answer = await resident.press(question, "Not solved")
     assert answer.text == "Reopened; a crew will come back."
     assert "reopened (time 1)" in (await resident.next_message()).text
+
+
+async def test_a_ticket_filed_for_a_caller_without_telegram_goes_onto_the_phone_list_at_done(bot, world):
+    from bot.filing import Filing, file_ticket
+    from rules.policy import Source
+
+    svc = bot.bot_data["svc"]
+    async with svc.db.transaction() as conn:
+        await file_ticket(conn, svc, Filing(category="not_warm", source=Source.HOTLINE, lang="zh", name="赵大妈",
+                                            phone="13600001111", community_id="heping", address="7-1-101"))
+    svc.wake_sender()
+    north = world.groups["repair-north"]
+    card = await north.next_message()
+    for button in ("受理", "已到场", "处理完成"):
+        await world.crew(5001).press(card, button)
+        card = await north.wait_edited(card)
+    assert await followup.sweep(svc) == 1          # nobody to ask in Telegram: phoned (Art. 8)
+    dispatcher = world.crew(6001)
+    dispatch = world.groups["dispatch"]
+    await dispatcher.send("/followups", chat=dispatch)
+    listing = await dispatch.next_message_where(lambda m: m.text.startswith("电话回访名单"))
+    assert "赵大妈 13600001111" in listing.text
