@@ -40,7 +40,7 @@ async def run(reports: int, window: float, scale: float, seed: int) -> dict:
     tg = clients[0]
     tmp = Path(tempfile.mkdtemp(prefix="heatbot-surge-"))
     db_path = tmp / "surge.db"
-    world = await build_world(tg, ROOT / "org.example.toml")
+    await build_world(tg, ROOT / "org.example.toml")   # the groups and people the org file names
     await tg.set_flood(True)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": emulator.api_base_url,
            "HEATBOT_DB": str(db_path), "HEATBOT_ORG": str(ROOT / "org.example.toml"),

@@ -8,8 +8,6 @@ import json
 import logging
 import os
 import signal
-import sys
-from pathlib import Path
 
 from bench.common import ScaledClock, peak_rss_mb
 from bot import app as heatbot_app
