@@ -7,35 +7,21 @@ file; the sweeper is run by hand after the fake clock moves.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
 import pytest
 
 from bot import clockwork
-from tgemu import Group, Msg, User
-from storage import deadlines, tickets
+from tgemu import Msg, User
+from storage import deadlines
+from tests import story
 from tests.story import report_cold_flat
 
 
-@dataclass
-class Scene:
-    app: object
-    resident: User
-    north: Group
-    dispatch: Group
-    card: Msg
-
-    @property
-    def svc(self):
-        return self.app.bot_data["svc"]
-
+class Scene(story.Scene):
     async def scalar(self, sql: str, *params):
-        async with self.svc.db.conn.execute(sql, params) as cur:
+        async with self.conn.execute(sql, params) as cur:
             row = await cur.fetchone()
         return row[0] if row else None
-
-    async def events(self, kind: str) -> list:
-        return [e for e in await tickets.list_events(self.svc.db.conn, 1) if e.kind == kind]
 
     async def outbox_rows(self, chat_id: int) -> int:
         return await self.scalar("SELECT COUNT(*) FROM outbox WHERE chat_id = ?", chat_id)
@@ -44,10 +30,7 @@ class Scene:
 @pytest.fixture
 async def scene(bot, tg, world) -> Scene:
     """Ticket 0001, 家中不热 in 和平苑, reported 09:00 and routed to the north repair centre."""
-    resident = await tg.user("张三", language_code="zh")
-    await report_cold_flat(resident)
-    north = world.groups["repair-north"]
-    return Scene(bot, resident, north, world.groups["dispatch"], await north.next_message())
+    return await story.cold_flat_scene(bot, tg, world, Scene)
 
 
 async def private_message(user: User) -> Msg:

@@ -6,45 +6,17 @@ is run by hand after the clock moves, never waited for.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
 
 from bot import followup
 from storage import deadlines, followups, tickets
-from tgemu import Group, Msg, User
-from tests.story import report_cold_flat
+from tgemu import Msg, User
+from tests import story
 
 
-@dataclass
-class Scene:
-    app: object
-    resident: User
-    north: Group
-    dispatch: Group
-    card: Msg
-
-    @property
-    def svc(self):
-        return self.app.bot_data["svc"]
-
-    @property
-    def conn(self):
-        return self.svc.db.conn
-
-    async def ticket(self, number: int = 1):
-        return await tickets.get_ticket(self.conn, number)
-
-    async def kinds(self, number: int = 1) -> list[str]:
-        return [e.kind for e in await tickets.list_events(self.conn, number)]
-
-    async def step(self, crew: User, button: str) -> Msg:
-        """A crew press; returns what the resident is told."""
-        await crew.press(self.card, button)
-        self.card = await self.north.wait_edited(self.card)
-        return await self.resident.next_message()
-
+class Scene(story.Scene):
     async def finish(self, crew: User) -> Msg:
         """Arrived and Done on the live card; returns the follow-up question."""
         await self.step(crew, "已到场")
@@ -53,10 +25,7 @@ class Scene:
 
 @pytest.fixture
 async def scene(bot, tg, world) -> Scene:
-    resident = await tg.user("张三", language_code="zh")
-    await report_cold_flat(resident)
-    north = world.groups["repair-north"]
-    s = Scene(bot, resident, north, world.groups["dispatch"], await north.next_message())
+    s = await story.cold_flat_scene(bot, tg, world, Scene)
     await s.step(world.crew(5001), "受理")
     return s
 

@@ -7,60 +7,34 @@ from __future__ import annotations
 
 import asyncio
 import re
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot import clockwork as bot_clockwork
-from tgemu import Group, Msg, User
+from tgemu import Msg, User
 from bot.texts import Texts
-from storage import deadlines, tickets
-from tests.story import report_cold_flat
+from storage import deadlines
+from tests import story
 
 # The story's ticket: reported 09:00 (Shanghai), "home not warm" is major (Art. 13 urgent (4)):
 # accept by 09:30 (Art. 12), on site by 10:00 (limits (1)), closed by 21:00 (limits (3)).
 
 
-@dataclass
-class Scene:
-    app: object
-    resident: User
-    north: Group
-    dispatch: Group
-    card: Msg
-
-    @property
-    def svc(self):
-        return self.app.bot_data["svc"]
-
-    async def ticket(self):
-        return await tickets.get_ticket(self.svc.db.conn, 1)
-
-    async def events(self, kind: str) -> list:
-        return [e for e in await tickets.list_events(self.svc.db.conn, 1) if e.kind == kind]
-
+class Scene(story.Scene):
     async def alerts(self, kind: str) -> int:
-        async with self.svc.db.conn.execute("SELECT COUNT(*) FROM alerts WHERE ticket_id = 1 AND kind = ?", (kind,)) as cur:
+        async with self.conn.execute("SELECT COUNT(*) FROM alerts WHERE ticket_id = 1 AND kind = ?", (kind,)) as cur:
             return (await cur.fetchone())[0]
 
     async def requests(self) -> list[tuple[str, str]]:
-        async with self.svc.db.conn.execute("SELECT kind, status FROM requests ORDER BY id") as cur:
+        async with self.conn.execute("SELECT kind, status FROM requests ORDER BY id") as cur:
             return [tuple(r) for r in await cur.fetchall()]
-
-    async def step(self, crew: User, button: str) -> None:
-        await crew.press(self.card, button)
-        self.card = await self.north.wait_edited(self.card)
-        await self.resident.next_message()        # the resident hears each step
 
 
 @pytest.fixture
 async def scene(bot, tg, world) -> Scene:
-    resident = await tg.user("张三", language_code="zh")
-    await report_cold_flat(resident)
-    north = world.groups["repair-north"]
-    return Scene(bot, resident, north, world.groups["dispatch"], await north.next_message())
+    return await story.cold_flat_scene(bot, tg, world, Scene)
 
 
 async def ask_delay(scene: Scene, crew: User, reply: str) -> Msg:
