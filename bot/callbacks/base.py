@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import fields
+from enum import StrEnum
 from typing import ClassVar, Self
 
 __all__ = ["MAX_BYTES", "MAX_ID", "NONCE_BYTES", "size", "parse_id", "parse_number", "new_nonce"]
@@ -129,3 +131,56 @@ def _check_arg(verb: str, arg: str, args: dict[str, frozenset[str] | None]) -> N
     _text(arg, f"{verb}'s argument")
     if allowed is not None and arg not in allowed:
         raise ValueError(f"{verb}: unknown argument {arg!r}")
+
+
+class _IdVerb(_Data):
+    """``<prefix><id>:<verb>``: a button about one row (a ticket, an outage). Subclasses are
+    frozen dataclasses whose first field is the row id and second the verb, of type ``VERB``."""
+
+    VERB: ClassVar[type[StrEnum]]
+
+    def _fields(self) -> tuple[str, str]:
+        ident, verb = fields(self)[:2]      # type: ignore[arg-type]
+        return ident.name, verb.name
+
+    def __post_init__(self) -> None:
+        ident, verb = self._fields()
+        _id(getattr(self, ident), ident)
+        _set(self, verb, self.VERB(getattr(self, verb)))
+
+    def _body(self) -> str:
+        ident, verb = self._fields()
+        return f"{getattr(self, ident)}:{getattr(self, verb)}"
+
+    @classmethod
+    def _from(cls, rest: str) -> Self:
+        ident, sep, verb = rest.partition(":")
+        if not sep:
+            raise ValueError(rest)
+        return cls(_strict_id(ident), cls.VERB(verb))     # type: ignore[call-arg]
+
+
+class _NonceStep(_Data):
+    """``<prefix><nonce>:<verb>[:<arg>]``: a step of a draft or wizard, marked with its nonce so
+    a button from an earlier one is stale. Subclasses are frozen dataclasses with the fields
+    ``nonce``, ``verb`` (of type ``VERB``) and ``arg``; ``ARGS`` maps the verbs that take an
+    argument to the values allowed (None: any text)."""
+
+    VERB: ClassVar[type[StrEnum]]
+    ARGS: ClassVar[dict[str, frozenset[str] | None]]
+    nonce: str
+    verb: StrEnum
+    arg: str
+
+    def __post_init__(self) -> None:
+        _nonce(self.nonce)
+        _set(self, "verb", self.VERB(self.verb))
+        _check_arg(self.verb, self.arg, self.ARGS)
+
+    def _body(self) -> str:
+        return _step_body(self.nonce, self.verb, self.arg)
+
+    @classmethod
+    def _from(cls, rest: str) -> Self:
+        nonce, verb, arg = _split_step(rest)
+        return cls(nonce, cls.VERB(verb), arg)      # type: ignore[call-arg]

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import ClassVar, Self
+from typing import ClassVar
 
-from bot.callbacks.base import _Data, _check_arg, _nonce, _set, _split_step, _step_body
+from bot.callbacks.base import _NonceStep
 from rules.desk import DESK_SOURCES
 
 __all__ = ["NewVerb", "NewStep", "NEW_NONE"]
@@ -31,23 +31,12 @@ NEW_NONE = "none"
 
 
 @dataclass(frozen=True)
-class NewStep(_Data):
+class NewStep(_NonceStep):
     """``n:<nonce>:<verb>[:<arg>]``: a step of the /new wizard (Art. 4, 5)."""
 
+    VERB: ClassVar[type[StrEnum]] = NewVerb
+    ARGS: ClassVar[dict[str, frozenset[str] | None]] = _NEW_ARGS
     PREFIX: ClassVar[str] = "n:"
     nonce: str
     verb: NewVerb
     arg: str = ""
-
-    def __post_init__(self) -> None:
-        _nonce(self.nonce)
-        _set(self, "verb", NewVerb(self.verb))
-        _check_arg(self.verb, self.arg, _NEW_ARGS)
-
-    def _body(self) -> str:
-        return _step_body(self.nonce, self.verb, self.arg)
-
-    @classmethod
-    def _from(cls, rest: str) -> Self:
-        nonce, verb, arg = _split_step(rest)
-        return cls(nonce, NewVerb(verb), arg)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import ClassVar, Self
 
-from bot.callbacks.base import _Data, _id, _set, _strict_id
+from bot.callbacks.base import _Data, _IdVerb, _id, _set, _strict_id
 from rules.followup import PhoneResult
 
 __all__ = ["FollowupVerb", "FollowupAnswer", "PhoneRecord"]
@@ -60,23 +60,10 @@ class FollowupAnswer(_Data):
 
 
 @dataclass(frozen=True)
-class PhoneRecord(_Data):
+class PhoneRecord(_IdVerb):
     """``fp:<ticket>:<result>``: dispatch records what the resident said on the phone."""
 
+    VERB: ClassVar[type[StrEnum]] = PhoneResult
     PREFIX: ClassVar[str] = "fp:"
     ticket_id: int
     result: PhoneResult
-
-    def __post_init__(self) -> None:
-        _id(self.ticket_id, "ticket_id")
-        _set(self, "result", PhoneResult(self.result))
-
-    def _body(self) -> str:
-        return f"{self.ticket_id}:{self.result}"
-
-    @classmethod
-    def _from(cls, rest: str) -> Self:
-        ident, sep, result = rest.partition(":")
-        if not sep:
-            raise ValueError(rest)
-        return cls(_strict_id(ident), PhoneResult(result))

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import ClassVar, Self
 
-from bot.callbacks.base import _Data, _check_arg, _id, _nonce, _set, _split_step, _step_body, _strict_id, _text
+from bot.callbacks.base import _Data, _IdVerb, _NonceStep, _id, _strict_id, _text
 
 __all__ = [
     "WizardVerb", "WizardStep", "WIZARD_DONE", "OutageDecision", "NoticePosted", "ControlVerb", "OutageControl",
@@ -34,26 +34,15 @@ WIZARD_DONE = "done"
 
 
 @dataclass(frozen=True)
-class WizardStep(_Data):
+class WizardStep(_NonceStep):
     """``o:w:<nonce>:<verb>[:<arg>]``: a step of the /outage wizard (Art. 14–15)."""
 
+    VERB: ClassVar[type[StrEnum]] = WizardVerb
+    ARGS: ClassVar[dict[str, frozenset[str] | None]] = _WIZARD_ARGS
     PREFIX: ClassVar[str] = "o:w:"
     nonce: str
     verb: WizardVerb
     arg: str = ""
-
-    def __post_init__(self) -> None:
-        _nonce(self.nonce)
-        _set(self, "verb", WizardVerb(self.verb))
-        _check_arg(self.verb, self.arg, _WIZARD_ARGS)
-
-    def _body(self) -> str:
-        return _step_body(self.nonce, self.verb, self.arg)
-
-    @classmethod
-    def _from(cls, rest: str) -> Self:
-        nonce, verb, arg = _split_step(rest)
-        return cls(nonce, WizardVerb(verb), arg)
 
 
 @dataclass(frozen=True)
@@ -104,26 +93,13 @@ class ControlVerb(StrEnum):
 
 
 @dataclass(frozen=True)
-class OutageControl(_Data):
+class OutageControl(_IdVerb):
     """``o:c:<outage>:<end|restore>``: dispatch's progress panel."""
 
+    VERB: ClassVar[type[StrEnum]] = ControlVerb
     PREFIX: ClassVar[str] = "o:c:"
     outage_id: int
     verb: ControlVerb
-
-    def __post_init__(self) -> None:
-        _id(self.outage_id, "outage_id")
-        _set(self, "verb", ControlVerb(self.verb))
-
-    def _body(self) -> str:
-        return f"{self.outage_id}:{self.verb}"
-
-    @classmethod
-    def _from(cls, rest: str) -> Self:
-        ident, sep, verb = rest.partition(":")
-        if not sep:
-            raise ValueError(rest)
-        return cls(_strict_id(ident), ControlVerb(verb))
 
 
 @dataclass(frozen=True)

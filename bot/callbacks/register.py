@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import ClassVar, Self
+from typing import ClassVar
 
-from bot.callbacks.base import _Data, _check_arg, _nonce, _set, _split_step, _step_body
+from bot.callbacks.base import _NonceStep
 from rules.desk import REGISTER_KINDS, REGISTER_SOURCES
 
 __all__ = ["RegisterVerb", "RegisterStep", "REGISTER_NONE"]
@@ -32,25 +32,17 @@ _ARGS: dict[str, frozenset[str] | None] = {
 
 
 @dataclass(frozen=True)
-class RegisterStep(_Data):
+class RegisterStep(_NonceStep):
     """``r:<nonce>:<verb>[:<arg>]``: a step of /register (Art. 10 (1), Art. 18-24)."""
 
+    VERB: ClassVar[type[StrEnum]] = RegisterVerb
+    ARGS: ClassVar[dict[str, frozenset[str] | None]] = _ARGS
     PREFIX: ClassVar[str] = "r:"
     nonce: str
     verb: RegisterVerb
     arg: str = ""
 
     def __post_init__(self) -> None:
-        _nonce(self.nonce)
-        _set(self, "verb", RegisterVerb(self.verb))
-        _check_arg(self.verb, self.arg, _ARGS)
+        super().__post_init__()
         if self.verb == RegisterVerb.STAFF and self.arg != REGISTER_NONE and not (self.arg.isascii() and self.arg.isdigit()):
             raise ValueError(f"staff takes a user id or {REGISTER_NONE}, got {self.arg!r}")
-
-    def _body(self) -> str:
-        return _step_body(self.nonce, self.verb, self.arg)
-
-    @classmethod
-    def _from(cls, rest: str) -> Self:
-        nonce, verb, arg = _split_step(rest)
-        return cls(nonce, RegisterVerb(verb), arg)

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import ClassVar, Self
 
-from bot.callbacks.base import _Data, _check_arg, _nonce, _set, _split_step, _step_body
+from bot.callbacks.base import _Data, _NonceStep, _set
 from bot.config import LANGUAGES as LANGS
 
 __all__ = ["IntakeVerb", "IntakeStep", "INTAKE_NONE", "MenuItem", "Menu", "LanguageChoice"]
@@ -37,26 +37,15 @@ INTAKE_NONE = "none"
 
 
 @dataclass(frozen=True)
-class IntakeStep(_Data):
+class IntakeStep(_NonceStep):
     """``i:<nonce>:<verb>[:<arg>]``: a button in a resident's report (Art. 4–5)."""
 
+    VERB: ClassVar[type[StrEnum]] = IntakeVerb
+    ARGS: ClassVar[dict[str, frozenset[str] | None]] = _INTAKE_ARGS
     PREFIX: ClassVar[str] = "i:"
     nonce: str
     verb: IntakeVerb
     arg: str = ""
-
-    def __post_init__(self) -> None:
-        _nonce(self.nonce)
-        _set(self, "verb", IntakeVerb(self.verb))
-        _check_arg(self.verb, self.arg, _INTAKE_ARGS)
-
-    def _body(self) -> str:
-        return _step_body(self.nonce, self.verb, self.arg)
-
-    @classmethod
-    def _from(cls, rest: str) -> Self:
-        nonce, verb, arg = _split_step(rest)
-        return cls(nonce, IntakeVerb(verb), arg)
 
 
 class MenuItem(StrEnum):

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import ClassVar, Self
 
-from bot.callbacks.base import _Data, _id, _set, _strict_id, _text
+from bot.callbacks.base import _Data, _IdVerb, _id, _set, _strict_id, _text
 
 __all__ = ["CardVerb", "CardPress", "RequestVerb", "CardRequest", "Choice", "Decision", "Acknowledge"]
 
@@ -19,26 +19,13 @@ class CardVerb(StrEnum):
 
 
 @dataclass(frozen=True)
-class CardPress(_Data):
+class CardPress(_IdVerb):
     """``t:<ticket>:<verb>``: a state button on a ticket's card (Art. 12–13)."""
 
+    VERB: ClassVar[type[StrEnum]] = CardVerb
     PREFIX: ClassVar[str] = "t:"
     ticket_id: int
     verb: CardVerb
-
-    def __post_init__(self) -> None:
-        _id(self.ticket_id, "ticket_id")
-        _set(self, "verb", CardVerb(self.verb))
-
-    def _body(self) -> str:
-        return f"{self.ticket_id}:{self.verb}"
-
-    @classmethod
-    def _from(cls, rest: str) -> Self:
-        ident, sep, verb = rest.partition(":")
-        if not sep:
-            raise ValueError(rest)
-        return cls(_strict_id(ident), CardVerb(verb))
 
 
 class RequestVerb(StrEnum):
@@ -49,26 +36,13 @@ class RequestVerb(StrEnum):
 
 
 @dataclass(frozen=True)
-class CardRequest(_Data):
+class CardRequest(_IdVerb):
     """``w:<ticket>:<verb>``: a request button on a ticket's card."""
 
+    VERB: ClassVar[type[StrEnum]] = RequestVerb
     PREFIX: ClassVar[str] = "w:"
     ticket_id: int
     verb: RequestVerb
-
-    def __post_init__(self) -> None:
-        _id(self.ticket_id, "ticket_id")
-        _set(self, "verb", RequestVerb(self.verb))
-
-    def _body(self) -> str:
-        return f"{self.ticket_id}:{self.verb}"
-
-    @classmethod
-    def _from(cls, rest: str) -> Self:
-        ident, sep, verb = rest.partition(":")
-        if not sep:
-            raise ValueError(rest)
-        return cls(_strict_id(ident), RequestVerb(verb))
 
 
 class Choice(StrEnum):
