@@ -8,20 +8,24 @@ from storage import tickets
 from tgemu import Group, Msg, User
 
 
+async def report_to_address(resident: User, *, category: str = "家中不热", community: str = "和平",
+                            pick: str = "和平苑") -> Msg:
+    """Start a report, pick the category, find and pick the community; return the address question."""
+    await resident.send("/report")
+    await resident.press(await resident.next_message(), category)
+    await resident.next_message()
+    await resident.send(community)
+    await resident.press(await resident.next_message(), pick)
+    return await resident.next_message()
+
+
 async def report_cold_flat(
     resident: User, *, community: str = "和平", pick: str = "和平苑", address: str = "3-2-501",
     phone: str = "13912345678", temperature: str | None = "14", description: str | None = "暖气片冰凉",
     category: str = "家中不热",
 ) -> Msg:
     """Walk the whole intake and return the receipt the bot sends after Confirm."""
-    await resident.send("/report")
-    msg = await resident.next_message()
-    await resident.press(msg, category)
-    msg = await resident.next_message()
-    await resident.send(community)
-    msg = await resident.next_message()
-    await resident.press(msg, pick)
-    await resident.next_message()
+    await report_to_address(resident, category=category, community=community, pick=pick)
     await resident.send(address)
     await resident.next_message()
     await resident.send(phone)

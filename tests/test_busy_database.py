@@ -16,6 +16,7 @@ import pytest
 
 from handlers.patience import PATIENCE_KEY, Patience
 from storage import drafts
+from tests.story import report_to_address
 
 
 @asynccontextmanager
@@ -37,12 +38,7 @@ async def at_address(bot, tg):
     svc = bot.bot_data["svc"]
     await svc.db.conn.execute("PRAGMA busy_timeout=50")
     resident = await tg.user("张三", language_code="zh")
-    await resident.send("/report")
-    await resident.press(await resident.next_message(), "家中不热")
-    await resident.next_message()
-    await resident.send("和平")
-    await resident.press(await resident.next_message(), "和平苑")
-    assert "楼号" in (await resident.next_message()).text
+    assert "楼号" in (await report_to_address(resident)).text
     return resident
 
 

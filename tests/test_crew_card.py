@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.story import report_cold_flat
+from tests.story import report_cold_flat, report_to_address
 
 
 @pytest.fixture
@@ -155,12 +155,7 @@ async def test_a_resident_who_blocked_the_bot_is_flagged_to_dispatch(bot, tg, wo
 
 async def test_a_photo_reaches_the_card_as_a_reply(bot, tg, world):
     resident = await tg.user("张三", language_code="zh")
-    await resident.send("/report")
-    await resident.press(await resident.next_message(), "户内或楼内漏水")
-    await resident.next_message()
-    await resident.send("幸福")
-    await resident.press(await resident.next_message(), "幸福里")
-    await resident.next_message()
+    await report_to_address(resident, category="户内或楼内漏水", community="幸福", pick="幸福里")
     await resident.send("1-1-101")
     await resident.next_message()
     await resident.send("13912345678")

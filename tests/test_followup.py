@@ -14,6 +14,7 @@ from bot import followup
 from storage import deadlines, followups, tickets
 from tgemu import Msg, User
 from tests import story
+from tests.story import report_to_address
 
 
 class Scene(story.Scene):
@@ -235,12 +236,7 @@ async def test_a_reopen_by_a_resident_who_then_blocked_the_bot_still_reaches_the
 
 async def test_an_english_resident_is_followed_up_in_english(bot, tg, world):
     resident = await tg.user("Tom", language_code="en")
-    await resident.send("/report")
-    await resident.press(await resident.next_message(), "Home not warm")
-    await resident.next_message()
-    await resident.send("heping")
-    await resident.press(await resident.next_message(), "Heping Garden")
-    await resident.next_message()
+    await report_to_address(resident, category="Home not warm", community="heping", pick="Heping Garden")
     await resident.send("3-2-501")
     await resident.next_message()
     await resident.send("13912345678")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rules.intake import InvalidInput, community_queries, parse_address, parse_phone
+from tests.story import report_to_address
 
 
 @pytest.mark.parametrize("typed, first, last", [
@@ -51,12 +52,7 @@ async def test_typing_the_community_as_residents_do_finds_it(bot, tg, typed):
 
 async def test_a_voice_note_at_the_photo_and_description_step_is_kept_and_the_crew_can_play_it(bot, tg, world):
     resident = await tg.user("张三", language_code="zh")
-    await resident.send("/report")
-    await resident.press(await resident.next_message(), "家中不热")
-    await resident.next_message()
-    await resident.send("和平")
-    await resident.press(await resident.next_message(), "和平苑")
-    await resident.next_message()
+    await report_to_address(resident)
     await resident.send("3-2-501")
     await resident.next_message()
     await resident.send("13912345678")

@@ -15,7 +15,7 @@ import pytest
 from bot import outages
 from tgemu import Group, Msg, User
 from storage import outages as store
-from tests.story import report_cold_flat
+from tests.story import report_cold_flat, report_to_address
 
 # The clock starts at 09:00 on 15 January (Shanghai).
 
@@ -207,12 +207,7 @@ async def test_a_crew_member_cannot_restore_or_update_an_outage(scene, world):
 
 
 async def _report_until_community(resident: User) -> Msg:
-    await resident.send("/report")
-    await resident.press(await resident.next_message(), "家中不热")
-    await resident.next_message()
-    await resident.send("和平")
-    await resident.press(await resident.next_message(), "和平苑")
-    return await resident.next_message()
+    return await report_to_address(resident)
 
 
 async def test_a_cold_home_report_during_an_outage_is_answered_with_the_notice_first(scene, tg):
