@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.config import LANGUAGES
+from bot.config import LANGUAGES, ConfigError, database_path
 from bot.logs import setup_logging
 
 if TYPE_CHECKING:
@@ -91,7 +91,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from telegram.error import InvalidToken, NetworkError, TelegramError
 
     from bot.app import CannotListen, DatabaseUnusable, WebhookRefused, build_application, webhook_for
-    from bot.config import ConfigError, load_config
+    from bot.config import load_config
     from bot.orgfile import OrgFileError
     from rules.errors import PolicyError
     from storage.db import InstanceLock, InstanceLocked, MigrationError
@@ -186,7 +186,6 @@ def _tool_settings():
 def cmd_rules_explain(args: argparse.Namespace) -> int:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-    from bot.config import ConfigError
     from rules.errors import RulesError
     from rules.policy import explain, format_explain, load_policy, parse_local_time, parse_source
 
@@ -238,7 +237,6 @@ def codes_table(policy, markdown: bool = False) -> str:
 
 
 def cmd_rules_codes(args: argparse.Namespace) -> int:
-    from bot.config import ConfigError
     from rules.errors import RulesError
     from rules.policy import load_policy
 
@@ -253,7 +251,6 @@ def cmd_rules_codes(args: argparse.Namespace) -> int:
 def _codes_epilog() -> str:
     """The category codes and sources for ``rules explain --help``, read from the policy the bot
     would use; help must print even when that policy cannot be read."""
-    from bot.config import ConfigError
     from rules.errors import RulesError
     from rules.policy import Source, load_policy
 
@@ -306,13 +303,16 @@ def cmd_status(args: argparse.Namespace) -> int:
     from bot.status import format_report, outbox_report, report_json
     from storage.db import open_database
 
-    path = Path(args.db or os.environ.get("HEATBOT_DB") or "heatbot.db")
-
     def fail(message: str) -> int:
         if args.json:       # a script reading --json gets JSON, failure or not
             print(json.dumps({"error": message}, ensure_ascii=False))
             return 2
         return _fail(message)
+
+    try:
+        path = database_path(args.db or os.environ.get("HEATBOT_DB") or "heatbot.db")
+    except ConfigError as e:
+        return fail(str(e))
 
     if not path.is_file():
         return fail(f"no database at {path} (set HEATBOT_DB)")
