@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.config import LANGUAGES, ConfigError, database_path
-from bot.logs import setup_logging
+from bot.logs import JsonFormatter, setup_logging
 
 if TYPE_CHECKING:
     from telegram.ext import Application
@@ -70,8 +70,12 @@ async def _serve(app: Application, config: Config, quiet: _QuietStartup) -> None
         mode = f"webhook {webhook.url}, listening on {webhook.listen}:{webhook.port}" if webhook else "long polling"
         if webhook is None and config.http_port:
             mode += f", web server on {config.http_listen}:{config.http_port}"
-        print(f"heatbot: running as @{app.bot.username} ({mode}), database {config.db_path}; Ctrl-C stops",
-              file=sys.stderr, flush=True)
+        banner = f"running as @{app.bot.username} ({mode}), database {config.db_path}; Ctrl-C stops"
+        if config.log_format == "json":     # a log shipper reads every stderr line as JSON
+            record = logging.LogRecord(__name__, logging.INFO, __file__, 0, banner, (), None)
+            print(JsonFormatter().format(record), file=sys.stderr, flush=True)
+        else:
+            print(f"heatbot: {banner}", file=sys.stderr, flush=True)
         await stop.wait()
     finally:
         try:
@@ -100,7 +104,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         config = load_config()
     except ConfigError as e:
         return _fail(str(e))
-    setup_logging(config.log_level, config.token)
+    setup_logging(config.log_level, config.token, config.log_format)
     quiet = _QuietStartup()
     logging.getLogger("telegram.ext").addFilter(quiet)
     try:

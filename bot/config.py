@@ -66,6 +66,7 @@ class Config:
     # HEATBOT_HTTP_PORT, so a Config built in code never takes a port by surprise.
     http_listen: str = "127.0.0.1"
     http_port: int = 0
+    log_format: str = "text"        # or "json": one object per line, for log shippers
 
     def __repr__(self) -> str:  # never let the token reach a log through repr()
         return f"Config(api_base_url={self.api_base_url!r}, db_path={str(self.db_path)!r}, webhook={bool(self.webhook_url)})"
@@ -296,6 +297,9 @@ def load_config(env: Mapping[str, str] | None = None, env_file: Path | None = Pa
     level = (get("HEATBOT_LOG_LEVEL", "WARNING") or "WARNING").upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError(f"HEATBOT_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {level!r}")
+    log_format = (get("HEATBOT_LOG_FORMAT", "text") or "text").lower()
+    if log_format not in ("text", "json"):
+        raise ConfigError(f"HEATBOT_LOG_FORMAT must be text or json, not {log_format!r}")
     send = _send(get)
     http_port_text = get("HEATBOT_HTTP_PORT", "8080") or "8080"
     if not (http_port_text.isascii() and http_port_text.isdigit()) or not 0 <= int(http_port_text) < 65536:
@@ -318,6 +322,7 @@ def load_config(env: Mapping[str, str] | None = None, env_file: Path | None = Pa
         lang=lang,
         tz=tz,
         log_level=level,
+        log_format=log_format,
         send=send,
         http_listen=http_listen,
         http_port=int(http_port_text),

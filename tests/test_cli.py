@@ -221,6 +221,44 @@ async def test_heatbot_run_greets_a_resident_and_logs_no_token_even_at_debug(tmp
     run.assert_no_token()
 
 
+async def test_heatbot_run_logs_one_redacted_json_object_per_line_when_asked(tmp_path, workdir, emulator: Emulator,
+                                                                            tg: EmulatorClient):
+    env = bot_env(tmp_path, TELEGRAM_API_BASE_URL=emulator.api_base_url, HEATBOT_LOG_LEVEL="DEBUG",
+                  HEATBOT_LOG_FORMAT="json")
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "run", env=env, cwd=workdir,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        resident = await tg.user("张三", language_code="zh")
+        await resident.send("/start")
+        await resident.next_message(timeout=15)
+    finally:
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGTERM)
+        out, err = await asyncio.wait_for(proc.communicate(), 15)
+    run = Run(proc.returncode, out.decode(), err.decode())
+    assert run.code == 0, run.err[-2000:]
+    entries = [json.loads(line) for line in run.err.splitlines() if line.strip()]
+    assert entries and all({"time", "level", "logger", "message"} <= set(e) for e in entries)
+    assert any(e["level"] == "DEBUG" and e["logger"].startswith("bot.") for e in entries)
+    run.assert_no_token()
+
+
+def test_a_json_log_line_carries_the_redacted_traceback():
+    from bot.logs import JsonFormatter, Redact
+
+    try:
+        raise ValueError(f"resident 13912345678 and token {GOOD_TOKEN}")
+    except ValueError:
+        record = logging.LogRecord("bot.x", logging.ERROR, __file__, 1, "failed for %s", ("13912345678",), sys.exc_info())
+    assert Redact(GOOD_TOKEN).filter(record)
+    entry = json.loads(JsonFormatter().format(record))
+    assert entry["message"] == "failed for <phone>" and entry["level"] == "ERROR"
+    assert "ValueError" in entry["exception"]
+    assert "13912345678" not in entry["exception"] and GOOD_TOKEN.partition(":")[2] not in entry["exception"]
+
+
 # ---------------------------------------------------------------- heatbot rules explain
 
 

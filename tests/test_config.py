@@ -98,6 +98,7 @@ def test_webhook_settings_are_read_when_webhook_url_is_set():
         ({"HEATBOT_DB": "mysql://heat@db.example/heatbot"}, "HEATBOT_DB"),
         ({"HEATBOT_DB": "sqlite://heatbot.db"}, "HEATBOT_DB"),
         ({"HEATBOT_LOG_LEVEL": "LOUD"}, "HEATBOT_LOG_LEVEL"),
+        ({"HEATBOT_LOG_FORMAT": "xml"}, "HEATBOT_LOG_FORMAT"),
     ],
     ids=[
         "token-missing", "token-blank", "token-no-colon", "token-secret-too-short", "token-id-not-digits",
@@ -111,7 +112,7 @@ def test_webhook_settings_are_read_when_webhook_url_is_set():
         "org-missing-file", "org-is-a-directory",
         "policy-missing-file",
         "db-is-a-directory", "db-postgresql-url", "db-unknown-scheme", "db-sqlite-url-two-slashes",
-        "log-level-unknown",
+        "log-level-unknown", "log-format-unknown",
     ],
 )
 def test_a_bad_setting_stops_start_up_with_one_line_naming_it(overrides: dict, setting: str):
