@@ -23,6 +23,7 @@ from bot.config import LANGUAGES, Config
 from bot.orgfile import load_org
 from bot import desk, outages
 from bot.sender import DeliveryHooks, OutboxSender
+from bot.vitals import start_vitals
 from bot.telegram_api import AnsweredRequest
 from bot.services import Services
 from bot.texts import Texts
@@ -123,6 +124,7 @@ def build_application(config: Config, *, clock: Clock | None = None, sender_batc
         app.bot_data["sender"] = sender
         sender.start()
         await _set_commands(app, svc)
+        start_vitals(app.bot_data, sweep_interval)
         # First sweep at once: a bot that was down fires what it missed (marked late).
         app.job_queue.run_repeating(sweep_job, interval=sweep_interval, first=0, name="sweeper")
 
