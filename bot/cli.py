@@ -300,7 +300,6 @@ def cmd_org_check(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     """The outbox at a glance, read straight from HEATBOT_DB (no Telegram needed)."""
-    import os
     import sqlite3
 
     from bot.clock import SystemClock
@@ -314,7 +313,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         return _fail(message)
 
     try:
-        path = database_path(args.db or os.environ.get("HEATBOT_DB") or "heatbot.db")
+        path = _db_arg(args)
     except ConfigError as e:
         return fail(str(e))
 
@@ -339,6 +338,47 @@ def cmd_status(args: argparse.Namespace) -> int:
     if report is None:
         return fail(f"{path} is not a heatbot database yet (no tables; `heatbot run` creates them)")
     print(json.dumps(report_json(report), ensure_ascii=False, indent=2) if args.json else format_report(report))
+    return 0
+
+
+def _db_arg(args: argparse.Namespace) -> Path:
+    """``--db``, else ``HEATBOT_DB``, else heatbot.db; raises ConfigError as start-up would."""
+    import os
+
+    return database_path(args.db or os.environ.get("HEATBOT_DB") or "heatbot.db")
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    """A consistent copy of the database while the bot runs (SQLite's online backup API)."""
+    from storage.backup import BackupError, backup
+
+    try:
+        info = backup(_db_arg(args), Path(args.out))
+    except (ConfigError, BackupError) as e:
+        return _fail(str(e))
+    except OSError as e:
+        return _fail(f"cannot write {args.out}: {_reason(e)}")
+    print(f"{info.path}: {info.tickets} tickets, schema version {info.schema_version}, {info.size} bytes; integrity ok")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    """Put a backup back (the bot stopped); the database it replaces is kept beside it."""
+    from bot.clock import SystemClock
+    from storage.backup import BackupError, restore
+    from storage.db import InstanceLocked
+
+    try:
+        db = _db_arg(args)
+        info, kept = restore(Path(args.file), db, SystemClock().now())
+    except (ConfigError, BackupError, InstanceLocked) as e:
+        return _fail(str(e))
+    except OSError as e:
+        return _fail(f"cannot restore into {args.db or 'HEATBOT_DB'}: {_reason(e)}")
+    if kept is not None:
+        print(f"the database it replaced is kept as {kept}")
+    print(f"{db}: restored from {info.path} ({info.tickets} tickets, schema version {info.schema_version}); "
+          f"start the bot to bring the schema up to date")
     return 0
 
 
@@ -387,6 +427,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", help="database file (default: HEATBOT_DB)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("backup", help="copy the database to a new file, consistent while the bot runs")
+    p.add_argument("--out", required=True, metavar="FILE", help="the backup file to write (must not exist)")
+    p.add_argument("--db", help="database file (default: HEATBOT_DB)")
+    p.set_defaults(func=cmd_backup)
+    p = sub.add_parser("restore", help="put a backup back into the database (stop the bot first)")
+    p.add_argument("file", help="a file written by `heatbot backup`")
+    p.add_argument("--db", help="database file (default: HEATBOT_DB)")
+    p.set_defaults(func=cmd_restore)
 
     org_parser = sub.add_parser("org", help="check the organisation file")
     org_parser.set_defaults(func=_help(org_parser))
