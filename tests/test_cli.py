@@ -83,8 +83,10 @@ def bot_env(tmp_path: Path, **settings: str) -> dict[str, str]:
     values = {
         "TELEGRAM_BOT_TOKEN": GOOD_TOKEN, "HEATBOT_ORG": str(ORG_FILE), "HEATBOT_DB": str(tmp_path / "heatbot.db"),
         "TELEGRAM_API_BASE_URL": f"http://127.0.0.1:{free_port()}/bot",
-        # The web server's default port (8080) may be taken on a shared machine.
-        "HEATBOT_HTTP_PORT": str(free_port()),
+        # No web server: its default port (8080) may be taken on a shared machine, and a port
+        # merely seen free may be taken before the child binds it. Tests of the web server run
+        # it in-process on port 0.
+        "HEATBOT_HTTP_PORT": "0",
     }
     values.update(settings)
     return child_env(**{k: v for k, v in values.items() if v != ""})

@@ -7,7 +7,6 @@ emulator, time the fake clock (Art. 4, 5, 7, 13).
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 
 import httpx
@@ -28,18 +27,15 @@ CALL_CENTRE = "demo-key-callcentre-7d21e4"  # call-centre: the company's own hot
 REVOKED = "demo-key-revoked-000000"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @pytest.fixture
 async def api(emulator: Emulator, world: World, db_path, clock: FakeClock) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client pointed at the running bot's Open311 API."""
-    port = free_port()
     app = build_application(make_config(emulator, db_path), clock=clock)
-    await heatbot_app.start(app, http=Listen("127.0.0.1", port))
+    # Port 0: the system picks a free one as it binds (a port merely seen free can be taken by
+    # another process before we bind it).
+    await heatbot_app.start(app, http=Listen("127.0.0.1", 0))
+    port = app.bot_data["web"].port
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}/open311/v2", timeout=10) as client:
             client.bot = app        # type: ignore[attr-defined]

@@ -2,7 +2,6 @@
 gives the figures a monitoring system scrapes, read from the database at scrape time."""
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator
 
 import httpx
@@ -21,18 +20,15 @@ from tests.story import report_cold_flat
 from tgemu import Emulator, EmulatorClient
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @pytest.fixture
 async def web(emulator: Emulator, world: World, db_path, clock: FakeClock) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client pointed at the running bot's web server."""
-    port = free_port()
     app = build_application(make_config(emulator, db_path), clock=clock)
-    await heatbot_app.start(app, http=Listen("127.0.0.1", port))
+    # Port 0: the system picks a free one as it binds (a port merely seen free can be taken by
+    # another process before we bind it).
+    await heatbot_app.start(app, http=Listen("127.0.0.1", 0))
+    port = app.bot_data["web"].port
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
             client.bot = app        # type: ignore[attr-defined]

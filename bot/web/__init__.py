@@ -58,6 +58,13 @@ class WebServer:
             raise
         log.debug("web server listening on %s:%s", self.listen.host, self.listen.port)
 
+    @property
+    def port(self) -> int:
+        """The port it listens on: the one asked for, or the one the system chose for port 0."""
+        if self._runner is None or not self._runner.addresses:
+            return self.listen.port
+        return int(self._runner.addresses[0][1])
+
     async def stop(self) -> None:
         if self._runner is not None:
             runner, self._runner = self._runner, None
