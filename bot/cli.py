@@ -62,9 +62,17 @@ async def _serve(app: Application, config: Config, quiet: _QuietStartup) -> None
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     webhook = heatbot_app.webhook_for(config)
+    conflict = False
+
+    def give_way() -> None:
+        nonlocal conflict
+        conflict = True
+        stop.set()
+
     try:
         # initialize() calls getMe: a wrong token or an unreachable server fails here, at once.
-        await heatbot_app.start(app, webhook=webhook, http=heatbot_app.http_for(config), poll_timeout=POLL_TIMEOUT)
+        await heatbot_app.start(app, webhook=webhook, http=heatbot_app.http_for(config), poll_timeout=POLL_TIMEOUT,
+                                on_conflict=give_way)
         quiet.starting = False
         # Said on stderr whatever the log level: an operator who starts the bot sees it serving.
         mode = f"webhook {webhook.url}, listening on {webhook.listen}:{webhook.port}" if webhook else "long polling"
@@ -83,6 +91,17 @@ async def _serve(app: Application, config: Config, quiet: _QuietStartup) -> None
         except Exception:
             # Do not let a failing shutdown hide why we are stopping.
             log.warning("shutdown did not finish cleanly", exc_info=True)
+    if conflict:
+        raise _PollingConflict
+
+
+class _PollingConflict(Exception):
+    """Another process already polled Telegram with this token; this one gave way (exit code 3)."""
+
+
+# Distinct, so a service manager can be told not to restart into the same fight
+# (deploy/heatbot.service: RestartPreventExitStatus=3).
+EXIT_CONFLICT = 3
 
 
 def _is_local(url: str) -> bool:
@@ -148,6 +167,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         return _fail(f"Telegram refused the webhook {hook.url if hook else ''} (WEBHOOK_URL): {_reason(e.cause)}")
     except MigrationError as e:
         return _fail(_first_line(e))
+    except _PollingConflict:
+        return _fail("stopped: another process already polls Telegram with this bot's token (409 Conflict). Long "
+                     "polling serves one instance: stop the other one, or run behind a webhook (WEBHOOK_URL)",
+                     EXIT_CONFLICT)
     except KeyboardInterrupt:
         pass
     finally:

@@ -659,3 +659,27 @@ async def test_a_second_heatbot_run_on_the_same_database_exits_with_one_line_and
         if first.returncode is None:
             first.kill()
         await first.wait()
+
+
+async def test_a_second_poller_with_the_same_token_gives_way_with_one_line_and_the_first_keeps_serving(
+        tmp_path, workdir, emulator: Emulator, tg: EmulatorClient):
+    # Two hosts, two databases, one token: Telegram ends the older long poll with 409 Conflict,
+    # and each retry ends the other's. The newcomer gives way; the bot that was there first stays.
+    first_env = bot_env(tmp_path, TELEGRAM_API_BASE_URL=emulator.api_base_url, HEATBOT_DB=str(tmp_path / "a.db"))
+    second_env = bot_env(tmp_path, TELEGRAM_API_BASE_URL=emulator.api_base_url, HEATBOT_DB=str(tmp_path / "b.db"))
+    first = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.cli", "run", env=first_env, cwd=workdir,
+                                                 stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+    try:
+        await _serving(tg, "张一")
+        second = await heatbot_until_exit("run", env=second_env, cwd=workdir)
+        assert second.code == 3                            # not restarted by systemd (RestartPreventExitStatus=3)
+        [line] = [line for line in second.err_lines if line.startswith("heatbot: stopped")]
+        assert "409 Conflict" in line and "WEBHOOK_URL" in line
+        assert "Traceback" not in second.err
+        second.assert_no_token()
+        await _serving(tg, "张二")                         # the first one serves on, every update
+        assert first.returncode is None
+    finally:
+        if first.returncode is None:
+            first.kill()
+        await first.wait()
