@@ -23,7 +23,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tgemu import Emulator, EmulatorClient
+from tgemu import Emulator, EmulatorClient, Msg
 
 ROOT = Path(__file__).resolve().parent.parent
 ORG_FILE = ROOT / "org.example.toml"
@@ -192,6 +192,23 @@ async def test_a_webhook_port_in_use_gives_one_clear_line(tmp_path, workdir, emu
 # ---------------------------------------------------------------- heatbot run: serving
 
 
+async def run_until_greeted(env: dict[str, str], workdir: Path, tg: EmulatorClient) -> tuple[Run, Msg]:
+    """``heatbot run`` until a resident's /start is answered, then SIGTERM (a clean stop)."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "run", env=env, cwd=workdir,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        resident = await tg.user("张三", language_code="zh")
+        await resident.send("/start")
+        greeting = await resident.next_message(timeout=15)
+    finally:
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGTERM)
+        out, err = await asyncio.wait_for(proc.communicate(), 15)
+    return Run(proc.returncode, out.decode(), err.decode()), greeting
+
+
 @pytest.mark.parametrize("mode", ["polling", "webhook"])
 async def test_heatbot_run_greets_a_resident_and_logs_no_token_even_at_debug(tmp_path, workdir, emulator: Emulator,
                                                                              tg: EmulatorClient, mode: str):
@@ -199,24 +216,12 @@ async def test_heatbot_run_greets_a_resident_and_logs_no_token_even_at_debug(tmp
     if mode == "webhook":
         port = free_port()
         settings.update(WEBHOOK_URL=f"http://127.0.0.1:{port}", WEBHOOK_PORT=str(port), WEBHOOK_SECRET="cli_secret")
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "run", env=bot_env(tmp_path, **settings), cwd=workdir,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        resident = await tg.user("张三", language_code="zh")
-        await resident.send("/start")
-        greeting = await resident.next_message(timeout=15)
-        assert "📝 我要报修" in greeting.button_texts()
-        if mode == "webhook":
-            [call] = await tg.calls("setWebhook")
-            assert call.params["url"] == f"http://127.0.0.1:{port}/telegram"
-            assert call.params["secret_token"] == "cli_secret"
-    finally:
-        if proc.returncode is None:
-            proc.send_signal(signal.SIGTERM)
-        out, err = await asyncio.wait_for(proc.communicate(), 15)
-    run = Run(proc.returncode, out.decode(), err.decode())
+    run, greeting = await run_until_greeted(bot_env(tmp_path, **settings), workdir, tg)
+    assert "📝 我要报修" in greeting.button_texts()
+    if mode == "webhook":
+        [call] = await tg.calls("setWebhook")
+        assert call.params["url"] == f"http://127.0.0.1:{port}/telegram"
+        assert call.params["secret_token"] == "cli_secret"
     assert run.code == 0, run.err[-2000:]                 # SIGTERM is a clean stop
     assert "DEBUG bot.app" in run.err                     # it really logged at DEBUG
     assert "Traceback" not in run.err
@@ -227,19 +232,7 @@ async def test_heatbot_run_logs_one_redacted_json_object_per_line_when_asked(tmp
                                                                             tg: EmulatorClient):
     env = bot_env(tmp_path, TELEGRAM_API_BASE_URL=emulator.api_base_url, HEATBOT_LOG_LEVEL="DEBUG",
                   HEATBOT_LOG_FORMAT="json")
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "run", env=env, cwd=workdir,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        resident = await tg.user("张三", language_code="zh")
-        await resident.send("/start")
-        await resident.next_message(timeout=15)
-    finally:
-        if proc.returncode is None:
-            proc.send_signal(signal.SIGTERM)
-        out, err = await asyncio.wait_for(proc.communicate(), 15)
-    run = Run(proc.returncode, out.decode(), err.decode())
+    run, _ = await run_until_greeted(env, workdir, tg)
     assert run.code == 0, run.err[-2000:]
     entries = [json.loads(line) for line in run.err.splitlines() if line.strip()]
     assert entries and all({"time", "level", "logger", "message"} <= set(e) for e in entries)
@@ -418,19 +411,7 @@ async def test_heatbot_run_says_once_that_it_runs_as_which_bot_in_which_mode_on_
         port = free_port()
         settings.update(WEBHOOK_URL=f"http://127.0.0.1:{port}", WEBHOOK_PORT=str(port))   # no WEBHOOK_SECRET
     env = bot_env(tmp_path, **settings)
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "run", env=env, cwd=workdir,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        resident = await tg.user("张三", language_code="zh")
-        await resident.send("/start")
-        await resident.next_message(timeout=15)            # serving
-    finally:
-        if proc.returncode is None:
-            proc.send_signal(signal.SIGTERM)
-        out, err = await asyncio.wait_for(proc.communicate(), 15)
-    run = Run(proc.returncode, out.decode(), err.decode())
+    run, _ = await run_until_greeted(env, workdir, tg)
     assert run.code == 0, run.err
     [running] = [line for line in run.err_lines if "running" in line]
     assert "@heatbot_bot" in running and env["HEATBOT_DB"] in running

@@ -11,15 +11,12 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from telegram.ext import Application
 
-from bot import app as heatbot_app
-from bot.app import build_application
 from bot.clock import FakeClock
-from bot.web import Listen
 from bot.web.open311 import BURST
 from demo.world import World
-from tgemu import Emulator, EmulatorClient
-from tests.conftest import make_config
+from tgemu import EmulatorClient
 
 # The demo channels' keys (org.example.toml holds only their SHA-256).
 CITY = "demo-key-city-12345-0f3b9c"         # city-12345: the mayor's hotline, major (Art. 13)
@@ -29,20 +26,13 @@ REVOKED = "demo-key-revoked-000000"
 
 
 @pytest.fixture
-async def api(emulator: Emulator, world: World, db_path, clock: FakeClock) -> AsyncIterator[httpx.AsyncClient]:
+async def api(web_bot: Application) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client pointed at the running bot's Open311 API."""
-    app = build_application(make_config(emulator, db_path), clock=clock)
-    # Port 0: the system picks a free one as it binds (a port merely seen free can be taken by
-    # another process before we bind it).
-    await heatbot_app.start(app, http=Listen("127.0.0.1", 0))
-    port = app.bot_data["web"].port
-    try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}/open311/v2", timeout=10) as client:
-            client.bot = app        # type: ignore[attr-defined]
-            client.port = port      # type: ignore[attr-defined]
-            yield client
-    finally:
-        await heatbot_app.stop(app)
+    port = web_bot.bot_data["web"].port
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}/open311/v2", timeout=10) as client:
+        client.bot = web_bot    # type: ignore[attr-defined]
+        client.port = port      # type: ignore[attr-defined]
+        yield client
 
 
 def work_order(**fields: str) -> dict[str, str]:

@@ -6,35 +6,24 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from telegram.ext import Application
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot import app as heatbot_app
-from bot.app import build_application
 from bot.clock import FakeClock
 from bot.vitals import Vitals
-from bot.web import Listen
 from bot.web.health import SWEEP_STALE_AFTER
 from demo.world import World
-from tests.conftest import make_config
 from tests.story import report_cold_flat
-from tgemu import Emulator, EmulatorClient
+from tgemu import EmulatorClient
 
 
 
 @pytest.fixture
-async def web(emulator: Emulator, world: World, db_path, clock: FakeClock) -> AsyncIterator[httpx.AsyncClient]:
+async def web(web_bot: Application) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client pointed at the running bot's web server."""
-    app = build_application(make_config(emulator, db_path), clock=clock)
-    # Port 0: the system picks a free one as it binds (a port merely seen free can be taken by
-    # another process before we bind it).
-    await heatbot_app.start(app, http=Listen("127.0.0.1", 0))
-    port = app.bot_data["web"].port
-    try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
-            client.bot = app        # type: ignore[attr-defined]
-            yield client
-    finally:
-        await heatbot_app.stop(app)
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{web_bot.bot_data['web'].port}", timeout=10) as client:
+        client.bot = web_bot    # type: ignore[attr-defined]
+        yield client
 
 
 async def samples(web: httpx.AsyncClient) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
