@@ -23,7 +23,7 @@ import aiosqlite
 
 __all__ = [
     "Database", "DatabaseTooNew", "InstanceLock", "InstanceLocked", "MigrationError", "available_migrations",
-    "open_database",
+    "migration_script", "open_database",
 ]
 
 log = logging.getLogger(__name__)
@@ -150,9 +150,7 @@ class Database:
                 # own: SQLite's parser splits the statements, and the migration and its version
                 # bump commit together or not at all.
                 try:
-                    await self.conn.executescript(
-                        f"BEGIN IMMEDIATE;\n{sql}\n;\nPRAGMA user_version = {int(version)};\nCOMMIT;"
-                    )
+                    await self.conn.executescript(migration_script(version, current, sql))
                 except Exception as e:
                     if self.conn.in_transaction:
                         await self.conn.execute("ROLLBACK")
@@ -168,6 +166,24 @@ class Database:
             log.info("applied migration %s", name)
             current = version
         return latest
+
+
+def migration_script(version: int, current: int, sql: str) -> str:
+    """Migration ``version`` as one transaction, run only if the file is still at ``current``.
+
+    ``current`` was read before the write lock was taken; another process opening the same file
+    may have applied this migration (and later ones) meanwhile. A migration that happens to
+    succeed twice (``IF NOT EXISTS``, an ``UPDATE``) would then run again and set the version
+    back, so the script first checks the version under the lock: a CHECK constraint on a
+    temporary table makes it fail, and the caller sees the newer version and moves on.
+    """
+    return (
+        f"BEGIN IMMEDIATE;\n"
+        f"CREATE TEMP TABLE _migrating_from (v INTEGER CHECK (v = {int(current)}));\n"
+        f"INSERT INTO _migrating_from SELECT user_version FROM pragma_user_version;\n"
+        f"DROP TABLE temp._migrating_from;\n"
+        f"{sql}\n;\nPRAGMA user_version = {int(version)};\nCOMMIT;"
+    )
 
 
 # PRAGMA journal_mode=WAL on a file not yet in WAL mode must upgrade its read lock to a write

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from storage.db import DatabaseTooNew, MigrationError, available_migrations, open_database
+from storage.db import DatabaseTooNew, MigrationError, available_migrations, migration_script, open_database
 
 
 def migrations(tmp_path: Path, files: dict[str, str]) -> Path:
@@ -310,3 +310,36 @@ async def test_a_transaction_cancelled_while_waiting_to_begin_leaves_the_connect
         other.close()
         await db.close()
     assert "later" in tables(path) and "never" not in tables(path)
+
+
+def test_a_migration_script_runs_only_on_the_version_it_was_read_at(tmp_path: Path):
+    conn = sqlite3.connect(tmp_path / "a.db", isolation_level=None)
+    conn.execute("CREATE TABLE log (n INTEGER)")
+    conn.execute("PRAGMA user_version = 2")               # another process got here first
+    with pytest.raises(sqlite3.IntegrityError):
+        conn.executescript(migration_script(2, 1, "INSERT INTO log VALUES (2)"))
+    conn.execute("ROLLBACK")
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert conn.execute("SELECT COUNT(*) FROM log").fetchone()[0] == 0
+    conn.executescript(migration_script(3, 2, "INSERT INTO log VALUES (3)"))
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
+    assert conn.execute("SELECT n FROM log").fetchall() == [(3,)]
+
+
+async def test_openers_racing_never_run_a_migration_twice_or_set_the_version_back(tmp_path: Path):
+    # Migrations that would succeed a second time: the race must not let them.
+    migrations = [(1, "0001_log.sql", "CREATE TABLE IF NOT EXISTS log (n INTEGER)")] + [
+        (n, f"{n:04d}_step.sql", f"INSERT INTO log VALUES ({n})") for n in range(2, 8)
+    ]
+    for round_ in range(10):
+        path = tmp_path / f"{round_}.db"
+        dbs = await asyncio.gather(*(open_database(path, migrate=False) for _ in range(3)))
+        try:
+            versions = await asyncio.gather(*(db.migrate(migrations) for db in dbs))
+            assert versions == [7, 7, 7]
+            async with dbs[0].conn.execute("SELECT n FROM log ORDER BY n") as cur:
+                assert [r[0] for r in await cur.fetchall()] == list(range(2, 8))
+            assert await dbs[0].user_version() == 7
+        finally:
+            for db in dbs:
+                await db.close()
