@@ -26,7 +26,7 @@ from rules.roster import ShiftInstance, current_shift, format_clock
 from storage import org, roster
 from storage.outbox import Priority, enqueue_message
 
-__all__ = ["sweep", "acknowledge", "instant"]
+__all__ = ["sweep", "acknowledge", "instant", "note_running_shifts"]
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,22 @@ log = logging.getLogger(__name__)
 def instant(svc: Services, wall: datetime) -> datetime:
     """A wall-clock time of the company's zone as an instant (fold 0 in the repeated hour)."""
     return wall.replace(tzinfo=svc.tz).astimezone(UTC)
+
+
+async def note_running_shifts(svc: Services) -> None:
+    """At start-up, before the first sweep: a rostered centre never seen before has its running
+    shift recorded, not posted (it began before the bot knew the roster). A centre seen before
+    is left to the sweep, so a shift change missed while the bot was down is still posted."""
+    now = svc.clock.now()
+    async with svc.db.transaction() as conn:
+        r = await roster.load_roster(conn)
+        for centre_id in sorted(r.centres):
+            if await roster.last_handover(conn, centre_id) is not None:
+                continue
+            inst = current_shift(r, centre_id, now, svc.tz)
+            # A centre with no shift running now is marked seen, so its next shift is posted.
+            key, starts, ends = (inst.key, instant(svc, inst.starts), instant(svc, inst.ends)) if inst else (f"{centre_id}@seen", now, now)
+            await roster.record_handover(conn, centre_id, key, starts, ends, now, posted=False, chat_id=None, lead_due_at=None)
 
 
 async def sweep(svc: Services) -> int:
