@@ -105,10 +105,11 @@ async def acknowledge_handover(conn: aiosqlite.Connection, handover_id: int, use
 
 
 async def handovers_for_lead(conn: aiosqlite.Connection, now: datetime) -> list[Handover]:
-    """Posted handovers nobody acknowledged in time, whose lead has not been told yet."""
+    """Posted handovers nobody acknowledged in time, whose lead has not been told yet, of
+    shifts still running (once the next shift is on, its own handover is what matters)."""
     async with conn.execute(
         f"SELECT {_COLS} FROM handovers WHERE ack_at IS NULL AND lead_told_at IS NULL AND lead_due_at IS NOT NULL "
-        "AND lead_due_at <= ? ORDER BY id", (to_iso(now),),
+        "AND lead_due_at <= ? AND ends_at > ? ORDER BY id", (to_iso(now), to_iso(now)),
     ) as cur:
         return [_row(r) for r in await cur.fetchall()]
 
