@@ -255,3 +255,39 @@ async def test_in_berlin_on_the_night_clocks_spring_forward_routing_and_handover
         posted = await world.groups["repair-north"].next_message_where(lambda m: "交接班" in m.text)
         assert "08:00–20:00" in posted.text and mentioned(posted) == [5001]
         assert await handover.sweep(svc) == 0
+
+
+async def test_the_handover_lists_a_return_waiting_for_dispatch(morning, bot, tg, world):
+    clock, svc, north = morning, bot.bot_data["svc"], world.groups["repair-north"]
+    night = world.crew(5002)
+    resident = await tg.user("李四", language_code="zh")
+    await report_cold_flat(resident)
+    card = await north.next_message()
+    await night.press(card, "受理")
+    await night.press(await north.wait_edited(card), "退单")
+    prompt = await north.next_message_where(lambda m: "退单原因" in m.text)
+    await night.send("不是我们的管线，属于小区物业", chat=north, reply_to=prompt)
+    await north.next_message_where(lambda m: "退单申请已报调度中心" in m.text)
+    clock.set(shanghai(16, 8))
+    await handover.sweep(svc)
+    posted = await north.next_message_where(lambda m: "交接班" in m.text)
+    assert "等调度审批：0001 退单申请" in posted.text and "0001 家中不热" in posted.text
+
+
+async def test_the_handover_lists_shutdown_notices_still_to_post(morning, bot, world):
+    """A published shutdown whose notice the north centre has not posted yet (Art. 14, 15, 23)."""
+    from datetime import timedelta
+
+    from storage import outages
+    clock, svc, north = morning, bot.bot_data["svc"], world.groups["repair-north"]
+    now = clock.now()
+    async with svc.db.transaction() as conn:
+        outage_id = await outages.insert_outage(conn, outages.NewOutage(
+            kind="planned", reason="换热站检修", starts_at=now + timedelta(days=2), ends_at=now + timedelta(days=2, hours=6),
+            communities=("heping",), chat_id=world.groups["dispatch"].chat_id, created_by=6001, created_name="孙丽",
+            created_at=now), "published")
+        await outages.create_posting(conn, outage_id, "repair-north", north.chat_id, ["heping"], now + timedelta(hours=6), None)
+    clock.set(shanghai(16, 8))
+    await handover.sweep(svc)
+    posted = await north.next_message_where(lambda m: "交接班" in m.text)
+    assert "待张贴停热通知：T001（1月16日 13:50 前）" in posted.text
