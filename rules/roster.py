@@ -16,7 +16,7 @@ time zone are passed in.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -212,7 +212,7 @@ def _merge(findings: list[Finding]) -> list[Finding]:
     return merged
 
 
-def _check(roster: Roster, begin: datetime, end: datetime, keep: Callable[[Finding], bool] = lambda f: True) -> list[Finding]:
+def _check(roster: Roster, begin: datetime, end: datetime) -> list[Finding]:
     found: list[Finding] = []
     for a, b in _segments(roster, begin, end):
         running = _instances_at(roster, None, a)
@@ -231,7 +231,7 @@ def _check(roster: Roster, begin: datetime, end: datetime, keep: Callable[[Findi
         for user, centres in sorted(where.items()):
             if len(centres) > 1:
                 found.append(Finding("double_duty", str(user), a, b, tuple(sorted(centres))))
-    return [f for f in _merge(sorted(found, key=lambda f: (f.kind, f.who, f.starts))) if keep(f)]
+    return _merge(sorted(found, key=lambda f: (f.kind, f.who, f.starts)))
 
 
 # A Monday with no override on it: the weekly pattern is checked on this week.
