@@ -23,6 +23,7 @@ from bot.payload import message
 from bot.services import Services, Who
 from rules.roles import Role
 from rules.roster import ShiftInstance, current_shift, format_clock
+from rules.text import MAX_TEXT, telegram_length
 from storage import org, roster
 from storage.outbox import Priority, enqueue_message
 
@@ -77,7 +78,7 @@ async def sweep(svc: Services) -> int:
                                                lead_due_at=now + svc.policy.handover_ack if post else None)
             if hid is None or not post:
                 continue
-            text = svc.texts.render(svc.default_lang, "roster.handover", **await _summary(conn, svc, centre, inst, now))
+            text = _fitted(svc, await _summary(conn, svc, centre, inst, now))
             ack = [[(svc.texts.label(svc.default_lang, "btn_handover_ack"), HandoverAck(hid).pack())]]
             await enqueue_message(conn, centre.chat_id, message(text, buttons=ack), priority=Priority.URGENT,
                                   purpose="handover", now=now)
@@ -96,6 +97,17 @@ async def sweep(svc: Services) -> int:
     if written:
         svc.wake_sender()
     return written
+
+
+def _fitted(svc: Services, ctx: dict[str, Any]) -> str:
+    """The handover as one message: a centre with very many open tickets gets the soonest due
+    listed and a count of the rest, within Telegram's 4,096 characters."""
+    shown = ctx["tickets"]
+    while True:
+        text = svc.texts.render(svc.default_lang, "roster.handover", **{**ctx, "tickets": shown, "more": len(ctx["tickets"]) - len(shown)})
+        if telegram_length(text) <= MAX_TEXT or not shown:
+            return text
+        shown = shown[: len(shown) * 9 // 10]
 
 
 async def _summary(conn: aiosqlite.Connection, svc: Services, centre, inst: ShiftInstance, now: datetime) -> dict[str, Any]:
@@ -117,8 +129,8 @@ async def _summary(conn: aiosqlite.Connection, svc: Services, centre, inst: Shif
     return {
         "centre": centre.name(lang), "name": inst.shift.name,
         "starts": format_clock(inst.shift.start), "ends": format_clock(inst.shift.end),
-        "crew": await views.mentions(conn, inst.shift.staff), "tickets": items,
-        "due_in_shift": [i for i in items if i["in_shift"]], "requests": requests, "notices": notices,
+        "crew": await views.mentions(conn, inst.shift.staff), "tickets": items, "total": len(items),
+        "requests": requests, "notices": notices,
     }
 
 

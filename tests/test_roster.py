@@ -291,3 +291,18 @@ async def test_the_handover_lists_shutdown_notices_still_to_post(morning, bot, w
     await handover.sweep(svc)
     posted = await north.next_message_where(lambda m: "交接班" in m.text)
     assert "待张贴停热通知：T001（1月16日 13:50 前）" in posted.text
+
+
+async def test_a_centre_with_very_many_open_tickets_gets_a_handover_that_fits_one_message(morning, bot, world):
+    """Telegram refuses a text over 4,096 characters; the handover lists the soonest and counts the rest."""
+    from bot.filing import Filing, file_ticket
+    from rules.policy import Source
+    clock, svc, north = morning, bot.bot_data["svc"], world.groups["repair-north"]
+    async with svc.db.transaction() as conn:
+        for n in range(150):
+            await file_ticket(conn, svc, Filing(category="room_temp", source=Source.HOTLINE, lang="zh", community_id="heping",
+                                                address=f"和平苑 {n // 10 + 1}-1-{n % 10 + 101}", phone="13900000000"))
+    clock.set(shanghai(16, 8))
+    await handover.sweep(svc)
+    posted = await north.next_message_where(lambda m: "交接班" in m.text, timeout=30)
+    assert "未结工单 150 张" in posted.text and "另有" in posted.text and len(posted.text) <= 4096
