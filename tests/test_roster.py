@@ -143,24 +143,18 @@ async def test_reminders_go_privately_to_the_crew_on_duty_then_the_lead_and_disp
     await world.groups["dispatch"].next_message_where(lambda m: "超时告警" in m.text)
 
 
-async def test_a_work_order_from_the_12345_platform_at_night_is_routed_by_the_roster_too(emulator, world, db_path, clock):
+async def test_a_work_order_from_the_12345_platform_at_night_is_routed_by_the_roster_too(web_bot, world):
     """Every source takes the same road (bot/filing.py): the Open311 API as well as residents."""
     import httpx
 
-    from bot.web import Listen
-    from tests.test_open311 import free_port, work_order
-    port = free_port()
-    app = build_application(make_config(emulator, db_path), clock=clock)
-    await heatbot_app.start(app, http=Listen("127.0.0.1", port))
-    try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}/open311/v2", timeout=10) as client:
-            response = await client.post("/requests.json", data=work_order(address_string="阳光花园 5-1-302"))
-            assert response.status_code in (200, 201), response.text
-        card = await world.groups["repair-north"].next_message()
-        assert "值班中心代管" in card.text and mentioned(card) == [5002]
-        assert (await tickets.get_ticket(app.bot_data["svc"].db.conn, 1)).centre_id == "repair-north"
-    finally:
-        await heatbot_app.stop(app)
+    from tests.test_open311 import work_order
+    port = web_bot.bot_data["web"].port
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}/open311/v2", timeout=10) as client:
+        response = await client.post("/requests.json", data=work_order(address_string="阳光花园 5-1-302"))
+        assert response.status_code in (200, 201), response.text
+    card = await world.groups["repair-north"].next_message()
+    assert "值班中心代管" in card.text and mentioned(card) == [5002]
+    assert (await tickets.get_ticket(web_bot.bot_data["svc"].db.conn, 1)).centre_id == "repair-north"
 
 
 # ------------------------------------------------------------------------ shift handover
