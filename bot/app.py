@@ -23,7 +23,7 @@ from handlers.clock import sweep_job
 from bot.clock import Clock, SystemClock
 from bot.config import LANGUAGES, Config
 from bot.orgfile import load_org
-from bot import desk, outages
+from bot import desk, handover, outages
 from bot.sender import DeliveryHooks, OutboxSender
 from bot.vitals import start_vitals, vitals_of
 from bot.telegram_api import AnsweredRequest
@@ -122,6 +122,7 @@ def build_application(config: Config, *, clock: Clock | None = None, sender_batc
             raise
         svc = Services(db=db, clock=clock, policy=policy, texts=Texts(config.tz), tz=config.tz, default_lang=config.lang)
         app.bot_data["svc"] = svc
+        await handover.note_running_shifts(svc)     # before the first sweep (bot/handover.py)
         sender = OutboxSender(app.bot, svc, _delivery_hooks(svc), batch=sender_batch, settings=config.send)
         app.bot_data["sender"] = sender
         sender.start()

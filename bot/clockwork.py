@@ -19,7 +19,8 @@ from bot.services import Services, Who
 from rules.deadlines import Stage, next_check, plan
 from rules.policy import DeadlineKind, Level, assess
 from rules.roles import may_acknowledge, may_override, may_see_overdue
-from storage import deadlines, org, tickets
+from rules.roster import on_duty
+from storage import deadlines, org, roster, tickets
 from storage.outbox import Priority, enqueue_card, enqueue_message
 from storage.tickets import Ticket
 
@@ -102,14 +103,19 @@ async def _fire(conn, svc: Services, ticket: Ticket, d: deadlines.Deadline, stag
     card_chat = ticket.card_chat_id or (centre.chat_id if centre else await org.get_setting(conn, "dispatch_chat_id"))
     if stage == Stage.ESCALATED:
         await enqueue_card(conn, card_chat, ticket.id, now=now)     # the card turns visibly overdue
-    for r in await escalation.fan_out(conn, stage, group_chat=card_chat, centre_id=ticket.centre_id):
+    crew = on_duty(await roster.load_roster(conn), ticket.centre_id, now, svc.tz) if ticket.centre_id is not None else ()
+    for r in await escalation.fan_out(conn, stage, group_chat=card_chat, centre_id=ticket.centre_id, on_duty=crew):
         if r.role == "group":
             payload = message(t.render(lang, "clock.reminder", **ctx), reply_to_card=ticket.id)
+        elif r.role == "crew":
+            # Privately to whoever is on duty (Art. 11, 12): the group may be muted at night.
+            payload = message(t.render(lang, "roster.crew_reminder" if stage == Stage.REMINDED else "roster.crew_overdue", **ctx))
         else:
             # The lead (privately), dispatch and the head each get the "Seen, I'm on it" button;
             # the first of them to press it owns the alert (rules.roles.may_acknowledge).
             payload = message(t.render(lang, _ESCALATION_TEMPLATES[r.role], **ctx), buttons=ack)
-        await enqueue_message(conn, r.chat_id, payload, priority=Priority.URGENT, purpose="reminder" if r.role == "group" else "escalation",
+        await enqueue_message(conn, r.chat_id, payload, priority=Priority.URGENT,
+                              purpose="reminder" if r.role in ("group", "crew") else "escalation",
                               now=now, ticket_id=ticket.id)
 
 

@@ -15,7 +15,8 @@ from bot.payload import message
 from bot.services import Services
 from rules.org import Centre
 from rules.policy import Assessment, Source, assess
-from storage import org, tickets
+from rules.roster import duty_for
+from storage import org, roster, tickets
 from storage.outbox import Priority, enqueue_card, enqueue_message
 from storage.tickets import NewTicket
 
@@ -68,7 +69,10 @@ async def file_ticket(conn, svc: Services, filing: Filing) -> Filed:
     company-leadership complaint is major whatever its category (Art. 13, urgent (1)), and a
     press or 12345 one goes to leadership at once (Art. 7). Routing (Art. 5): the category's
     centre kind plus the community picks the centre; a ticket that cannot be routed goes to the
-    dispatch group with the reason, never dropped.
+    dispatch group with the reason, never dropped. The roster at the time received (Art. 11,
+    12) then says who takes it: the centre itself while someone of its own is on duty, else the
+    duty centre covering it (the card says so); with nobody on duty at all the card still goes
+    to the centre's group and dispatch is told at once.
     """
     now = svc.clock.now()
     assessment = assess(svc.policy, filing.category, filing.source, now)
@@ -81,6 +85,12 @@ async def file_ticket(conn, svc: Services, filing: Filing) -> Filed:
             route_note = "no_centre"
     else:
         route_note = "unknown_community"
+    # The roster at the time received (Art. 13: limits run from then) picks who takes it.
+    duty = duty_for(await roster.load_roster(conn), centre.id, now, svc.tz) if centre is not None else None
+    if duty is not None and duty.covering_for is not None:
+        covering = await org.get_centre(conn, duty.centre_id)
+        if covering is not None:
+            centre, route_note = covering, f"covering:{duty.covering_for}"
     ticket_id = await tickets.insert_ticket(conn, NewTicket(
         category=assessment.category.code, source=str(assessment.source), level=str(assessment.level),
         centre_id=centre.id if centre else None, route_note=route_note,
@@ -104,7 +114,10 @@ async def file_ticket(conn, svc: Services, filing: Filing) -> Filed:
     await repeats.on_created(conn, svc, ticket_id, {"category": assessment.category.code, "address": filing.address,
                                                     "community_id": filing.community_id}, now)
     if centre is not None:
-        await tickets.add_event(conn, ticket_id, now, "routed", detail={"centre": centre.id})
+        routed = {"centre": centre.id}
+        if duty is not None and duty.covering_for is not None:
+            routed["covering_for"] = duty.covering_for
+        await tickets.add_event(conn, ticket_id, now, "routed", detail=routed)
         card_chat = centre.chat_id
     else:
         await tickets.add_event(conn, ticket_id, now, "routed_to_dispatch", detail={"reason": route_note, "kind": kind})
@@ -115,6 +128,8 @@ async def file_ticket(conn, svc: Services, filing: Filing) -> Filed:
     if assessment.wide_impact:
         await clockwork.alert_wide_impact(conn, svc, ticket_id, list(assessment.reasons), now)
     await enqueue_card(conn, card_chat, ticket_id, now=now)
+    if duty is not None and duty.unstaffed:
+        await _nobody_on_duty(conn, svc, ticket_id, centre, now)
     if filing.photo:
         caption = svc.texts.render(svc.default_lang, "staff.card_photo", number=f"{ticket_id:04d}")
         await enqueue_message(conn, card_chat, message(caption, photo=filing.photo, reply_to_card=ticket_id),
@@ -122,3 +137,18 @@ async def file_ticket(conn, svc: Services, filing: Filing) -> Filed:
     log.info("ticket %s created, source %s, category %s, centre %s", ticket_id, assessment.source, assessment.category.code,
              centre.id if centre else "dispatch")
     return Filed(ticket_id, centre, assessment)
+
+
+async def _nobody_on_duty(conn, svc: Services, ticket_id: int, centre: Centre, now) -> None:
+    """无人值班: the centre keeps a roster but nobody is on duty and nobody covers it. The card
+    is in its group all the same; dispatch is told at once, so the 30 minutes to accept
+    (Art. 12) are not spent waiting for someone who is not there."""
+    await tickets.add_event(conn, ticket_id, now, "nobody_on_duty", detail={"centre": centre.id})
+    dispatch = await org.get_setting(conn, "dispatch_chat_id")
+    if dispatch is None:
+        return
+    lang = svc.default_lang
+    text = svc.texts.render(lang, "roster.nobody_on_duty", number=f"{ticket_id:04d}", centre=centre.name(lang), at=now)
+    await enqueue_message(conn, dispatch, message(text), priority=Priority.URGENT, purpose="escalation", now=now,
+                          ticket_id=ticket_id)
+    log.warning("ticket %s: nobody on duty at centre %s", ticket_id, centre.id)

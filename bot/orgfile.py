@@ -20,10 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from bot import callbacks
+from bot.rosterfile import check_roster
 from bot.tomllines import KeyPath, LineIndex
 from rules.org import ApiChannel, Centre, Community, Staff
 from rules.policy import CentreKind, Source
 from rules.roles import ROLES, needs_centre
+from rules.roster import Roster
 
 __all__ = [
     "CENTRE_KINDS",
@@ -40,7 +42,7 @@ _KINDS_TEXT = ", ".join(CENTRE_KINDS)
 _PHONE_RE = re.compile(r"^\+?[0-9]{7,15}$")
 
 _TOP_KEYS = {"dispatch_chat_id", "customer_service_chat_id", "leadership_chat_id", "centres", "communities", "staff",
-             "api_channels"}
+             "api_channels", "shifts"}
 _CENTRE_KEYS = {"id", "name_zh", "name_en", "kind", "chat_id", "hotline"}
 _COMMUNITY_KEYS = {"id", "name_zh", "name_en", "aliases", "centres"}
 _STAFF_KEYS = {"user_id", "name", "phone", "centre", "role"}
@@ -71,6 +73,7 @@ class Org:
     staff: tuple[Staff, ...]
     warnings: tuple[OrgIssue, ...] = field(default=(), compare=False)
     api_channels: tuple[ApiChannel, ...] = ()
+    roster: Roster = Roster()               # [[shifts]]: bot/rosterfile.py
 
 
 class OrgFileError(Exception):
@@ -171,6 +174,7 @@ def check_org(text: str) -> tuple[Org | None, list[OrgIssue]]:
     communities = _check_communities(check, data, known_centres)
     staff = _check_staff(check, data, known_centres)
     channels = _check_channels(check, data)
+    roster = check_roster(check, data, known_centres)
 
     # Counted from the raw tables: a dispatcher entry with a typo is its own error, not "no dispatcher".
     raw_staff = data.get("staff") if isinstance(data.get("staff"), list) else []
@@ -189,6 +193,7 @@ def check_org(text: str) -> tuple[Org | None, list[OrgIssue]]:
         staff=tuple(staff),
         warnings=tuple(issues),
         api_channels=tuple(channels),
+        roster=roster,
     )
     return org, issues
 

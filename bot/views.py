@@ -17,13 +17,14 @@ from bot.services import Services
 from bot.texts import pick_language
 from rules.text import MAX_TEXT, telegram_length
 from rules.tickets import Status, action_for
-from storage import deadlines, org, outbox, tickets, users
+from rules.roster import on_duty
+from storage import deadlines, org, outbox, roster, tickets, users
 from storage.outages import Outage
 from storage.tickets import Ticket
 
 __all__ = [
     "main_menu", "status_buttons", "user_lang", "place_name", "places", "join_names", "status_label", "ClockView", "clock_view",
-    "card_context", "render_card", "render_digest", "notice_context", "message_carries",
+    "card_context", "duty_context", "mentions", "render_card", "render_digest", "notice_context", "message_carries",
 ]
 
 
@@ -113,6 +114,37 @@ async def card_context(conn, svc: Services, lang: str, ticket: Ticket, show_cont
     }
 
 
+async def mentions(conn: aiosqlite.Connection, user_ids: tuple[int, ...] | list[int]) -> list[dict[str, Any]]:
+    """People to mention by user id (a text mention rings their phone even in a muted group);
+    someone no longer in the staff registry is left out."""
+    people = []
+    for user_id in user_ids:
+        s = await org.get_staff(conn, user_id)
+        if s is not None:
+            people.append({"id": s.user_id, "name": s.name})
+    return people
+
+
+async def duty_context(conn: aiosqlite.Connection, svc: Services, lang: str, ticket: Ticket) -> dict[str, Any] | None:
+    """The card's duty lines (Art. 11, 12): the duty centre it covers for, and while the ticket
+    is open, the holding centre's crew on duty now, mentioned so that their phones ring; or
+    "nobody on duty" for a rostered centre with nobody on. None for a centre without a roster."""
+    covering = None
+    if ticket.route_note and ticket.route_note.startswith("covering:"):
+        covered = await org.get_centre(conn, ticket.route_note.removeprefix("covering:"))
+        covering = covered.name(lang) if covered else None
+    crew: list[dict[str, Any]] = []
+    rostered = False
+    if ticket.status != Status.CLOSED and ticket.centre_id is not None:
+        r = await roster.load_roster(conn)
+        rostered = ticket.centre_id in r.centres
+        if rostered:
+            crew = await mentions(conn, on_duty(r, ticket.centre_id, svc.clock.now(), svc.tz))
+    if not covering and not rostered:
+        return None
+    return {"crew": crew, "covering": covering, "unstaffed": rostered and not crew}
+
+
 async def _repeat_of(conn, ticket: Ticket) -> dict[str, Any] | None:
     """The closed ticket this one repeats (Art. 23), for the card's "repeat fault" line."""
     if ticket.repeat_of is None:
@@ -126,7 +158,7 @@ async def render_card(conn, svc: Services, ticket_id: int) -> tuple[str, Buttons
     lang = svc.default_lang
     ticket = await tickets.get_ticket(conn, ticket_id)
     ctx = await card_context(conn, svc, lang, ticket, show_contact=True)
-    text = svc.texts.render(lang, "staff.card", **ctx)
+    text = svc.texts.render(lang, "staff.card", **ctx, duty=await duty_context(conn, svc, lang, ticket))
     act = action_for(ticket.status)
     buttons: Buttons = []
     label = svc.texts.label

@@ -91,6 +91,13 @@ class Lines:
     api_description: str
     api_note: str
     s4_end: str
+    # -------- story 5: the night duty centre and the morning handover (交接班)
+    s5_title: str
+    zhou: str
+    zhou_address: str
+    description_zhou: str
+    handover_ack: str
+    s5_end: str
     tz: ZoneInfo = ZoneInfo("Asia/Shanghai")
 
 
@@ -121,6 +128,11 @@ ZH = Lines(
     api_answers="接口答复 {status}：{body}", api_address="幸福里 6-1-402", api_description="市民来电：家中暖气不热，老人在家",
     api_note="楼栋供水阀未全开，已调整，室温 19℃",
     s4_end="12345 工单经接口提交 → 按小区派到中心，列为重大并报告领导 → 受理、到场、完成 → 平台查询到“已完成”和处理说明。",
+    s5_title="五 · 夜间值班与早上交接班", zhou="周女士", zhou_address="2号楼3单元101",
+    description_zhou="半夜暖气突然不热了，孩子在家", handover_ack="已接班",
+    s5_end="凌晨 2 点南区的报修按排班派给北区夜班（值班中心代管），卡片 @ 到值班的李师傅；"
+           "早上 8 点交接班消息列出未结工单和本班内到期的时限，白班王师傅点“已接班”；"
+           "15 分钟无人接班的中心，负责人收到提醒。",
 )
 
 EN = Lines(
@@ -157,6 +169,11 @@ EN = Lines(
     api_note="The building's supply valve was not fully open; adjusted, room at 19 °C",
     s4_end="12345 order posted → routed by community, major, leadership told → accepted, reached, done → "
            "the platform reads closed with the crew's note.",
+    s5_title="5 · The night duty centre and the morning handover", zhou="Ms Zhou", zhou_address="2-3-101",
+    description_zhou="The heating stopped in the middle of the night; a child at home", handover_ack="Shift taken over",
+    s5_end="at 02:00 a south report goes to the north night shift (the duty centre) by the roster and its card mentions "
+           "Li on duty; at 08:00 the handover lists open tickets and what falls due in the shift, Wang takes it over; "
+           "a centre whose handover nobody takes within 15 minutes has its lead told.",
 )
 
 LINES = {"zh": ZH, "en": EN}

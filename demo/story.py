@@ -87,6 +87,7 @@ async def main(lang: str = "zh") -> int:
                 await deadline_story(n, world, lines)
                 await outage_story(n, world, lines)
                 await api_story(n, world, lines, f"http://127.0.0.1:{port}")
+                await night_story(n, world, lines)
             finally:
                 await heatbot_app.stop(app)
     finally:
@@ -177,3 +178,32 @@ async def deadline_story(n: Narrator, world: World, L: Lines) -> None:
     await n.time_passes(sweep=False, minutes=30)
     await n.taps(zhang, L.done, chat=south)
     n.say(f"\n✔ {L.s2_end}")
+
+
+async def night_story(n: Narrator, world: World, L: Lines) -> None:
+    """Rosters (Art. 11, 12): a report at 02:00 goes to the night duty centre and wakes its crew;
+    at 08:00 the day shift is handed over and takes it over."""
+    n.title(L.s5_title)
+    n.clock.set(datetime(2026, 1, 15, 18, 0, tzinfo=UTC))                 # 02:00 on the 16th
+    north = world.groups["repair-north"]
+    zhou = await n.person(L.zhou, "👩", language_code=L.lang)
+    await n.types(zhou, "/report")
+    await n.taps(zhou, L.cold)
+    await n.types(zhou, L.yangguang_query)
+    await n.taps(zhou, L.yangguang)
+    await n.types(zhou, L.zhou_address)
+    await n.types(zhou, "13600002222")
+    await n.types(zhou, "13")
+    await n.types(zhou, L.description_zhou)
+    await n.taps(zhou, L.confirm)
+    li = await staff(n, world, 5002, "👷")
+    await n.time_passes(sweep=False, minutes=6)
+    await n.taps(li, L.accept, chat=north)
+    await n.time_passes(sweep=False, minutes=34)
+    await n.taps(li, L.arrived, chat=north)
+    n.clock.set(datetime(2026, 1, 16, 0, 0, tzinfo=UTC))                  # 08:00: the day shift comes on
+    await n.time_passes(minutes=0)
+    wang = await staff(n, world, 5001, "👷")
+    await n.taps(wang, L.handover_ack, chat=north)
+    await n.time_passes(minutes=15)          # 08:15: nobody took the south shift over; its lead is told
+    n.say(f"\n✔ {L.s5_end}")

@@ -10,7 +10,8 @@ from bot.callbacks import (
     Acknowledge, CardPress, CardRequest, Decision, FollowupAnswer, IntakeStep, LanguageChoice, Menu, NewStep, PhoneRecord,
     RegisterStep,
 )
-from handlers import clock, desk, fallback, followup, resident, staff, vitals, whoami, workflows
+from bot.callbacks.roster import HandoverAck
+from handlers import clock, desk, fallback, followup, resident, roster, staff, vitals, whoami, workflows
 from handlers import outages as outage_handlers
 from handlers import queue
 from handlers.patience import patient
@@ -51,7 +52,7 @@ def register(app: Application) -> None:
                             (Acknowledge, clock.acknowledge), (CardRequest, workflows.card_request),
                             (Decision, workflows.decision), (NewStep, desk.button),
                             (RegisterStep, desk.register_button), (FollowupAnswer, followup.answer),
-                            (PhoneRecord, followup.record)):
+                            (PhoneRecord, followup.record), (HandoverAck, roster.handover_ack)):
         app.add_handler(CallbackQueryHandler(callback, pattern="^" + re.escape(codec.PREFIX)))
     app.add_handler(CallbackQueryHandler(outage_handlers.button, pattern=r"^o:"))
     app.add_handler(CallbackQueryHandler(fallback.unknown_button))

@@ -132,6 +132,8 @@ class Policy:
     wide_impact_article: str = "Art. 7"
     outages: OutageRules = DEFAULT_OUTAGE_RULES
     followup: FollowupRules = DEFAULT_FOLLOWUP_RULES
+    # Art. 11: a shift handover nobody acknowledged after this long is told to the centre's lead.
+    handover_ack: timedelta = timedelta(minutes=15)
 
     def category(self, code: str) -> Category:
         try:
@@ -259,7 +261,7 @@ def load_policy(path: Path | str | None = None) -> Policy:
         raise PolicyError(f"not valid TOML: {exc}", path=name) from None
 
     top = _Reader(name, data, "")
-    top.only({"limits", "sources", "reminders", "escalation", "categories", "outages", "followup"})
+    top.only({"limits", "sources", "reminders", "escalation", "categories", "outages", "followup", "handover"})
 
     limits = _Reader(name, top.table_of("limits"), "[limits]")
     limits.only({
@@ -294,6 +296,12 @@ def load_policy(path: Path | str | None = None) -> Policy:
             emergency_posting=timedelta(hours=o.positive("emergency_posting_hours")),
             min_posting=timedelta(minutes=o.positive("min_posting_minutes")),
         )
+
+    handover_ack = timedelta(minutes=15)
+    if "handover" in data:
+        h = _Reader(name, top.table_of("handover"), "[handover]")
+        h.only({"ack_minutes", "article"})
+        handover_ack = timedelta(minutes=h.positive("ack_minutes"))
 
     followup = DEFAULT_FOLLOWUP_RULES
     if "followup" in data:
@@ -374,6 +382,7 @@ def load_policy(path: Path | str | None = None) -> Policy:
         wide_impact_article=sources.text("wide_impact_article"),
         outages=outages,
         followup=followup,
+        handover_ack=handover_ack,
     )
 
 

@@ -5,6 +5,7 @@ import aiosqlite
 
 from rules.intake import community_queries, community_search_forms
 from rules.org import ApiChannel, Centre, Community, Staff
+from storage.roster import replace_roster
 
 __all__ = [
     "replace_org", "get_setting", "get_centre",
@@ -46,6 +47,7 @@ async def replace_org(conn: aiosqlite.Connection, org) -> None:  # org: bot.orgf
     for ch in getattr(org, "api_channels", ()):
         await conn.execute("INSERT INTO api_channels(id, name, source, key_hash, revoked) VALUES (?, ?, ?, ?, ?)",
                            (ch.id, ch.name, ch.source, ch.key_hash, int(ch.revoked)))
+    await replace_roster(conn, getattr(org, "roster", None))     # [[shifts]] (Art. 11, 12)
 
 
 async def get_setting(conn: aiosqlite.Connection, key: str) -> int | None:

@@ -34,6 +34,8 @@ async def test_the_demo_prints_the_same_transcript_twice_and_exits_0_in_both_lan
     assert "点按 [👎 还没解决]" in first and "重新打开（第 1 次）" in first and "点按 [5⭐]" in first
     assert "taps [👎 Not solved]" in english and "Reopened (time 1)" in english and "taps [5⭐]" in english
     assert "taps [📝 Report a problem]" in english and "Report submitted" in english
+    # Rosters: the 02:00 report goes to the night duty centre; the 08:00 handover is taken over.
+    assert "值班中心代管" in first and "🔄 交接班" in first and "王师傅 已接班" in first and "Shift handover" in english
     # An English reader sees no Chinese but the staff's names and the language button's "语言".
     for kept in [s.name for s in load_org(ROOT / "org.example.toml").staff] + ["语言"]:
         english = english.replace(kept, "")

@@ -13,10 +13,13 @@ in UTF-16 code units, as the Bot API reports them.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from .sizes import utf16_len
+
+_USER_LINK = re.compile(r"^tg://user\?id=(\d+)$")
 
 logger = logging.getLogger(__name__)
 
@@ -243,7 +246,15 @@ class _Parser:
             href = tag.attrs.get("href", "").strip()
             if not href:
                 return  # Telegram silently drops links without a usable URL
-            entity["url"] = href
+            mention = _USER_LINK.match(href)
+            if mention:
+                # Telegram turns a link to a user into a text mention: the user is notified
+                # (their phone rings even in a muted group).
+                text = "".join(self.out).encode("utf-16-le")[2 * tag.start: 2 * self.u16].decode("utf-16-le")
+                entity["type"] = "text_mention"
+                entity["user"] = {"id": int(mention.group(1)), "is_bot": False, "first_name": text}
+            else:
+                entity["url"] = href
         elif tag.name == "pre" and tag.language:
             entity["language"] = tag.language
         elif tag.name == "blockquote" and "expandable" in tag.attrs:

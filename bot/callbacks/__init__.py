@@ -19,7 +19,7 @@ database. The codec only guarantees that what they are handed is well formed.
 Prefixes: ``t:`` card action, ``w:`` card request, ``d:`` dispatch decision, ``a:``
 acknowledge an alert, ``n:`` the /new wizard, ``r:`` the register, ``o:`` outages (``o:w:`` wizard, ``o:a:`` approval, ``o:p:`` notice
 posted, ``o:c:`` control, ``o:s:`` subscribe), ``i:`` intake step, ``menu:``, ``lang:``,
-``f:`` follow-up answer, ``fp:`` phone follow-up record.
+``f:`` follow-up answer, ``fp:`` phone follow-up record, ``h:`` shift handover taken over.
 No telegram import here: this module is pure.
 """
 from __future__ import annotations
@@ -32,6 +32,7 @@ from bot.callbacks.outages import (
 )
 from bot.callbacks.desk import NEW_NONE, NewStep, NewVerb
 from bot.callbacks.register import REGISTER_NONE, RegisterStep, RegisterVerb
+from bot.callbacks.roster import HandoverAck
 from bot.callbacks.residents import INTAKE_NONE, IntakeStep, IntakeVerb, LanguageChoice, Menu, MenuItem
 from bot.callbacks.tickets import Acknowledge, CardPress, CardRequest, CardVerb, Choice, Decision, RequestVerb
 
@@ -42,7 +43,7 @@ __all__ = [
     "OutageButton", "parse_outage",
     "IntakeVerb", "IntakeStep", "INTAKE_NONE", "WIZARD_DONE", "MenuItem", "Menu", "LanguageChoice",
     "NewVerb", "NewStep", "NEW_NONE", "RegisterVerb", "RegisterStep", "REGISTER_NONE",
-    "FollowupVerb", "FollowupAnswer", "PhoneRecord",
+    "FollowupVerb", "FollowupAnswer", "PhoneRecord", "HandoverAck",
     "community_buttons", "centre_buttons",
 ]
 
