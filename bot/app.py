@@ -24,7 +24,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import LANGUAGES, Config
 from bot.orgapply import STARTUP, apply_org
 from bot.orgfile import load_org
-from bot import desk, outages
+from bot import chatmove, desk, outages
 from bot.sender import DeliveryHooks, OutboxSender
 from bot.vitals import start_vitals, vitals_of
 from bot.telegram_api import AnsweredRequest
@@ -42,8 +42,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 # Only what handlers/ answers; other updates (edits, member changes, reactions) would wake the
-# bot for nothing.
-ALLOWED_UPDATES = ["message", "callback_query"]
+# bot for nothing. Channel posts: /whoami in a channel (handlers/registry.py).
+ALLOWED_UPDATES = ["message", "callback_query", "channel_post"]
 
 
 class StartupError(Exception):
@@ -173,6 +173,7 @@ def _delivery_hooks(svc: Services) -> DeliveryHooks:
         resident_unreachable=lambda conn, ticket_id, error: desk.resident_unreachable(conn, svc, ticket_id, error),
         group_unreachable=lambda conn, chat_id, ticket_id, error: desk.group_unreachable(conn, svc, chat_id, ticket_id, error),
         render_document=lambda conn, spec: outages.render_document(conn, svc, spec),
+        group_moved=lambda conn, old, new: chatmove.record_move(conn, svc, old, new),
     )
 
 

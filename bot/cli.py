@@ -47,6 +47,8 @@ class _QuietStartup(logging.Filter):
         return not (self.starting and "Aborting" in str(record.msg))
 
 
+EXAMPLE_ORG = "org.example.toml"
+
 # getUpdates' long-poll timeout in production: an idle bot asks Telegram every 10 s.
 POLL_TIMEOUT = 10
 
@@ -123,6 +125,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         config = load_config()
     except ConfigError as e:
         return _fail(str(e))
+    if config.org_path.name == EXAMPLE_ORG and not config.allow_example_org:
+        return _fail(f"HEATBOT_ORG is {config.org_path}, the example organisation (made-up groups and staff): "
+                     f"write your own (README, 'Setting up') or set HEATBOT_ALLOW_EXAMPLE_ORG=1 to run on it anyway")
     setup_logging(config.log_level, config.token, config.log_format)
     quiet = _QuietStartup()
     logging.getLogger("telegram.ext").addFilter(quiet)
