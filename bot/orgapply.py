@@ -24,6 +24,7 @@ from bot.payload import message
 from bot.texts import Texts
 from rules.orgdiff import Change, diff_orgs
 from rules.roles import Role
+from rules.text import MAX_TEXT, telegram_length
 from storage import org as org_store
 from storage import registry
 from storage.outbox import Priority, enqueue_message
@@ -97,8 +98,13 @@ async def _report(conn, texts: Texts, lang: str, org: Org, changes: list[Change]
     names = {s.user_id: s.name for s in await registry.all_staff(conn)}
     names.update({int(c.item): c.label for c in changes if c.section == "staff" and c.label})
     held_rows = [_held_row(h, org, lang, names) for h in held]
-    text = texts.render(lang, "registry.report", at=now, by=by, changes=changes[:REPORT_LINES],
-                        more=max(0, len(changes) - REPORT_LINES), held=held_rows)
+    lines = min(REPORT_LINES, len(changes))
+    while True:     # long values (aliases, many held tickets) may not fit one message: list fewer
+        text = texts.render(lang, "registry.report", at=now, by=by, changes=changes[:lines],
+                            more=len(changes) - lines, held=held_rows[:20])
+        if telegram_length(text) <= MAX_TEXT or lines == 0:
+            break
+        lines = max(0, lines - 5)
     await enqueue_message(conn, org.dispatch_chat_id, message(text), priority=Priority.STATUS, purpose="org_report", now=now)
     # The lead of the centre that keeps a removed person's open tickets is told privately (Art. 11:
     # the centre names who handles them now).

@@ -6,6 +6,7 @@ so a change applied with ``heatbot org apply`` shows at once.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +15,7 @@ from bot.payload import message
 from bot.services import Services, Who
 from rules.org import Staff
 from rules.roles import commands_for, may_see_registry, may_see_registry_log
+from rules.text import MAX_TEXT, telegram_length
 from storage import org, registry
 from storage.outbox import Priority, enqueue_message
 
@@ -40,16 +42,51 @@ async def staff_command(svc: Services, who: Who, args: list[str]) -> None:
         wants_log = bool(args) and args[0].lower() == "log"
         if wants_log and in_dispatch and may_see_registry_log(staff):
             entries = await registry.recent_changes(conn, LOG_LIMIT)
-            text = svc.texts.render(lang, "registry.staff_log", entries=entries, limit=LOG_LIMIT)
+            texts = [_fewer(lambda n: svc.texts.render(lang, "registry.staff_log", entries=entries[:n], limit=n), len(entries))]
         elif not wants_log and may_see_registry(staff, in_dispatch_group=in_dispatch,
                                                  group_centre=group_centre.id if group_centre else None):
             groups = await _groups(conn, svc, lang, None if in_dispatch else group_centre.id)
-            text = svc.texts.render(lang, "registry.staff_list", groups=groups, today=now.astimezone(svc.tz).date(),
-                                    show_phone=in_dispatch)
+            today = now.astimezone(svc.tz).date()
+            texts = _pages(lambda part: svc.texts.render(lang, "registry.staff_list", groups=part, today=today,
+                                                         show_phone=in_dispatch), groups)
         else:
-            text = svc.texts.render(lang, "registry.refused")
-        await enqueue_message(conn, who.chat_id, message(text), priority=Priority.STATUS, purpose="reply", now=now)
+            texts = [svc.texts.render(lang, "registry.refused")]
+        for text in texts:
+            await enqueue_message(conn, who.chat_id, message(text), priority=Priority.STATUS, purpose="reply", now=now)
     svc.wake_sender()
+
+
+def _fewer(render: Callable[[int], str], n: int) -> str:
+    """``render(n)``, with fewer entries until it fits one message."""
+    text = render(n)
+    while telegram_length(text) > MAX_TEXT and n > 1:
+        n = max(1, n - 5)
+        text = render(n)
+    return text
+
+
+def _pages(render: Callable[[list[_Group]], str], groups: list[_Group]) -> list[str]:
+    """The registry in as few messages as fit, whole centres per message; a centre too big for
+    one message is split by people."""
+    pages: list[str] = []
+    part: list[_Group] = []
+    for group in groups:
+        if telegram_length(render(part + [group])) <= MAX_TEXT:
+            part.append(group)
+            continue
+        if part:
+            pages.append(render(part))
+            part = []
+        while telegram_length(render([group])) > MAX_TEXT and len(group.people) > 1:
+            keep = len(group.people) // 2
+            while keep > 1 and telegram_length(render([_Group(group.name, group.hotline, group.people[:keep])])) > MAX_TEXT:
+                keep //= 2
+            pages.append(render([_Group(group.name, group.hotline, group.people[:keep])]))
+            group = _Group(group.name, group.hotline, group.people[keep:])
+        part = [group]
+    if part or not pages:
+        pages.append(render(part))
+    return pages
 
 
 async def _groups(conn, svc: Services, lang: str, only_centre: str | None) -> list[_Group]:

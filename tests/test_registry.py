@@ -259,3 +259,27 @@ async def test_other_channel_posts_are_ignored(bot, tg):
     await channel.post("/whoami")
     answer = await channel.next_message()          # the only answer is the one to /whoami
     assert str(channel.id) in answer.text
+
+
+async def test_a_registry_too_long_for_one_message_comes_in_several_each_within_telegrams_limit(
+        emulator, tg, db_path, clock, tmp_path):
+    from demo.world import build_world
+    from rules.text import MAX_TEXT
+    many = "".join(f'\n[[staff]]\nuser_id = {9000 + i}\nname = "临时工{i:03d}号"\nphone = "139{i:08d}"\n'
+                   f'centre = "repair-north"\nrole = "crew"\nvalid_to = 2026-03-31\n' for i in range(150))
+    path = tmp_path / "big.toml"
+    path.write_text(EXAMPLE + many, encoding="utf-8")
+    world = await build_world(tg, path)
+    app = build_application(make_config(emulator, db_path, org_path=path), clock=clock)
+    await heatbot_app.start(app)
+    try:
+        dispatch = world.groups["dispatch"]
+        await world.crew(6001).send("/staff", chat=dispatch)
+        pages = [await dispatch.next_message()]
+        while "临时工149号" not in pages[-1].text:
+            pages.append(await dispatch.next_message())
+        assert len(pages) > 1 and all(len(p.text) <= MAX_TEXT for p in pages)
+        text = "\n".join(p.text for p in pages)
+        assert all(f"临时工{i:03d}号" in text for i in range(150)) and "孙丽" in text
+    finally:
+        await heatbot_app.stop(app)
