@@ -378,7 +378,7 @@ def _check_staff(check: _Checker, data: dict[str, Any], known: dict[str, Any] | 
         if valid_from is False or valid_to is False:
             ok = False
         if ok and not has_bad_centre:
-            staff.append(Staff(user_id, name, phone, centre, role, valid_from or None, valid_to or None))
+            staff.append(Staff(user_id, name, phone, centre, role, valid_from=valid_from or None, valid_to=valid_to or None))
     return staff
 
 

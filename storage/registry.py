@@ -79,7 +79,7 @@ def _day(text: str | None) -> date | None:
 async def all_staff(conn: aiosqlite.Connection) -> list[Staff]:
     """Everyone registered, with their dates, in the order of the organisation file."""
     async with conn.execute("SELECT user_id, name, phone, centre_id, role, valid_from, valid_to FROM staff ORDER BY rowid") as cur:
-        return [Staff(*r[:5], _day(r[5]), _day(r[6])) for r in await cur.fetchall()]
+        return [Staff(*r[:5], valid_from=_day(r[5]), valid_to=_day(r[6])) for r in await cur.fetchall()]
 
 
 async def open_tickets_held_by(conn: aiosqlite.Connection, user_ids: list[int]) -> list[HeldTicket]:

@@ -107,3 +107,21 @@ async def test_org_check_of_a_file_with_a_shared_chat_prints_the_line_and_fails(
     path.write_text(edited(("chat_id = -1001000000101", "chat_id = -1001000000001")), encoding="utf-8")
     run = await heatbot("org", "check", str(path), env=child_env(), cwd=tmp_path)
     assert run.code == 1 and "dispatch group" in run.out and ":line " in run.out
+
+
+def test_who_may_see_the_registry_and_its_log():
+    from rules.org import Staff
+    from rules.roles import commands_for, may_see_registry, may_see_registry_log
+    dispatcher = Staff(6001, "孙丽", "13800000601", None, "dispatcher")
+    head = Staff(7001, "林国栋", "13800000701", None, "department_head")
+    crew = Staff(5001, "王师傅", "13800000001", "repair-north", "crew")
+    # Dispatch, in its group, sees everyone; a centre's people only their own centre, in its group.
+    assert may_see_registry(dispatcher, in_dispatch_group=True, group_centre=None)
+    assert may_see_registry(head, in_dispatch_group=True, group_centre=None)
+    assert not may_see_registry(crew, in_dispatch_group=True, group_centre=None)
+    assert may_see_registry(crew, in_dispatch_group=False, group_centre="repair-north")
+    assert not may_see_registry(crew, in_dispatch_group=False, group_centre="repair-south")
+    assert not may_see_registry(dispatcher, in_dispatch_group=False, group_centre=None)
+    assert not may_see_registry(None, in_dispatch_group=True, group_centre=None)
+    assert may_see_registry_log(dispatcher) and not may_see_registry_log(crew)
+    assert "staff" in commands_for("dispatcher") and "staff" not in commands_for("crew")
