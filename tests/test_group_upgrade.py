@@ -92,3 +92,20 @@ async def test_an_upgrade_of_a_group_we_do_not_know_is_ignored_with_a_log_line(b
     assert any("not a group of the organisation" in r.getMessage() for r in caplog.records)
     assert not any(is_moved(m) for m in await world.groups["dispatch"].transcript())
     assert await org_store.centre_by_chat(bot.bot_data["svc"].db.conn, -4000000999) is None
+
+
+async def test_what_had_failed_because_the_group_moved_is_sent_again_to_the_new_group(bot, tg, world):
+    # A message that failed for good on the old id (an older heatbot recorded the refusal as
+    # final) is queued again once the move is known.
+    from storage.outbox import Priority, enqueue_message, mark_failed
+    svc = bot.bot_data["svc"]
+    north = world.groups["repair-north"]
+    async with svc.db.transaction() as conn:
+        row = await enqueue_message(conn, int(NORTH_BASIC), {"text": "停热通知：请张贴"}, priority=Priority.BULK,
+                                    purpose="notice", now=svc.clock.now())
+        await mark_failed(conn, row, "Bad Request: group chat was upgraded to a supergroup chat", svc.clock.now())
+    supergroup = await north.upgrade(world.crew(5003))
+    resent = await supergroup.next_message()
+    assert resent.text == "停热通知：请张贴"
+    async with svc.db.conn.execute("SELECT chat_id FROM outbox WHERE id = ?", (row,)) as cur:
+        assert (await cur.fetchone())[0] == supergroup.id     # the same row, not a copy
