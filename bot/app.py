@@ -122,6 +122,9 @@ def build_application(config: Config, *, clock: Clock | None = None, sender_batc
                 # dispatch, never a silent revert of an applied change.
                 applied = await apply_org(conn, texts, config.lang, org, org_text, by=STARTUP,
                                           path=str(config.org_path), now=clock.now(), report_first=False)
+                for old, new in applied.moved.items():
+                    log.warning("HEATBOT_ORG %s names chat %s, which Telegram upgraded to supergroup %s: using %s; "
+                                "change it in the file", config.org_path, old, new, new)
                 if applied.apply_id is not None and not applied.first:
                     log.warning("HEATBOT_ORG %s differs from the organisation applied last: %d change(s) applied "
                                 "and reported to dispatch (see /staff log)", config.org_path, len(applied.changes))

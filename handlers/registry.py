@@ -22,8 +22,9 @@ async def staff(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def channel_post(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Channel posts have no sender; only ``/whoami`` is answered there, the rest ignored."""
     post = update.channel_post
-    command = (post.text or "").split(maxsplit=1)[0].split("@", 1)[0] if post and post.text else ""
-    if command == "/whoami":
+    word = post.text.split(maxsplit=1)[0] if post and post.text and post.text.strip() else ""
+    command, _, target = word.partition("@")
+    if command == "/whoami" and (not target or target.lower() == (context.bot.username or "").lower()):
         await ids.tell_channel_id(services(context), post.chat.id)
     else:
         log.debug("channel post in %s ignored", post.chat.id if post else "?")

@@ -256,9 +256,11 @@ async def test_whoami_in_a_channel_answers_with_the_channel_id(bot, tg):
 async def test_other_channel_posts_are_ignored(bot, tg):
     channel = await tg.channel("通知频道")
     await channel.post("今天停热")
+    await channel.post("/whoami@another_bot")      # for another bot in the channel
     await channel.post("/whoami")
-    answer = await channel.next_message()          # the only answer is the one to /whoami
+    answer = await channel.next_message()          # the only answer is the one to the last post
     assert str(channel.id) in answer.text
+    assert [m.text for m in await channel.transcript() if m.from_bot] == [answer.text]
 
 
 async def test_a_registry_too_long_for_one_message_comes_in_several_each_within_telegrams_limit(
