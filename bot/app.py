@@ -22,8 +22,9 @@ import handlers
 from handlers.clock import sweep_job
 from bot.clock import Clock, SystemClock
 from bot.config import LANGUAGES, Config
+from bot.orgapply import STARTUP, apply_org
 from bot.orgfile import load_org
-from bot import desk, handover, outages
+from bot import chatmove, desk, handover, outages
 from bot.sender import DeliveryHooks, OutboxSender
 from bot.vitals import start_vitals, vitals_of
 from bot.telegram_api import AnsweredRequest
@@ -32,7 +33,6 @@ from bot.texts import Texts
 from bot.web import Listen, WebServer
 from rules.policy import load_policy
 from storage.db import open_database
-from storage.org import replace_org
 
 __all__ = [
     "ALLOWED_UPDATES", "Webhook", "webhook_for", "http_for", "build_application", "start", "stop",
@@ -42,8 +42,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 # Only what handlers/ answers; other updates (edits, member changes, reactions) would wake the
-# bot for nothing.
-ALLOWED_UPDATES = ["message", "callback_query"]
+# bot for nothing. Channel posts: /whoami in a channel (handlers/registry.py).
+ALLOWED_UPDATES = ["message", "callback_query", "channel_post"]
 
 
 class StartupError(Exception):
@@ -109,18 +109,31 @@ def build_application(config: Config, *, clock: Clock | None = None, sender_batc
     # Loaded before the network is touched so a bad policy or org file stops start-up at once.
     policy = load_policy(config.policy_path)
     org = load_org(config.org_path)
+    org_text = config.org_path.read_text(encoding="utf-8")
+    texts = Texts(config.tz)
 
     async def post_init(app: Application) -> None:
         db = await open_database(config.db_path)
         try:
             async with db.transaction() as conn:
-                await replace_org(conn, org)
+                # The database is the organisation's source of truth while the bot runs (`heatbot
+                # org apply` changes it there). A HEATBOT_ORG that differs from the file applied
+                # last is applied as by "start-up": logged field by field and reported to
+                # dispatch, never a silent revert of an applied change.
+                applied = await apply_org(conn, texts, config.lang, org, org_text, by=STARTUP,
+                                          path=str(config.org_path), now=clock.now(), report_first=False)
+                for old, new in applied.moved.items():
+                    log.warning("HEATBOT_ORG %s names chat %s, which Telegram upgraded to supergroup %s: using %s; "
+                                "change it in the file", config.org_path, old, new, new)
+                if applied.apply_id is not None and not applied.first:
+                    log.warning("HEATBOT_ORG %s differs from the organisation applied last: %d change(s) applied "
+                                "and reported to dispatch (see /staff log)", config.org_path, len(applied.changes))
         except BaseException:
             # Nothing else owns the connection yet; left open, its thread would keep a failed
             # start-up alive forever.
             await db.close()
             raise
-        svc = Services(db=db, clock=clock, policy=policy, texts=Texts(config.tz), tz=config.tz, default_lang=config.lang)
+        svc = Services(db=db, clock=clock, policy=policy, texts=texts, tz=config.tz, default_lang=config.lang)
         app.bot_data["svc"] = svc
         await handover.note_running_shifts(svc)     # before the first sweep (bot/handover.py)
         sender = OutboxSender(app.bot, svc, _delivery_hooks(svc), batch=sender_batch, settings=config.send)
@@ -164,6 +177,7 @@ def _delivery_hooks(svc: Services) -> DeliveryHooks:
         resident_unreachable=lambda conn, ticket_id, error: desk.resident_unreachable(conn, svc, ticket_id, error),
         group_unreachable=lambda conn, chat_id, ticket_id, error: desk.group_unreachable(conn, svc, chat_id, ticket_id, error),
         render_document=lambda conn, spec: outages.render_document(conn, svc, spec),
+        group_moved=lambda conn, old, new: chatmove.record_move(conn, svc, old, new),
     )
 
 

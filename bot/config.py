@@ -67,6 +67,9 @@ class Config:
     http_listen: str = "127.0.0.1"
     http_port: int = 0
     log_format: str = "text"        # or "json": one object per line, for log shippers
+    # HEATBOT_ALLOW_EXAMPLE_ORG=1: `heatbot run` may serve org.example.toml (the demo's made-up
+    # groups and staff); otherwise it refuses, so a deployment never goes live on it by mistake.
+    allow_example_org: bool = False
 
     def __repr__(self) -> str:  # never let the token reach a log through repr()
         return f"Config(api_base_url={self.api_base_url!r}, db_path={str(self.db_path)!r}, webhook={bool(self.webhook_url)})"
@@ -326,4 +329,5 @@ def load_config(env: Mapping[str, str] | None = None, env_file: Path | None = Pa
         send=send,
         http_listen=http_listen,
         http_port=int(http_port_text),
+        allow_example_org=(get("HEATBOT_ALLOW_EXAMPLE_ORG") or "").strip() == "1",
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bot import clockwork, followup, repeats, views
+from bot import clockwork, followup, registry, repeats, views
 from bot.callbacks import CardPress, CardVerb, LanguageChoice
 from bot.config import LANGUAGES
 from bot.outages.residents import on_ticket_created
@@ -46,6 +46,8 @@ async def _simple(svc: Services, who: Who, template: str, menu: bool = True, **c
 
 
 async def greet(svc: Services, who: Who) -> None:
+    if await registry.greet_staff(svc, who):      # staff get their role and commands
+        return
     await _simple(svc, who, "resident.greeting", name=who.name)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from datetime import date, datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,7 +46,7 @@ _TOP_KEYS = {"dispatch_chat_id", "customer_service_chat_id", "leadership_chat_id
              "api_channels", "shifts"}
 _CENTRE_KEYS = {"id", "name_zh", "name_en", "kind", "chat_id", "hotline"}
 _COMMUNITY_KEYS = {"id", "name_zh", "name_en", "aliases", "centres"}
-_STAFF_KEYS = {"user_id", "name", "phone", "centre", "role"}
+_STAFF_KEYS = {"user_id", "name", "phone", "centre", "role", "valid_from", "valid_to"}
 _CHANNEL_KEYS = {"id", "name", "source", "key_sha256", "revoked"}
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 _CHANNEL_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
@@ -175,6 +176,7 @@ def check_org(text: str) -> tuple[Org | None, list[OrgIssue]]:
     staff = _check_staff(check, data, known_centres)
     channels = _check_channels(check, data)
     roster = check_roster(check, data, known_centres)
+    _shared_chats(check, data)
 
     # Counted from the raw tables: a dispatcher entry with a typo is its own error, not "no dispatcher".
     raw_staff = data.get("staff") if isinstance(data.get("staff"), list) else []
@@ -377,9 +379,64 @@ def _check_staff(check: _Checker, data: dict[str, Any], known: dict[str, Any] | 
         if role is not None and needs_centre(role) and centre is None and not has_bad_centre:
             check.add(path, f"{who}: a {role} needs a 'centre'")
             ok = False
+        valid_from, valid_to = _validity(check, table, path, who)
+        if valid_from is False or valid_to is False:
+            ok = False
         if ok and not has_bad_centre:
-            staff.append(Staff(user_id, name, phone, centre, role))
+            staff.append(Staff(user_id, name, phone, centre, role, valid_from=valid_from or None, valid_to=valid_to or None))
     return staff
+
+
+def _validity(check: _Checker, table: dict[str, Any], path: KeyPath, who: str) -> tuple[Any, Any]:
+    """A registration's optional dates (Art. 12), TOML dates (``valid_from = 2026-01-01``);
+    False for a bad one (reported)."""
+    dates: list[Any] = []
+    for key in ("valid_from", "valid_to"):
+        value = table.get(key)
+        if value is None:
+            dates.append(None)
+        elif isinstance(value, date) and not isinstance(value, datetime):
+            dates.append(value)
+        else:
+            check.add(path + (key,), f"{who}: '{key}' must be a date like 2026-01-31 (no quotes), got {_describe(value)}")
+            dates.append(False)
+    if dates[0] and dates[1] and dates[1] < dates[0]:
+        check.add(path + ("valid_to",), f"{who}: 'valid_to' {dates[1]} is before 'valid_from' {dates[0]}")
+        return False, False
+    return dates[0], dates[1]
+
+
+def _shared_chats(check: _Checker, data: dict[str, Any]) -> None:
+    """One chat, one role: a centre group that is also dispatch's (or customer service's, or
+    leadership's) would mix crews' cards with dispatch's alerts, and a reply there could not be
+    told apart. Centre-to-centre sharing is reported by the centres' own check."""
+    seen: dict[int, str] = {}
+    places: list[tuple[KeyPath, str, Any]] = [((), key, data.get(key)) for key in
+                                              ("dispatch_chat_id", "customer_service_chat_id", "leadership_chat_id")]
+    tables = data.get("centres")
+    if isinstance(tables, list):
+        for i, table in enumerate(tables):
+            if isinstance(table, dict):
+                places.append((("centres", i), "chat_id", table.get("chat_id")))
+    for path, key, chat_id in places:
+        if not isinstance(chat_id, int) or isinstance(chat_id, bool):
+            continue
+        if path:
+            raw_id = data["centres"][path[1]].get("id")
+            role = f"the group of centre '{raw_id}'" if isinstance(raw_id, str) else f"the group of centre #{path[1] + 1}"
+        else:
+            role = _CHAT_ROLES[key]
+        first = seen.get(chat_id)
+        if first is None:
+            seen[chat_id] = role
+        elif first.startswith("the group of centre") and role.startswith("the group of centre"):
+            continue
+        else:
+            check.add(path + (key,), f"chat id {chat_id} is both {first} and {role}: each role needs its own chat")
+
+
+_CHAT_ROLES = {"dispatch_chat_id": "the dispatch group", "customer_service_chat_id": "the customer service group",
+               "leadership_chat_id": "the leadership group"}
 
 
 def _check_channels(check: _Checker, data: dict[str, Any]) -> list[ApiChannel]:

@@ -82,6 +82,9 @@ class DeliveryHooks:
     resident_unreachable: Callable[[Any, int, str], Awaitable[None]]               # (conn, ticket id, error)
     group_unreachable: Callable[[Any, int, int | None, str], Awaitable[None]]      # (conn, chat id, ticket id, error)
     render_document: Callable[[Any, dict[str, Any]], Awaitable[tuple[str, bytes]]]  # (conn, spec) -> (file name, bytes)
+    # A group upgraded to a supergroup (ChatMigrated): re-point what waits for it; False when
+    # the group is not one we know.
+    group_moved: Callable[[Any, int, int], Awaitable[bool]] | None = None             # (conn, old id, new id)
 
 
 class _Permanent(Exception):
@@ -309,7 +312,7 @@ class OutboxSender:
             await self._commit(lambda conn: outbox.bump_attempts(conn, item.id, f"429 retry after {delay:.0f}"))
             return False
         except ChatMigrated as e:
-            await self._fail(item, f"group moved to chat {e.new_chat_id}")
+            await self._moved(item, e.new_chat_id)
         except BadRequest as e:     # a subclass of NetworkError in PTB, and final
             await self._fail(item, str(e))
         except (TimedOut, NetworkError) as e:
@@ -385,6 +388,22 @@ class OutboxSender:
                 await tickets.add_event(conn, item.ticket_id, now, "card_posted", detail={"chat_id": item.chat_id, "message_id": sent.message_id})
             if sent.through_id is not None:
                 await outbox.supersede_cards(conn, item.ticket_id, item.chat_id, sent.through_id, now)
+
+    async def _moved(self, item: OutboxItem, new_chat_id: int) -> None:
+        """The group moved: the hook re-points this row and the rest to the new id, and they go
+        out from there; for a group we do not know, the row fails as before."""
+        moved = False
+
+        async def write(conn) -> None:
+            nonlocal moved
+            moved = self.hooks.group_moved is not None and await self.hooks.group_moved(conn, item.chat_id, new_chat_id)
+            if moved:
+                await outbox.release_claim(conn, item.id, self.claimer)
+
+        await self._commit(write)
+        if not moved:
+            await self._fail(item, f"group moved to chat {new_chat_id}")
+        self.svc.wake_sender()
 
     async def _fail(self, item: OutboxItem, error: str) -> None:
         log.warning("message %s to chat %s failed for good: %s", item.id, item.chat_id, error)

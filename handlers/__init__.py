@@ -11,7 +11,7 @@ from bot.callbacks import (
     RegisterStep,
 )
 from bot.callbacks.roster import HandoverAck
-from handlers import clock, desk, fallback, followup, resident, roster, staff, vitals, whoami, workflows
+from handlers import clock, desk, fallback, followup, registry, resident, roster, staff, vitals, whoami, workflows
 from handlers import outages as outage_handlers
 from handlers import queue
 from handlers.patience import patient
@@ -23,6 +23,10 @@ def register(app: Application) -> None:
     private = filters.ChatType.PRIVATE
     # Group -1 runs before the others and lets every update on to them.
     app.add_handler(TypeHandler(Update, vitals.count_update), group=-1)
+    # First: channel posts have no sender, which every other handler needs; a group's upgrade
+    # to a supergroup changes its chat id.
+    app.add_handler(MessageHandler(filters.UpdateType.CHANNEL_POST, registry.channel_post))
+    app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, registry.migrated))
     app.add_handler(CommandHandler("start", resident.start, filters=private))
     app.add_handler(CommandHandler("help", resident.help_cmd, filters=private))
     app.add_handler(CommandHandler("report", resident.report, filters=private))
@@ -36,6 +40,7 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("category", clock.set_category))
     app.add_handler(CommandHandler("whoami", whoami.whoami))  # any chat: ids for the organisation file
     app.add_handler(CommandHandler("queue", queue.queue))  # authorised in bot/status.py
+    app.add_handler(CommandHandler("staff", registry.staff))  # authorised in bot/registry.py
     app.add_handler(CommandHandler("outage", outage_handlers.outage))
     app.add_handler(CommandHandler("new", desk.new))  # authorised in bot/newticket.py
     app.add_handler(CommandHandler("register", desk.register_cmd))  # authorised in bot/register.py

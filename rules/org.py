@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from types import MappingProxyType
 
 __all__ = ["Centre", "Community", "Staff", "ApiChannel", "hash_key"]
@@ -49,6 +50,12 @@ class Staff:
     phone: str
     centre_id: str | None       # crews and centre leads act for one centre; dispatch and heads for all
     role: str
+    # The registration's dates (Art. 12), both inclusive; None: open on that side.
+    valid_from: date | None = None
+    valid_to: date | None = None
+
+    def valid_on(self, day: date) -> bool:
+        return (self.valid_from is None or self.valid_from <= day) and (self.valid_to is None or day <= self.valid_to)
 
 
 @dataclass(frozen=True)

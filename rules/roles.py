@@ -20,6 +20,7 @@ __all__ = [
     "may_see_contact", "may_see_queue", "may_see_overdue", "may_override", "may_file_for_caller",
     "may_keep_register",
     "may_answer_followup", "may_see_followups", "may_record_followup",
+    "may_see_registry", "may_see_registry_log", "commands_for",
 ]
 
 
@@ -171,3 +172,31 @@ def may_see_followups(staff: Member | None) -> bool:
 def may_record_followup(staff: Member | None) -> bool:
     """Record what a resident said on the phone (Art. 8's feedback card): dispatch."""
     return is_dispatch(staff)
+
+
+def may_see_registry(staff: Member | None, *, in_dispatch_group: bool, group_centre: str | None) -> bool:
+    """``/staff``: dispatch, in its group, sees every centre's registered hotline staff with
+    their work phones (Art. 12: registered with dispatch); a centre's own people, in their
+    centre's group, see their centre's list (without phones)."""
+    if in_dispatch_group:
+        return is_dispatch(staff)
+    return group_centre is not None and _of_centre(staff, group_centre)
+
+
+def may_see_registry_log(staff: Member | None) -> bool:
+    """``/staff log``, every change to the registry (Art. 12: reported to dispatch): dispatch."""
+    return is_dispatch(staff)
+
+
+# What each role may type, for the staff greeting; each command still authorises itself.
+_COMMANDS: dict[str, tuple[str, ...]] = {
+    Role.CREW: ("ticket", "new"),
+    Role.CENTRE_LEAD: ("ticket", "new", "staff"),
+    Role.DISPATCHER: ("new", "ticket", "overdue", "queue", "followups", "level", "category", "outage", "register",
+                      "staff"),
+    Role.DEPARTMENT_HEAD: ("ticket", "overdue", "queue", "followups", "register", "staff"),
+}
+
+
+def commands_for(role: str) -> tuple[str, ...]:
+    return _COMMANDS.get(role, ())

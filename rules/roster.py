@@ -47,6 +47,21 @@ class Shift:
     name: str = ""
 
     @property
+    def key(self) -> str:
+        """Its identity in the organisation's change log (rules/orgdiff.py): centre, name or
+        hours, and the date of an override."""
+        label = self.name or f"{format_clock(self.start)}-{format_clock(self.end)}"
+        return f"{self.centre_id}:{label}" + (f"@{self.date.isoformat()}" if self.date else "")
+
+    def field_text(self, name: str) -> str | None:
+        """How the change log shows one of its fields: hours as clock times, days by name."""
+        if name in ("start", "end"):
+            return format_clock(getattr(self, name))
+        if name == "days":
+            return ", ".join(DAY_NAMES[d] for d in sorted(self.days))
+        return None
+
+    @property
     def minutes(self) -> int:
         length = (self.end - self.start) % _MINUTES_PER_DAY
         return length or _MINUTES_PER_DAY

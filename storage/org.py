@@ -40,14 +40,19 @@ async def replace_org(conn: aiosqlite.Connection, org) -> None:  # org: bot.orgf
             await conn.execute("INSERT INTO community_centres(community_id, kind, centre_id) VALUES (?, ?, ?)", (m.id, kind, centre_id))
     for s in org.staff:
         await conn.execute(
-            "INSERT INTO staff(user_id, name, phone, centre_id, role) VALUES (?, ?, ?, ?, ?)",
-            (s.user_id, s.name, s.phone, s.centre_id, s.role),
+            "INSERT INTO staff(user_id, name, phone, centre_id, role, valid_from, valid_to) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (s.user_id, s.name, s.phone, s.centre_id, s.role, _day(getattr(s, "valid_from", None)),
+             _day(getattr(s, "valid_to", None))),
         )
     await conn.execute("DELETE FROM api_channels")
     for ch in getattr(org, "api_channels", ()):
         await conn.execute("INSERT INTO api_channels(id, name, source, key_hash, revoked) VALUES (?, ?, ?, ?, ?)",
                            (ch.id, ch.name, ch.source, ch.key_hash, int(ch.revoked)))
     await replace_roster(conn, getattr(org, "roster", None))     # [[shifts]] (Art. 11, 12)
+
+
+def _day(value) -> str | None:
+    return value.isoformat() if value is not None else None
 
 
 async def get_setting(conn: aiosqlite.Connection, key: str) -> int | None:

@@ -87,6 +87,7 @@ def bot_env(tmp_path: Path, **settings: str) -> dict[str, str]:
         # merely seen free may be taken before the child binds it. Tests of the web server run
         # it in-process on port 0.
         "HEATBOT_HTTP_PORT": "0",
+        "HEATBOT_ALLOW_EXAMPLE_ORG": "1",
     }
     values.update(settings)
     return child_env(**{k: v for k, v in values.items() if v != ""})

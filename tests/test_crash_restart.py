@@ -33,6 +33,7 @@ def _spawn(emulator: Emulator, db_path: Path, workdir: Path) -> subprocess.Popen
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(ROOT),
         "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": emulator.api_base_url,
         "HEATBOT_DB": str(db_path), "HEATBOT_ORG": str(ORG_FILE), "HEATBOT_LOG_LEVEL": "WARNING",
+        "HEATBOT_ALLOW_EXAMPLE_ORG": "1",
         "HEATBOT_SEND_PRIVATE_PACING": "always",
     }
     return subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], cwd=workdir, env=env,

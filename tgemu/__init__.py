@@ -22,7 +22,7 @@ Modules: :mod:`.core` (the world's state), :mod:`.people` (what a person does), 
 (HTTP and webhooks), :mod:`.client` / :mod:`.results` (the test's side), :mod:`.pytest_plugin`.
 """
 
-from .client import EmulatorClient, Group, User
+from .client import Channel, EmulatorClient, Group, User
 from .core import DEFAULT_TOKEN
 from .html import EntityParseError, parse_html
 from .limits import SecondsClock, FloodConfig
@@ -49,6 +49,7 @@ __all__ = [
     "EntityParseError",
     "SecondsClock",
     "FloodConfig",
+    "Channel",
     "Group",
     "InlineButton",
     "KeyboardButton",

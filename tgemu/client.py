@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["EmulatorClient", "Group", "User"]
+__all__ = ["EmulatorClient", "Channel", "Group", "User"]
 
 
 class _ChatHandle:
@@ -196,6 +196,26 @@ class Group(_ChatHandle):
         await self._client._request("POST", f"/groups/{self.id}/remove_bot",
                                     json={"by_user_id": by.id if by else None})
 
+    async def upgrade(self, by: User | None = None, *, announce: bool = True) -> Group:
+        """Upgrade this basic group to a supergroup (a new chat id); returns the supergroup.
+        ``announce=False``: the bot does not get the service messages (it was not running), so
+        it learns of the move from its next message's refusal."""
+        data = await self._client._request("POST", f"/groups/{self.id}/upgrade",
+                                           json={"by_user_id": by.id if by else None, "announce": announce})
+        return Group(self._client, data)
+
+
+class Channel(_ChatHandle):
+    """A channel: posts are signed by the channel, not by a person."""
+
+    def __init__(self, client: EmulatorClient, data: dict[str, Any]) -> None:
+        super().__init__(client, int(data["id"]))
+        self.id = int(data["id"])
+        self.title: str = data.get("title") or ""
+
+    async def post(self, text: str) -> Msg:
+        return Msg.from_json(await self._client._request("POST", f"/channels/{self.id}/posts", json={"text": text}))
+
 
 class EmulatorClient:
     """Talks to ``/_emu`` over HTTP; usable against an in-process or standalone emulator."""
@@ -256,6 +276,10 @@ class EmulatorClient:
             "title": title, "members": [m.id for m in members or []], "chat_id": chat_id,
             "privacy": privacy, "bot_admin": bot_admin})
         return Group(self, data)
+
+    async def channel(self, title: str = "Channel", *, chat_id: int | None = None, bot_admin: bool = True) -> Channel:
+        data = await self._request("POST", "/channels", json={"title": title, "chat_id": chat_id, "bot_admin": bot_admin})
+        return Channel(self, data)
 
     async def _wait_message(self, chat_id: int, after: int, timeout: float) -> Msg:
         data = await self._request("POST", f"/chats/{chat_id}/wait_message",

@@ -211,6 +211,62 @@ class Telegram:
         self.chats[chat_id] = chat
         return chat
 
+    def upgrade_group(self, chat_id: int, actor_id: int | None = None, announce: bool = True) -> ChatRec:
+        """A basic group upgraded to a supergroup, as Telegram does it: a new chat id, the same
+        members; the old id refuses the bot's messages from now on (400 with
+        ``parameters.migrate_to_chat_id``). With ``announce`` the bot gets the two service
+        messages (``migrate_to_chat_id`` in the old group, ``migrate_from_chat_id`` in the new)."""
+        old = self.get_chat(chat_id)
+        if old.type != "group" or old.migrated_to is not None:
+            raise ControlError(400, "only a basic group that was not upgraded yet can be upgraded")
+        new_id = -(SUPERGROUP_MIN_ABS + 2_000_000_000 + next(self._group_ids))
+        while new_id in self.chats:
+            new_id = -(SUPERGROUP_MIN_ABS + 2_000_000_000 + next(self._group_ids))
+        new = ChatRec(id=new_id, type="supergroup", title=old.title, members=set(old.members), privacy=old.privacy,
+                      bot_admin=old.bot_admin, bot_status=old.bot_status)
+        self.chats[new_id] = new
+        old.migrated_to = new_id
+        actor = actor_id if actor_id is not None else (min(old.members) if old.members else None)
+        if actor is None:
+            raise ControlError(400, "a group without members cannot be upgraded (nobody to do it)")
+        for chat, field_name, other in ((old, "migrate_to_chat_id", new_id), (new, "migrate_from_chat_id", old.id)):
+            msg = MessageRec(message_id=chat.new_message_id(), chat_id=chat.id, sender_id=actor, from_bot=False,
+                             date=self.now(), **{field_name: other})
+            chat.messages[msg.message_id] = msg
+            # Service messages reach the bot whatever its privacy mode, while it is in the group.
+            msg.delivered = announce and chat.bot_status == "member"
+            if msg.delivered:
+                self.enqueue_update("message", self.message_to_api(msg))
+            self.touch(msg)
+        return new
+
+    def add_channel(self, title: str, chat_id: int | None = None, bot_admin: bool = True) -> ChatRec:
+        """A channel; the bot sees its posts and may post only as an administrator."""
+        if chat_id is None:
+            chat_id = -(SUPERGROUP_MIN_ABS + 2_000_000_000 + next(self._group_ids))
+        if chat_id >= 0 or -chat_id < SUPERGROUP_MIN_ABS:
+            raise ControlError(400, "channel ids look like -100xxxxxxxxxx")
+        if chat_id in self.chats:
+            raise ControlError(409, f"chat {chat_id} already exists")
+        chat = ChatRec(id=chat_id, type="channel", title=title, bot_admin=bot_admin)
+        self.chats[chat_id] = chat
+        return chat
+
+    def channel_post(self, chat_id: int, text: str, entities: list[dict[str, Any]]) -> MessageRec:
+        chat = self.get_chat(chat_id)
+        if not chat.is_channel:
+            raise ControlError(400, f"chat {chat_id} is not a channel")
+        if not text.strip():
+            raise ControlError(400, "text must not be empty")
+        msg = MessageRec(message_id=chat.new_message_id(), chat_id=chat.id, sender_id=0, from_bot=False,
+                         date=self.now(), text=text, entities=entities)
+        chat.messages[msg.message_id] = msg
+        msg.delivered = chat.bot_admin and chat.bot_status == "member"
+        if msg.delivered:
+            self.enqueue_update("channel_post", self.message_to_api(msg))
+        self.touch(msg)
+        return msg
+
     def get_user(self, user_id: int) -> UserRec:
         user = self.users.get(user_id)
         if user is None:
@@ -248,7 +304,13 @@ class Telegram:
                 raise ApiError(403, "Forbidden: bot was blocked by the user")
             if not user.started:
                 raise ApiError(403, "Forbidden: bot can't initiate conversation with a user")
+        elif chat.is_channel:
+            if chat.bot_status != "member" or not chat.bot_admin:
+                raise ApiError(400, "Bad Request: need administrator rights in the channel chat")
         else:
+            if chat.migrated_to is not None:
+                raise ApiError(400, "Bad Request: group chat was upgraded to a supergroup chat",
+                               {"migrate_to_chat_id": chat.migrated_to})
             kind = "supergroup" if chat.type == "supergroup" else "group"
             if chat.bot_status == "kicked":
                 raise ApiError(403, f"Forbidden: bot was kicked from the {kind} chat")

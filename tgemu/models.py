@@ -117,6 +117,9 @@ class MessageRec:
     version: int = 0
     delivered: bool = True  # False for group messages hidden by privacy mode
     seq: int = 0  # world-wide order of the last change (sent, edited, deleted): the activity feed
+    # A group's upgrade to a supergroup: the service message in the old group and in the new one.
+    migrate_to_chat_id: int | None = None
+    migrate_from_chat_id: int | None = None
 
     @property
     def kind(self) -> str:
@@ -129,7 +132,7 @@ class MessageRec:
 @dataclass
 class ChatRec:
     id: int
-    type: str  # private | group | supergroup
+    type: str  # private | group | supergroup | channel
     title: str | None = None
     user_id: int | None = None  # for private chats
     members: set[int] = field(default_factory=set)
@@ -139,6 +142,11 @@ class ChatRec:
     messages: dict[int, MessageRec] = field(default_factory=dict)
     next_message_id: int = 1
     reply_keyboard: dict[str, Any] | None = None  # ReplyKeyboardMarkup currently shown
+    migrated_to: int | None = None  # a basic group upgraded to this supergroup: the old id refuses messages
+
+    @property
+    def is_channel(self) -> bool:
+        return self.type == "channel"
 
     @property
     def is_private(self) -> bool:

@@ -17,13 +17,13 @@ from .views import MEDIA_FIELDS
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["user_send", "press", "check_can_press"]
+__all__ = ["user_send", "press", "check_can_press", "user_entities"]
 
 _MENTION_RE = re.compile(r"(?<![\w@])@[A-Za-z0-9_]{3,32}")
 _COMMAND_RE = re.compile(r"^/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?")
 
 
-def _user_entities(text: str) -> list[dict[str, Any]]:
+def user_entities(text: str) -> list[dict[str, Any]]:
     entities: list[dict[str, Any]] = []
     cmd = _COMMAND_RE.match(text)
     if cmd:
@@ -65,6 +65,10 @@ def _check_can_write(user: UserRec, chat: ChatRec) -> None:
             raise ControlError(403, f"user {user.id} cannot write in private chat {chat.id}")
         if user.blocked:
             raise ControlError(409, f"user {user.id} has blocked the bot; unblock first")
+    elif chat.is_channel:
+        raise ControlError(400, f"chat {chat.id} is a channel: post with the channel's post(), not as a user")
+    elif chat.migrated_to is not None:
+        raise ControlError(409, f"group {chat.id} was upgraded to supergroup {chat.migrated_to}; write there")
     elif user.id not in chat.members:
         raise ControlError(403, f"user {user.id} is not a member of chat {chat.id}")
 
@@ -85,11 +89,11 @@ def user_send(tg: Telegram, user_id: int, chat_id: int | None, content: dict[str
         if not text.strip():
             raise ControlError(400, "text must not be empty")
         msg.text = text
-        msg.entities = _user_entities(text)
+        msg.entities = user_entities(text)
     caption = content.get("caption")
     if caption:
         msg.caption = caption
-        msg.caption_entities = _user_entities(caption)
+        msg.caption_entities = user_entities(caption)
     for name in MEDIA_FIELDS:
         if content.get(name) is not None:
             setattr(msg, name, content[name])

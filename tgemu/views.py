@@ -20,13 +20,17 @@ MEDIA_FIELDS = ("photo", "document", "contact", "location", "sticker", "voice")
 
 def message_to_api(msg: MessageRec, chat: ChatRec, users: dict[int, UserRec], bot_user: UserRec,
                    with_reply: bool = True) -> dict[str, Any]:
-    sender = bot_user if msg.from_bot else users[msg.sender_id]
-    data: dict[str, Any] = {
-        "message_id": msg.message_id,
-        "from": sender.to_api(),
-        "chat": chat_to_api(chat, users),
-        "date": msg.date,
-    }
+    data: dict[str, Any] = {"message_id": msg.message_id}
+    if chat.is_channel:
+        # Channel posts are signed by the channel: no "from", the channel as sender_chat.
+        data["sender_chat"] = chat_to_api(chat, users)
+    else:
+        data["from"] = (bot_user if msg.from_bot else users[msg.sender_id]).to_api()
+    data["chat"] = chat_to_api(chat, users)
+    data["date"] = msg.date
+    for service in ("migrate_to_chat_id", "migrate_from_chat_id"):
+        if getattr(msg, service) is not None:
+            data[service] = getattr(msg, service)
     if msg.text is not None:
         data["text"] = msg.text
         if msg.entities:
@@ -67,7 +71,7 @@ def message_view(msg: MessageRec, users: dict[int, UserRec]) -> dict[str, Any]:
         "chat_id": msg.chat_id,
         "from_bot": msg.from_bot,
         "sender_id": msg.sender_id,
-        "sender_name": "bot" if msg.from_bot else users[msg.sender_id].display_name,
+        "sender_name": "bot" if msg.from_bot else users[msg.sender_id].display_name if msg.sender_id in users else "channel",
         "date": msg.date,
         "kind": msg.kind,
         "text": msg.text or "",

@@ -7,6 +7,7 @@ from aiohttp import web
 
 from ..core import Telegram
 from ..models import ControlError
+from ..people import user_entities
 from .common import as_int, body, chat_json, chat_of, optional_int, route, user_json
 
 __all__: list[str] = []
@@ -71,3 +72,28 @@ async def remove_bot(tg: Telegram, request: web.Request) -> Any:
         chat.bot_status = "kicked"
         tg.my_chat_member_update(chat, actor, "member", "kicked")
     return chat_json(chat)
+
+
+@route("POST", "/groups/{chat_id}/upgrade")
+async def upgrade_group(tg: Telegram, request: web.Request) -> Any:
+    """Upgrade a basic group to a supergroup; answers the new supergroup."""
+    chat = chat_of(tg, request)
+    b = await body(request)
+    new = tg.upgrade_group(chat.id, optional_int(b, "by_user_id"), announce=bool(b.get("announce", True)))
+    return chat_json(new)
+
+
+@route("POST", "/channels")
+async def create_channel(tg: Telegram, request: web.Request) -> Any:
+    b = await body(request)
+    chat = tg.add_channel(str(b.get("title") or "Channel"), optional_int(b, "chat_id"), bot_admin=bool(b.get("bot_admin", True)))
+    return chat_json(chat)
+
+
+@route("POST", "/channels/{chat_id}/posts")
+async def post_in_channel(tg: Telegram, request: web.Request) -> Any:
+    chat = chat_of(tg, request)
+    b = await body(request)
+    if not isinstance(b.get("text"), str):
+        raise ControlError(400, "text is required")
+    return tg.message_view(tg.channel_post(chat.id, b["text"], user_entities(b["text"])))
