@@ -20,6 +20,7 @@ __all__ = [
     "may_see_contact", "may_see_queue", "may_see_overdue", "may_override", "may_file_for_caller",
     "may_keep_register",
     "may_answer_followup", "may_see_followups", "may_record_followup",
+    "may_see_stats",
 ]
 
 
@@ -171,3 +172,14 @@ def may_see_followups(staff: Member | None) -> bool:
 def may_record_followup(staff: Member | None) -> bool:
     """Record what a resident said on the phone (Art. 8's feedback card): dispatch."""
     return is_dispatch(staff)
+
+
+def may_see_stats(staff: Member | None, *, in_dispatch_group: bool, in_leadership_group: bool) -> bool:
+    """``/stats``, every centre's figures and chart: in the dispatch group, dispatch (Art. 10 (1):
+    it assesses the centres); in the leadership group, anyone there: the company's leaders, who
+    need not be on the staff list, are who the assessment is for (Art. 7, Art. 8). The figures
+    carry no resident's data, but a centre's group is no place to rank it against the others,
+    and a private chat is not where leadership reads them, so nowhere else."""
+    if in_leadership_group:
+        return True
+    return in_dispatch_group and is_dispatch(staff)
