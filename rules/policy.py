@@ -25,6 +25,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from rules.assessment import DEFAULT_RULES as DEFAULT_ASSESSMENT_RULES
+from rules.assessment import AssessmentRules, parse_rules as parse_assessment
 from rules.followup import DEFAULT_RULES as DEFAULT_FOLLOWUP_RULES
 from rules.followup import FollowupRules
 from rules.outages import DEFAULT_RULES as DEFAULT_OUTAGE_RULES
@@ -133,6 +135,7 @@ class Policy:
     wide_impact_article: str = "Art. 7"
     outages: OutageRules = DEFAULT_OUTAGE_RULES
     followup: FollowupRules = DEFAULT_FOLLOWUP_RULES
+    assessment: AssessmentRules = DEFAULT_ASSESSMENT_RULES
     reports: ReportRules = DEFAULT_REPORT_RULES
 
     def category(self, code: str) -> Category:
@@ -279,7 +282,7 @@ def load_policy(path: Path | str | None = None) -> Policy:
         raise PolicyError(f"not valid TOML: {exc}", path=name) from None
 
     top = _Reader(name, data, "")
-    top.only({"limits", "sources", "reminders", "escalation", "categories", "outages", "followup", "reports"})
+    top.only({"limits", "sources", "reminders", "escalation", "categories", "outages", "followup", "assessment", "reports"})
 
     limits = _Reader(name, top.table_of("limits"), "[limits]")
     limits.only({
@@ -396,6 +399,7 @@ def load_policy(path: Path | str | None = None) -> Policy:
         wide_impact_article=sources.text("wide_impact_article"),
         outages=outages,
         followup=followup,
+        assessment=parse_assessment(top.table_of("assessment"), name) if "assessment" in data else DEFAULT_ASSESSMENT_RULES,
         reports=reports,
     )
 
