@@ -12,6 +12,7 @@ from bot.callbacks import (
 from handlers import clock, desk, fallback, followup, resident, staff, whoami, workflows
 from handlers import outages as outage_handlers
 from handlers import queue
+from handlers import stats as stats_handlers
 from handlers.patience import patient
 
 __all__ = ["register"]
@@ -32,6 +33,7 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("category", clock.set_category))
     app.add_handler(CommandHandler("whoami", whoami.whoami))  # any chat: ids for the organisation file
     app.add_handler(CommandHandler("queue", queue.queue))  # authorised in bot/status.py
+    app.add_handler(CommandHandler("stats", stats_handlers.stats_cmd))  # authorised in bot/stats.py
     app.add_handler(CommandHandler("outage", outage_handlers.outage))
     app.add_handler(CommandHandler("new", desk.new))  # authorised in bot/newticket.py
     app.add_handler(CommandHandler("register", desk.register_cmd))  # authorised in bot/register.py
