@@ -72,10 +72,15 @@ async def snapshot(conn: aiosqlite.Connection, svc: Services, first: date, last:
     return Snapshot(first, last, centres, days)
 
 
+def _idle(c: CentreFigures) -> bool:
+    """Nothing to show: no ticket received, no limit judged, no follow-up answered."""
+    return c.received == 0 and c.answered == 0 and all(c.limits[k].judged == 0 for k in LIMITS)
+
+
 def _rows(snap: Snapshot, lang: str) -> list[dict]:
     return [{"name": c.name(lang), "received": c.received, "accept": c.limits["accept"].on_time_pct,
              "onsite": c.limits["onsite"].on_time_pct, "close": c.limits["close"].on_time_pct,
-             "satisfied": c.satisfied_pct} for c in snap.centres]
+             "satisfied": c.satisfied_pct} for c in snap.centres if not _idle(c)]
 
 
 def draw_charts(svc: Services, lang: str, snap: Snapshot) -> list[charts.Chart]:
@@ -86,20 +91,22 @@ def draw_charts(svc: Services, lang: str, snap: Snapshot) -> list[charts.Chart]:
     def say(name: str, **ctx) -> str:
         return t.render(lang, f"stats.{name}", **ctx)
 
-    names = [c.name(lang) for c in snap.centres]
+    # The centres with something to show; when none has, each chart says "no data".
+    shown = [c for c in snap.centres if not _idle(c)]
+    names = [c.name(lang) for c in shown]
     on_time = say("chart_on_time")
     daily = say("chart_daily")
     satisfaction = say("chart_satisfaction")
     return [
         charts.Chart(on_time, charts.on_time_chart(
             on_time, names,
-            [(say(f"series_{k}"), [c.limits[k].on_time_pct for c in snap.centres]) for k in ("accept", "onsite", "close")],
+            [(say(f"series_{k}"), [c.limits[k].on_time_pct for c in shown]) for k in ("accept", "onsite", "close")],
             axis_label=say("axis_percent"), no_data=say("no_data"))),
         charts.Chart(daily, charts.daily_chart(
             daily, [say("day", d=d.day) for d in snap.days], [d.received for d in snap.days], [d.late for d in snap.days],
             received_label=say("received"), late_label=say("late"), axis_label=say("axis_tickets"))),
         charts.Chart(satisfaction, charts.satisfaction_chart(
-            satisfaction, names, [c.satisfied_pct for c in snap.centres], axis_label=say("axis_percent"), no_data=say("no_data"))),
+            satisfaction, names, [c.satisfied_pct for c in shown], axis_label=say("axis_percent"), no_data=say("no_data"))),
     ]
 
 
@@ -115,7 +122,8 @@ async def _enqueue_figures(conn: aiosqlite.Connection, svc: Services, chat_id: i
                            document: tuple[str, bytes, str] | None = None) -> None:
     t = svc.texts
     text = t.render(lang, "stats.table", title=t.render(lang, "stats.title", kind=title_kind), first=snap.first,
-                    last=snap.last, rows=_rows(snap, lang), total=snap.received, late=snap.late)
+                    last=snap.last, rows=_rows(snap, lang), idle=[c.name(lang) for c in snap.centres if _idle(c)],
+                    total=snap.received, late=snap.late)
     await enqueue_message(conn, chat_id, message(text), priority=Priority.STATUS, purpose=purpose, now=now)
     photo = await enqueue_message(conn, chat_id, chart_message(chart), priority=Priority.STATUS, purpose=purpose, now=now)
     await reports.attach_file(conn, photo, chart.png)
