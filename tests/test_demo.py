@@ -34,6 +34,9 @@ async def test_the_demo_prints_the_same_transcript_twice_and_exits_0_in_both_lan
     assert "点按 [👎 还没解决]" in first and "重新打开（第 1 次）" in first and "点按 [5⭐]" in first
     assert "taps [👎 Not solved]" in english and "Reopened (time 1)" in english and "taps [5⭐]" in english
     assert "taps [📝 Report a problem]" in english and "Report submitted" in english
+    # It ends with /stats week and its chart, drawn with Chinese labels (Art. 8, 10 (1)).
+    assert "输入：/stats week" in first and "[photo] 各服务中心按时率" in first and "PNG 1280×720" in first
+    assert first.rstrip().splitlines()[-1].startswith("✔ /stats week")
     # An English reader sees no Chinese but the staff's names and the language button's "语言".
     for kept in [s.name for s in load_org(ROOT / "org.example.toml").staff] + ["语言"]:
         english = english.replace(kept, "")
