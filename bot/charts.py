@@ -19,7 +19,6 @@ import io
 import logging
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import pylopdf_fonts_zh_cn
@@ -28,7 +27,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 __all__ = [
-    "Chart", "FONT_FAMILY", "font_path", "on_time_chart", "daily_chart", "satisfaction_chart",
+    "FONT_FAMILY", "font_path", "on_time_chart", "daily_chart", "satisfaction_chart",
     "WIDTH_PX", "HEIGHT_PX",
 ]
 
@@ -48,14 +47,10 @@ _LATE = "#D55E00"
 
 _registered = threading.Lock()
 _font_ready = False
-
-
-@dataclass(frozen=True)
-class Chart:
-    """One chart for a message or a report: its title (also the photo's caption or the
-    report's figure caption) and the PNG."""
-    title: str
-    png: bytes
+# rc_context sets matplotlib's global settings and restores them on leaving: two charts drawn at
+# once in two threads (a /stats and the Monday report) could restore the defaults under each
+# other and draw in DejaVu Sans, with empty boxes. One chart at a time.
+_drawing = threading.Lock()
 
 
 def font_path() -> Path:
@@ -114,7 +109,7 @@ def on_time_chart(title: str, centres: Sequence[str], series: Sequence[tuple[str
     in per cent. A centre with nothing to count for a limit has no bar there (``None``), and
     ``no_data`` is written on the chart when no centre has any."""
     _ensure_font()
-    with rc_context(_style()):
+    with _drawing, rc_context(_style()):
         fig, ax = _figure()
         ax.set_title(title)
         values = [v for _, vs in series for v in vs if v is not None]
@@ -147,12 +142,12 @@ def daily_chart(title: str, days: Sequence[str], received: Sequence[int], late: 
                 received_label: str, late_label: str, axis_label: str) -> bytes:
     """Tickets received per day (bars) and, of them, how many missed a limit (a line)."""
     _ensure_font()
-    with rc_context(_style()):
+    with _drawing, rc_context(_style()):
         fig, ax = _figure()
         ax.set_title(title)
         xs = list(range(len(days)))
-        ax.bar(xs, list(received), color=_COLOURS[0], label=received_label)
-        ax.plot(xs, list(late), color=_LATE, marker="o", linewidth=2, label=late_label)
+        bars = ax.bar(xs, list(received), color=_COLOURS[0], label=received_label)
+        [line] = ax.plot(xs, list(late), color=_LATE, marker="o", linewidth=2, label=late_label)
         # At most 8 date labels, so a month of Chinese dates stays readable.
         step = max(1, -(-len(days) // 8))
         ax.set_xticks(xs[::step], list(days)[::step])
@@ -160,7 +155,7 @@ def daily_chart(title: str, days: Sequence[str], received: Sequence[int], late: 
         ax.set_ylim(0, top * 1.15 + 1)
         ax.yaxis.get_major_locator().set_params(integer=True)
         ax.set_ylabel(axis_label)
-        ax.legend(loc="upper left", frameon=False)
+        ax.legend(handles=[bars, line], loc="upper left", frameon=False)
         return _png(fig)
 
 
@@ -169,7 +164,7 @@ def satisfaction_chart(title: str, centres: Sequence[str], satisfied: Sequence[f
     """Per centre, the share of residents who answered the follow-up satisfied (Art. 8), in
     per cent; a centre nobody answered for has no bar."""
     _ensure_font()
-    with rc_context(_style()):
+    with _drawing, rc_context(_style()):
         fig, ax = _figure()
         ax.set_title(title)
         if not centres or all(v is None for v in satisfied):

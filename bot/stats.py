@@ -20,6 +20,7 @@ import aiosqlite
 
 from bot import charts, escalation
 from bot.payload import message
+from bot.report import Chart, Report, build_report, to_html
 from bot.services import Services, Who
 from rules.assessment import LIMITS, CentreFigures, DayCount, period_between
 from rules.reports import ReportDue, due_reports, stats_period
@@ -27,7 +28,8 @@ from rules.roles import may_see_stats
 from storage import figures, org, reports
 from storage.outbox import Priority, enqueue_message
 
-__all__ = ["stats_command", "send_due_reports", "parse_period", "Snapshot", "snapshot", "draw_charts", "chart_message"]
+__all__ = ["stats_command", "send_due_reports", "parse_period", "Snapshot", "snapshot", "draw_charts", "chart_message",
+           "report_charts"]
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +85,7 @@ def _rows(snap: Snapshot, lang: str) -> list[dict]:
              "satisfied": c.satisfied_pct} for c in snap.centres if not _idle(c)]
 
 
-def draw_charts(svc: Services, lang: str, snap: Snapshot) -> list[charts.Chart]:
+def draw_charts(svc: Services, lang: str, snap: Snapshot) -> list[Chart]:
     """The three charts of a period: on-time % per centre (the one /stats sends), received and
     late by day, satisfaction per centre. Synchronous and CPU-bound: call it in a thread."""
     t = svc.texts
@@ -98,19 +100,19 @@ def draw_charts(svc: Services, lang: str, snap: Snapshot) -> list[charts.Chart]:
     daily = say("chart_daily")
     satisfaction = say("chart_satisfaction")
     return [
-        charts.Chart(on_time, charts.on_time_chart(
+        Chart(on_time, charts.on_time_chart(
             on_time, names,
             [(say(f"series_{k}"), [c.limits[k].on_time_pct for c in shown]) for k in ("accept", "onsite", "close")],
             axis_label=say("axis_percent"), no_data=say("no_data"))),
-        charts.Chart(daily, charts.daily_chart(
+        Chart(daily, charts.daily_chart(
             daily, [say("day", d=d.day) for d in snap.days], [d.received for d in snap.days], [d.late for d in snap.days],
             received_label=say("received"), late_label=say("late"), axis_label=say("axis_tickets"))),
-        charts.Chart(satisfaction, charts.satisfaction_chart(
+        Chart(satisfaction, charts.satisfaction_chart(
             satisfaction, names, [c.satisfied_pct for c in shown], axis_label=say("axis_percent"), no_data=say("no_data"))),
     ]
 
 
-def chart_message(chart: charts.Chart) -> dict:
+def chart_message(chart: Chart) -> dict:
     """An outbox payload that sends ``chart`` as a photo (its bytes are attached to the row)."""
     payload = message(chart.title)
     payload["file"] = {"as": "photo", "name": "chart.png"}
@@ -118,7 +120,7 @@ def chart_message(chart: charts.Chart) -> dict:
 
 
 async def _enqueue_figures(conn: aiosqlite.Connection, svc: Services, chat_id: int, lang: str, title_kind: str,
-                           snap: Snapshot, chart: charts.Chart, now: datetime, purpose: str,
+                           snap: Snapshot, chart: Chart, now: datetime, purpose: str,
                            document: tuple[str, bytes, str] | None = None) -> None:
     t = svc.texts
     text = t.render(lang, "stats.table", title=t.render(lang, "stats.title", kind=title_kind), first=snap.first,
@@ -159,10 +161,17 @@ async def stats_command(svc: Services, who: Who, chat_id: int, arg: str) -> None
     svc.wake_sender()
 
 
+def report_charts(svc: Services, lang: str, report: Report) -> list[Chart]:
+    """The charts of an assessment report (``bot.report.to_html`` embeds them). Synchronous and
+    CPU-bound: call it in a thread from the bot."""
+    first, last = report.period.first, report.period.last
+    return draw_charts(svc, lang, Snapshot(first, last, report.centres, report.daily))
+
+
 async def send_due_reports(svc: Services) -> list[str]:
     """The sweeper's part: last week's (Monday 08:00) and last month's (the 1st) figures to the
     leadership group, each exactly once (a mark per period, claimed in the transaction that
-    queues it). Returns the periods sent."""
+    queues it), with the on-time chart and the printable report. Returns the periods sent."""
     now = svc.clock.now()
     due = due_reports(now, svc.tz, svc.policy.reports)
     sent: list[str] = []
@@ -170,18 +179,23 @@ async def send_due_reports(svc: Services) -> list[str]:
         await reports.drop_sent_files(conn)
         todo = [d for d in due if not await reports.report_sent(conn, d.key)]
         targets = await escalation.leadership(conn) if todo else []
-        snaps = {d.key: await snapshot(conn, svc, d.first, d.last, now) for d in todo} if targets else {}
+        made = {d.key: await build_report(conn, period_between(d.first, d.last, svc.tz), tz=svc.tz,
+                                          rules=svc.policy.assessment, made_at=now, with_tickets=False)
+                for d in todo} if targets else {}
     for d in todo if targets else []:
-        sent += [d.key] if await _send_report(svc, d, snaps[d.key], targets, now) else []
+        sent += [d.key] if await _send_report(svc, d, made[d.key], targets, now) else []
     if sent:
         svc.wake_sender()
     return sent
 
 
-async def _send_report(svc: Services, due: ReportDue, snap: Snapshot, targets: list[int], now: datetime) -> bool:
-    lang = svc.default_lang
-    drawn = await asyncio.to_thread(draw_charts, svc, lang, snap)
-    document = _report_page(svc, lang, due, snap, drawn)
+async def _send_report(svc: Services, due: ReportDue, report: Report, targets: list[int], now: datetime) -> bool:
+    lang, t = svc.default_lang, svc.texts
+    drawn = await asyncio.to_thread(report_charts, svc, lang, report)
+    page = await asyncio.to_thread(to_html, report, t, lang, drawn)
+    name = f"report-{due.first.isoformat()}-{due.last.isoformat()}.html"
+    document = (name, page.encode("utf-8"), t.render(lang, "stats.report_caption", first=due.first, last=due.last))
+    snap = Snapshot(due.first, due.last, report.centres, report.daily)
     async with svc.db.transaction() as conn:
         # Claimed with the messages: a crash before the commit leaves the report unsent and
         # unclaimed, so the next sweep sends it; a second sweep finds it claimed.
@@ -191,10 +205,3 @@ async def _send_report(svc: Services, due: ReportDue, snap: Snapshot, targets: l
             await _enqueue_figures(conn, svc, chat, lang, f"last_{due.kind}", snap, drawn[0], now, "report", document)
     log.info("sent the %s report for %s to %d chat(s)", due.kind, due.first, len(targets))
     return True
-
-
-def _report_page(svc: Services, lang: str, due: ReportDue, snap: Snapshot,
-                 drawn: list[charts.Chart]) -> tuple[str, bytes, str] | None:
-    """The printable report as (file name, bytes, caption), or None while no page renderer is
-    available."""
-    return None

@@ -86,6 +86,11 @@ async def test_monday_at_eight_leadership_gets_last_weeks_figures_chart_once_eve
     photo = await leadership.next_message_where(lambda m: m.from_bot)
     assert photo.kind == "photo"
     png_size(await tg.file_bytes(photo.file_id))
+    page = await leadership.next_message_where(lambda m: m.from_bot)
+    assert page.kind == "document" and "1月12日—1月18日" in page.caption
+    html = (await tg.file_bytes(page.file_id)).decode("utf-8")
+    # The printable report carries the three charts as images inside the one file.
+    assert html.count('src="data:image/png;base64,') == 3 and "北区维修服务中心" in html
 
     clock.advance(minutes=30)
     assert await stats.send_due_reports(svc) == []
