@@ -121,3 +121,39 @@ async def test_a_bot_down_past_the_catch_up_window_skips_the_week(bot: Applicati
     assert await stats.send_due_reports(svc) == []
     await asyncio.sleep(0.3)
     assert await reports_in(world.groups["leadership"]) == []
+
+
+async def test_a_charts_bytes_are_dropped_once_its_photo_has_left(bot: Application, world: World):
+    await ask(world, DISPATCHER, "dispatch", "/stats week")
+    await world.groups["dispatch"].next_message_where(lambda m: m.from_bot and m.kind == "photo")
+    svc = bot.bot_data["svc"]
+
+    async def with_file() -> int:
+        async with svc.db.conn.execute("SELECT COUNT(*) FROM outbox WHERE file IS NOT NULL") as cur:
+            return (await cur.fetchone())[0]
+
+    async def pending() -> int:
+        async with svc.db.conn.execute("SELECT COUNT(*) FROM outbox WHERE status = 'pending'") as cur:
+            return (await cur.fetchone())[0]
+
+    for _ in range(200):                        # the sender records the send just after Telegram answered
+        if await pending() == 0:
+            break
+        await asyncio.sleep(0.02)
+    await stats.send_due_reports(svc)           # the sweeper's pass also tidies up
+    assert await with_file() == 0
+
+
+def test_who_may_ask_for_stats_where():
+    from rules.roles import may_see_stats
+    from storage.org import Staff
+
+    def member(role: str, centre: str | None = None) -> Staff:
+        return Staff(1, "x", None, centre, role)
+
+    dispatcher, head, lead = member("dispatcher"), member("department_head"), member("centre_lead", "repair-north")
+    assert may_see_stats(dispatcher, in_dispatch_group=True, in_leadership_group=False)
+    assert may_see_stats(head, in_dispatch_group=True, in_leadership_group=False)
+    assert not may_see_stats(lead, in_dispatch_group=True, in_leadership_group=False)     # a centre's lead in dispatch
+    assert may_see_stats(None, in_dispatch_group=False, in_leadership_group=True)         # a company leader not on file
+    assert not may_see_stats(dispatcher, in_dispatch_group=False, in_leadership_group=False)   # privately or in a centre group
