@@ -390,6 +390,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = org.add_parser("check", help="validate an organisation file")
     p.add_argument("file")
     p.set_defaults(func=cmd_org_check)
+
+    from bot.reportcli import add_commands as add_report_commands
+    add_report_commands(sub)        # report, seed
     return parser
 
 
