@@ -98,7 +98,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         elif args.format == "xlsx":
             out.write_bytes(to_xlsx(report, tz, lang))
         else:
-            out.write_text(to_html(report, Texts(tz), lang, charts=[]), encoding="utf-8")
+            from bot.stats import report_charts     # matplotlib: only for the page that shows charts
+            texts = Texts(tz)
+            out.write_text(to_html(report, texts, lang, charts=report_charts(texts, lang, report)), encoding="utf-8")
     except OSError as e:
         return _fail(f"cannot write {out}: {e.strerror or e}")
     print(f"heatbot: {args.format} report {period.first} to {period.last}, {len(report.centres)} centres, "

@@ -22,6 +22,7 @@ from bot import charts, escalation
 from bot.payload import message
 from bot.report import Chart, Report, build_report, to_html
 from bot.services import Services, Who
+from bot.texts import Texts
 from rules.assessment import LIMITS, CentreFigures, DayCount, period_between
 from rules.reports import ReportDue, due_reports, stats_period
 from rules.roles import may_see_stats
@@ -85,10 +86,9 @@ def _rows(snap: Snapshot, lang: str) -> list[dict]:
              "satisfied": c.satisfied_pct} for c in snap.centres if not _idle(c)]
 
 
-def draw_charts(svc: Services, lang: str, snap: Snapshot) -> list[Chart]:
+def draw_charts(t: Texts, lang: str, snap: Snapshot) -> list[Chart]:
     """The three charts of a period: on-time % per centre (the one /stats sends), received and
     late by day, satisfaction per centre. Synchronous and CPU-bound: call it in a thread."""
-    t = svc.texts
 
     def say(name: str, **ctx) -> str:
         return t.render(lang, f"stats.{name}", **ctx)
@@ -155,17 +155,16 @@ async def stats_command(svc: Services, who: Who, chat_id: int, arg: str) -> None
             first, last = stats_period(kind, now, svc.tz)
             snap = await snapshot(conn, svc, first, last, now)
     if answer is None:
-        chart = (await asyncio.to_thread(draw_charts, svc, lang, snap))[0]
+        chart = (await asyncio.to_thread(draw_charts, svc.texts, lang, snap))[0]
         async with svc.db.transaction() as conn:
             await _enqueue_figures(conn, svc, chat_id, lang, kind, snap, chart, now, "stats")
     svc.wake_sender()
 
 
-def report_charts(svc: Services, lang: str, report: Report) -> list[Chart]:
-    """The charts of an assessment report (``bot.report.to_html`` embeds them). Synchronous and
-    CPU-bound: call it in a thread from the bot."""
-    first, last = report.period.first, report.period.last
-    return draw_charts(svc, lang, Snapshot(first, last, report.centres, report.daily))
+def report_charts(t: Texts, lang: str, report: Report) -> list[Chart]:
+    """The charts of an assessment report (``bot.report.to_html`` embeds them; the bot's weekly
+    report and ``heatbot report``). Synchronous and CPU-bound: call it in a thread from the bot."""
+    return draw_charts(t, lang, Snapshot(report.period.first, report.period.last, report.centres, report.daily))
 
 
 async def send_due_reports(svc: Services) -> list[str]:
@@ -180,7 +179,8 @@ async def send_due_reports(svc: Services) -> list[str]:
         todo = [d for d in due if not await reports.report_sent(conn, d.key)]
         targets = await escalation.leadership(conn) if todo else []
         made = {d.key: await build_report(conn, period_between(d.first, d.last, svc.tz), tz=svc.tz,
-                                          rules=svc.policy.assessment, made_at=now, with_tickets=False)
+                                          rules=svc.policy.assessment, made_at=now, with_tickets=False,
+                                          complaints_threshold=svc.policy.followup.complaints_to_dispatch)
                 for d in todo} if targets else {}
     for d in todo if targets else []:
         sent += [d.key] if await _send_report(svc, d, made[d.key], targets, now) else []
@@ -191,7 +191,7 @@ async def send_due_reports(svc: Services) -> list[str]:
 
 async def _send_report(svc: Services, due: ReportDue, report: Report, targets: list[int], now: datetime) -> bool:
     lang, t = svc.default_lang, svc.texts
-    drawn = await asyncio.to_thread(report_charts, svc, lang, report)
+    drawn = await asyncio.to_thread(report_charts, t, lang, report)
     page = await asyncio.to_thread(to_html, report, t, lang, drawn)
     name = f"report-{due.first.isoformat()}-{due.last.isoformat()}.html"
     document = (name, page.encode("utf-8"), t.render(lang, "stats.report_caption", first=due.first, last=due.last))
