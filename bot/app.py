@@ -9,10 +9,12 @@ import asyncio
 import logging
 import os
 import sqlite3
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from telegram import BotCommand
-from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.error import Conflict, InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application, ApplicationBuilder
 from telegram.request import HTTPXRequest
 
@@ -23,6 +25,7 @@ from bot.config import LANGUAGES, Config
 from bot.orgfile import load_org
 from bot import desk, outages
 from bot.sender import DeliveryHooks, OutboxSender
+from bot.vitals import start_vitals, vitals_of
 from bot.telegram_api import AnsweredRequest
 from bot.services import Services
 from bot.texts import Texts
@@ -123,6 +126,7 @@ def build_application(config: Config, *, clock: Clock | None = None, sender_batc
         app.bot_data["sender"] = sender
         sender.start()
         await _set_commands(app, svc)
+        start_vitals(app.bot_data, sweep_interval)
         # First sweep at once: a bot that was down fires what it missed (marked late).
         app.job_queue.run_repeating(sweep_job, interval=sweep_interval, first=0, name="sweeper")
 
@@ -174,7 +178,7 @@ async def _set_commands(app: Application, svc: Services) -> None:
 
 
 async def start(app: Application, *, webhook: Webhook | None = None, http: Listen | None = None,
-                poll_timeout: int = 1) -> None:
+                poll_timeout: int = 1, on_conflict: Callable[[], None] | None = None) -> None:
     """Initialise (``getMe``), run ``post_init`` (database, sender, sweeper), start the web
     server, then receive updates by long polling, or on ``webhook`` when given; returns once the
     bot is serving.
@@ -189,10 +193,12 @@ async def start(app: Application, *, webhook: Webhook | None = None, http: Liste
     :class:`StartupError`. On failure it stops what it had started (calling :func:`stop`
     again is harmless).
     ``poll_timeout`` is getUpdates' long-poll timeout in whole seconds (the Bot API takes an integer).
+    ``on_conflict`` is called (once) when another process was already polling with the same
+    token: long polling is single-instance, and the newcomer gives way (see :func:`_polling_errors`).
     """
     await app.initialize()
     try:
-        await _begin_serving(app, webhook, http, poll_timeout)
+        await _begin_serving(app, webhook, http, poll_timeout, on_conflict)
     except BaseException:
         # A half-started application may hold the database, the sender and the updater: undo
         # what was started, or a failed start-up would stay alive on their threads and tasks.
@@ -200,7 +206,45 @@ async def start(app: Application, *, webhook: Webhook | None = None, http: Liste
         raise
 
 
-async def _begin_serving(app: Application, webhook: Webhook | None, http: Listen | None, poll_timeout: int) -> None:
+# Until it has handled an update or polled this long, an instance counts as the newcomer.
+NEWCOMER_FOR = 60.0
+
+
+def _polling_errors(app: Application, on_conflict: Callable[[], None] | None) -> Callable[[TelegramError], None]:
+    """getUpdates errors. Telegram answers 409 Conflict to the older of two concurrent long polls
+    of one token ("terminated by other getUpdates request"); each retry then ends the other's
+    poll, and the two would take turns handling about half the updates each. The instance that
+    was there first keeps the token: a newcomer (no update handled yet, polling for less than a
+    minute; the first instance's retry ends its poll within seconds) gives way through
+    ``on_conflict``, so a test copy started with the production token cannot knock the
+    production bot out. The established one logs once a minute while the conflict lasts.
+    Two instances started at the same moment may both give way: each says why.
+    """
+    started = time.monotonic()
+    last_logged: float | None = None
+    gave_way = False
+
+    def callback(error: TelegramError) -> None:
+        nonlocal last_logged, gave_way
+        now = time.monotonic()
+        if not isinstance(error, Conflict):
+            log.warning("getUpdates failed (%s: %s); retrying", type(error).__name__, error.message)
+        elif vitals_of(app.bot_data).updates == 0 and now - started <= NEWCOMER_FOR:
+            if not gave_way:
+                gave_way = True
+                log.error("another process already polls Telegram with this bot's token (%s); giving way", error.message)
+                if on_conflict is not None:
+                    on_conflict()
+        elif last_logged is None or now - last_logged >= 60:
+            last_logged = now
+            log.error("another process polls Telegram with this bot's token (%s): each takes some of the updates; "
+                      "this instance was first and keeps polling: stop the other one", error.message)
+
+    return callback
+
+
+async def _begin_serving(app: Application, webhook: Webhook | None, http: Listen | None, poll_timeout: int,
+                         on_conflict: Callable[[], None] | None) -> None:
     if app.post_init:
         try:
             await app.post_init(app)
@@ -221,7 +265,8 @@ async def _begin_serving(app: Application, webhook: Webhook | None, http: Listen
             raise CannotListen(e, settings) from e
         app.bot_data["web"] = server
     if webhook is None:
-        await app.updater.start_polling(poll_interval=0, timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES)
+        await app.updater.start_polling(poll_interval=0, timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES,
+                                        error_callback=_polling_errors(app, on_conflict))
     else:
         try:
             await app.bot.set_webhook(url=webhook.url, secret_token=webhook.secret, allowed_updates=ALLOWED_UPDATES)

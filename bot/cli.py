@@ -16,8 +16,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.config import LANGUAGES
-from bot.logs import setup_logging
+from bot.config import LANGUAGES, ConfigError, database_path
+from bot.logs import JsonFormatter, setup_logging
 
 if TYPE_CHECKING:
     from telegram.ext import Application
@@ -62,16 +62,28 @@ async def _serve(app: Application, config: Config, quiet: _QuietStartup) -> None
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     webhook = heatbot_app.webhook_for(config)
+    conflict = False
+
+    def give_way() -> None:
+        nonlocal conflict
+        conflict = True
+        stop.set()
+
     try:
         # initialize() calls getMe: a wrong token or an unreachable server fails here, at once.
-        await heatbot_app.start(app, webhook=webhook, http=heatbot_app.http_for(config), poll_timeout=POLL_TIMEOUT)
+        await heatbot_app.start(app, webhook=webhook, http=heatbot_app.http_for(config), poll_timeout=POLL_TIMEOUT,
+                                on_conflict=give_way)
         quiet.starting = False
         # Said on stderr whatever the log level: an operator who starts the bot sees it serving.
         mode = f"webhook {webhook.url}, listening on {webhook.listen}:{webhook.port}" if webhook else "long polling"
         if webhook is None and config.http_port:
             mode += f", web server on {config.http_listen}:{config.http_port}"
-        print(f"heatbot: running as @{app.bot.username} ({mode}), database {config.db_path}; Ctrl-C stops",
-              file=sys.stderr, flush=True)
+        banner = f"running as @{app.bot.username} ({mode}), database {config.db_path}; Ctrl-C stops"
+        if config.log_format == "json":     # a log shipper reads every stderr line as JSON
+            record = logging.LogRecord(__name__, logging.INFO, __file__, 0, banner, (), None)
+            print(JsonFormatter().format(record), file=sys.stderr, flush=True)
+        else:
+            print(f"heatbot: {banner}", file=sys.stderr, flush=True)
         await stop.wait()
     finally:
         try:
@@ -79,6 +91,17 @@ async def _serve(app: Application, config: Config, quiet: _QuietStartup) -> None
         except Exception:
             # Do not let a failing shutdown hide why we are stopping.
             log.warning("shutdown did not finish cleanly", exc_info=True)
+    if conflict:
+        raise _PollingConflict
+
+
+class _PollingConflict(Exception):
+    """Another process already polled Telegram with this token; this one gave way (exit code 3)."""
+
+
+# Distinct, so a service manager can be told not to restart into the same fight
+# (deploy/heatbot.service: RestartPreventExitStatus=3).
+EXIT_CONFLICT = 3
 
 
 def _is_local(url: str) -> bool:
@@ -91,7 +114,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from telegram.error import InvalidToken, NetworkError, TelegramError
 
     from bot.app import CannotListen, DatabaseUnusable, WebhookRefused, build_application, webhook_for
-    from bot.config import ConfigError, load_config
+    from bot.config import load_config
     from bot.orgfile import OrgFileError
     from rules.errors import PolicyError
     from storage.db import InstanceLock, InstanceLocked, MigrationError
@@ -100,7 +123,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         config = load_config()
     except ConfigError as e:
         return _fail(str(e))
-    setup_logging(config.log_level, config.token)
+    setup_logging(config.log_level, config.token, config.log_format)
     quiet = _QuietStartup()
     logging.getLogger("telegram.ext").addFilter(quiet)
     try:
@@ -144,6 +167,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         return _fail(f"Telegram refused the webhook {hook.url if hook else ''} (WEBHOOK_URL): {_reason(e.cause)}")
     except MigrationError as e:
         return _fail(_first_line(e))
+    except _PollingConflict:
+        return _fail("stopped: another process already polls Telegram with this bot's token (409 Conflict). Long "
+                     "polling serves one instance: stop the other one, or run behind a webhook (WEBHOOK_URL)",
+                     EXIT_CONFLICT)
     except KeyboardInterrupt:
         pass
     finally:
@@ -186,7 +213,6 @@ def _tool_settings():
 def cmd_rules_explain(args: argparse.Namespace) -> int:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-    from bot.config import ConfigError
     from rules.errors import RulesError
     from rules.policy import explain, format_explain, load_policy, parse_local_time, parse_source
 
@@ -238,7 +264,6 @@ def codes_table(policy, markdown: bool = False) -> str:
 
 
 def cmd_rules_codes(args: argparse.Namespace) -> int:
-    from bot.config import ConfigError
     from rules.errors import RulesError
     from rules.policy import load_policy
 
@@ -253,7 +278,6 @@ def cmd_rules_codes(args: argparse.Namespace) -> int:
 def _codes_epilog() -> str:
     """The category codes and sources for ``rules explain --help``, read from the policy the bot
     would use; help must print even when that policy cannot be read."""
-    from bot.config import ConfigError
     from rules.errors import RulesError
     from rules.policy import Source, load_policy
 
@@ -299,20 +323,22 @@ def cmd_org_check(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     """The outbox at a glance, read straight from HEATBOT_DB (no Telegram needed)."""
-    import os
     import sqlite3
 
     from bot.clock import SystemClock
     from bot.status import format_report, outbox_report, report_json
     from storage.db import open_database
 
-    path = Path(args.db or os.environ.get("HEATBOT_DB") or "heatbot.db")
-
     def fail(message: str) -> int:
         if args.json:       # a script reading --json gets JSON, failure or not
             print(json.dumps({"error": message}, ensure_ascii=False))
             return 2
         return _fail(message)
+
+    try:
+        path = _db_arg(args)
+    except ConfigError as e:
+        return fail(str(e))
 
     if not path.is_file():
         return fail(f"no database at {path} (set HEATBOT_DB)")
@@ -335,6 +361,47 @@ def cmd_status(args: argparse.Namespace) -> int:
     if report is None:
         return fail(f"{path} is not a heatbot database yet (no tables; `heatbot run` creates them)")
     print(json.dumps(report_json(report), ensure_ascii=False, indent=2) if args.json else format_report(report))
+    return 0
+
+
+def _db_arg(args: argparse.Namespace) -> Path:
+    """``--db``, else ``HEATBOT_DB``, else heatbot.db; raises ConfigError as start-up would."""
+    import os
+
+    return database_path(args.db or os.environ.get("HEATBOT_DB") or "heatbot.db")
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    """A consistent copy of the database while the bot runs (SQLite's online backup API)."""
+    from storage.backup import BackupError, backup
+
+    try:
+        info = backup(_db_arg(args), Path(args.out))
+    except (ConfigError, BackupError) as e:
+        return _fail(str(e))
+    except OSError as e:
+        return _fail(f"cannot write {args.out}: {_reason(e)}")
+    print(f"{info.path}: {info.tickets} tickets, schema version {info.schema_version}, {info.size} bytes; integrity ok")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    """Put a backup back (the bot stopped); the database it replaces is kept beside it."""
+    from bot.clock import SystemClock
+    from storage.backup import BackupError, restore
+    from storage.db import InstanceLocked
+
+    try:
+        db = _db_arg(args)
+        info, kept = restore(Path(args.file), db, SystemClock().now())
+    except (ConfigError, BackupError, InstanceLocked) as e:
+        return _fail(str(e))
+    except OSError as e:
+        return _fail(f"cannot restore into {args.db or 'HEATBOT_DB'}: {_reason(e)}")
+    if kept is not None:
+        print(f"the database it replaced is kept as {kept}")
+    print(f"{db}: restored from {info.path} ({info.tickets} tickets, schema version {info.schema_version}); "
+          f"start the bot to bring the schema up to date")
     return 0
 
 
@@ -383,6 +450,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", help="database file (default: HEATBOT_DB)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("backup", help="copy the database to a new file, consistent while the bot runs")
+    p.add_argument("--out", required=True, metavar="FILE", help="the backup file to write (must not exist)")
+    p.add_argument("--db", help="database file (default: HEATBOT_DB)")
+    p.set_defaults(func=cmd_backup)
+    p = sub.add_parser("restore", help="put a backup back into the database (stop the bot first)")
+    p.add_argument("file", help="a file written by `heatbot backup`")
+    p.add_argument("--db", help="database file (default: HEATBOT_DB)")
+    p.set_defaults(func=cmd_restore)
 
     org_parser = sub.add_parser("org", help="check the organisation file")
     org_parser.set_defaults(func=_help(org_parser))

@@ -14,6 +14,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 __all__ = [
+    "database_path",
     "Config", "ConfigError", "SendSettings", "ToolSettings", "load_config", "load_tool_settings", "read_env_file",
     "TELEGRAM_API", "LANGUAGES", "DEFAULT_LANG",
 ]
@@ -65,6 +66,7 @@ class Config:
     # HEATBOT_HTTP_PORT, so a Config built in code never takes a port by surprise.
     http_listen: str = "127.0.0.1"
     http_port: int = 0
+    log_format: str = "text"        # or "json": one object per line, for log shippers
 
     def __repr__(self) -> str:  # never let the token reach a log through repr()
         return f"Config(api_base_url={self.api_base_url!r}, db_path={str(self.db_path)!r}, webhook={bool(self.webhook_url)})"
@@ -138,6 +140,32 @@ def _settings(env: Mapping[str, str] | None, env_file: Path | None) -> _Getter:
         return value if value else default
 
     return get
+
+
+_SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
+
+
+def database_path(value: str) -> Path:
+    """``HEATBOT_DB`` as a SQLite file: a path, or ``sqlite:///relative`` / ``sqlite:////absolute``
+    (SQLAlchemy's spelling). Any other URL stops start-up with one line rather than becoming a
+    folder named after its scheme; the URL itself is not repeated, as it may carry a password."""
+    scheme = _SCHEME_RE.match(value)
+    if scheme and len(scheme.group(1)) > 1:     # "C:" is a Windows drive, not a scheme
+        name = scheme.group(1).lower()
+        if name == "sqlite":
+            if not value.lower().startswith("sqlite:///") or len(value) == len("sqlite:///"):
+                raise ConfigError("HEATBOT_DB: a SQLite URL is sqlite:///relative/path or sqlite:////absolute/path")
+            value = value[len("sqlite:///"):]
+        elif name in ("postgresql", "postgres") or name.startswith("postgresql+"):
+            raise ConfigError("HEATBOT_DB: PostgreSQL is not supported by this version of heatbot yet; "
+                              "give a SQLite file path (e.g. heatbot.db or sqlite:////var/lib/heatbot/heatbot.db)")
+        else:
+            raise ConfigError(f"HEATBOT_DB: unknown database URL scheme {name!r}; give a SQLite file path "
+                              f"(e.g. heatbot.db or sqlite:////var/lib/heatbot/heatbot.db)")
+    path = Path(value)
+    if path.is_dir():
+        raise ConfigError(f"HEATBOT_DB is a directory, not a database file: {path}")
+    return path
 
 
 def _lang(get: _Getter) -> str:
@@ -265,12 +293,13 @@ def load_config(env: Mapping[str, str] | None = None, env_file: Path | None = Pa
     if not org.is_file():
         raise ConfigError(f"HEATBOT_ORG file not found: {org}")
     policy = _policy(get)
-    db_path = Path(get("HEATBOT_DB", "heatbot.db") or "heatbot.db")
-    if db_path.is_dir():
-        raise ConfigError(f"HEATBOT_DB is a directory, not a database file: {db_path}")
+    db_path = database_path(get("HEATBOT_DB", "heatbot.db") or "heatbot.db")
     level = (get("HEATBOT_LOG_LEVEL", "WARNING") or "WARNING").upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError(f"HEATBOT_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {level!r}")
+    log_format = (get("HEATBOT_LOG_FORMAT", "text") or "text").lower()
+    if log_format not in ("text", "json"):
+        raise ConfigError(f"HEATBOT_LOG_FORMAT must be text or json, not {log_format!r}")
     send = _send(get)
     http_port_text = get("HEATBOT_HTTP_PORT", "8080") or "8080"
     if not (http_port_text.isascii() and http_port_text.isdigit()) or not 0 <= int(http_port_text) < 65536:
@@ -293,6 +322,7 @@ def load_config(env: Mapping[str, str] | None = None, env_file: Path | None = Pa
         lang=lang,
         tz=tz,
         log_level=level,
+        log_format=log_format,
         send=send,
         http_listen=http_listen,
         http_port=int(http_port_text),

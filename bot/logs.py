@@ -6,10 +6,14 @@ redacts the token and masks anything shaped like a phone number in every record.
 """
 from __future__ import annotations
 
+import json
 import logging
 import re
+from datetime import datetime, timezone
 
-__all__ = ["setup_logging", "Redact", "PAYLOAD_LOGGERS", "PHONE_RE"]
+__all__ = ["setup_logging", "Redact", "JsonFormatter", "LOG_FORMATS", "PAYLOAD_LOGGERS", "PHONE_RE"]
+
+LOG_FORMATS = ("text", "json")
 
 # Phone numbers as residents type them (bot/intake: a mainland mobile, or a landline with its
 # area code; +86 and separators allowed). Not preceded by a digit or "-", so group chat ids
@@ -60,9 +64,30 @@ class Redact(logging.Filter):
 PAYLOAD_LOGGERS = ("aiosqlite", "telegram", "httpcore")
 
 
-def setup_logging(level: str, token: str = "") -> None:
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line for log shippers (journald, Loki, Elasticsearch). It formats what
+    the handler's :class:`Redact` filter has already cleaned, traceback included."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["exception"] = record.exc_text
+        if record.stack_info:
+            entry["stack"] = record.stack_info
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def setup_logging(level: str, token: str = "", fmt: str = "text") -> None:
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(JsonFormatter() if fmt == "json" else
+                         logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(Redact(token))
     root = logging.getLogger()
     root.handlers[:] = [handler]

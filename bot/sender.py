@@ -129,6 +129,11 @@ class OutboxSender:
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="outbox-sender")
 
+    @property
+    def alive(self) -> bool:
+        """Its loop is running (for /healthz)."""
+        return self._task is not None and not self._task.done()
+
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()

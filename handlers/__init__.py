@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import re
 
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram import Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler, filters
 
 from bot.callbacks import (
     Acknowledge, CardPress, CardRequest, Decision, FollowupAnswer, IntakeStep, LanguageChoice, Menu, NewStep, PhoneRecord,
     RegisterStep,
 )
-from handlers import clock, desk, fallback, followup, resident, staff, whoami, workflows
+from handlers import clock, desk, fallback, followup, resident, staff, vitals, whoami, workflows
 from handlers import outages as outage_handlers
 from handlers import queue
 from handlers import stats as stats_handlers
@@ -20,6 +21,8 @@ __all__ = ["register"]
 
 def register(app: Application) -> None:
     private = filters.ChatType.PRIVATE
+    # Group -1 runs before the others and lets every update on to them.
+    app.add_handler(TypeHandler(Update, vitals.count_update), group=-1)
     app.add_handler(CommandHandler("start", resident.start, filters=private))
     app.add_handler(CommandHandler("help", resident.help_cmd, filters=private))
     app.add_handler(CommandHandler("report", resident.report, filters=private))

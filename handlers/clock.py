@@ -6,6 +6,7 @@ from telegram.ext import ContextTypes
 
 from bot import clockwork, daily, followup, outages, stats
 from bot.callbacks import Acknowledge, parse_number
+from bot.vitals import vitals_of
 from handlers.common import pressed_on, services, who
 
 __all__ = ["acknowledge", "overdue", "set_level", "set_category", "sweep_job"]
@@ -37,7 +38,9 @@ async def set_category(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 async def sweep_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = context.bot_data.get("svc")
-    if svc is not None:
+    if svc is None:
+        return
+    with vitals_of(context.bot_data).sweeping():
         await clockwork.sweep(svc)
         await outages.sweep(svc)  # posting deadlines and residents' reminders
         await daily.post_daily_count(svc)  # 08:00: yesterday's tickets by source and level

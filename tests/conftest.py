@@ -15,6 +15,7 @@ from telegram.ext import Application
 
 from bot import app as heatbot_app
 from bot.app import build_application
+from bot.web import Listen
 from bot.clock import FakeClock
 from bot.config import Config
 from tgemu import Emulator, EmulatorClient
@@ -60,5 +61,15 @@ def db_path(tmp_path: Path) -> Path:
 async def bot(emulator: Emulator, world: World, db_path: Path, clock: FakeClock) -> AsyncIterator[Application]:
     app = build_application(make_config(emulator, db_path), clock=clock)
     await heatbot_app.start(app)
+    yield app
+    await heatbot_app.stop(app)
+
+
+@pytest.fixture
+async def web_bot(emulator: Emulator, world: World, db_path: Path, clock: FakeClock) -> AsyncIterator[Application]:
+    """The bot with its web server, on a port the system picks as it binds (a port merely seen
+    free can be taken by another process first): ``app.bot_data["web"].port``."""
+    app = build_application(make_config(emulator, db_path), clock=clock)
+    await heatbot_app.start(app, http=Listen("127.0.0.1", 0))
     yield app
     await heatbot_app.stop(app)

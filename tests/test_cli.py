@@ -23,7 +23,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tgemu import Emulator, EmulatorClient
+from tgemu import Emulator, EmulatorClient, Msg
 
 ROOT = Path(__file__).resolve().parent.parent
 ORG_FILE = ROOT / "org.example.toml"
@@ -83,8 +83,10 @@ def bot_env(tmp_path: Path, **settings: str) -> dict[str, str]:
     values = {
         "TELEGRAM_BOT_TOKEN": GOOD_TOKEN, "HEATBOT_ORG": str(ORG_FILE), "HEATBOT_DB": str(tmp_path / "heatbot.db"),
         "TELEGRAM_API_BASE_URL": f"http://127.0.0.1:{free_port()}/bot",
-        # The web server's default port (8080) may be taken on a shared machine.
-        "HEATBOT_HTTP_PORT": str(free_port()),
+        # No web server: its default port (8080) may be taken on a shared machine, and a port
+        # merely seen free may be taken before the child binds it. Tests of the web server run
+        # it in-process on port 0.
+        "HEATBOT_HTTP_PORT": "0",
     }
     values.update(settings)
     return child_env(**{k: v for k, v in values.items() if v != ""})
@@ -190,6 +192,23 @@ async def test_a_webhook_port_in_use_gives_one_clear_line(tmp_path, workdir, emu
 # ---------------------------------------------------------------- heatbot run: serving
 
 
+async def run_until_greeted(env: dict[str, str], workdir: Path, tg: EmulatorClient) -> tuple[Run, Msg]:
+    """``heatbot run`` until a resident's /start is answered, then SIGTERM (a clean stop)."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "run", env=env, cwd=workdir,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        resident = await tg.user("张三", language_code="zh")
+        await resident.send("/start")
+        greeting = await resident.next_message(timeout=15)
+    finally:
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGTERM)
+        out, err = await asyncio.wait_for(proc.communicate(), 15)
+    return Run(proc.returncode, out.decode(), err.decode()), greeting
+
+
 @pytest.mark.parametrize("mode", ["polling", "webhook"])
 async def test_heatbot_run_greets_a_resident_and_logs_no_token_even_at_debug(tmp_path, workdir, emulator: Emulator,
                                                                              tg: EmulatorClient, mode: str):
@@ -197,28 +216,42 @@ async def test_heatbot_run_greets_a_resident_and_logs_no_token_even_at_debug(tmp
     if mode == "webhook":
         port = free_port()
         settings.update(WEBHOOK_URL=f"http://127.0.0.1:{port}", WEBHOOK_PORT=str(port), WEBHOOK_SECRET="cli_secret")
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "run", env=bot_env(tmp_path, **settings), cwd=workdir,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        resident = await tg.user("张三", language_code="zh")
-        await resident.send("/start")
-        greeting = await resident.next_message(timeout=15)
-        assert "📝 我要报修" in greeting.button_texts()
-        if mode == "webhook":
-            [call] = await tg.calls("setWebhook")
-            assert call.params["url"] == f"http://127.0.0.1:{port}/telegram"
-            assert call.params["secret_token"] == "cli_secret"
-    finally:
-        if proc.returncode is None:
-            proc.send_signal(signal.SIGTERM)
-        out, err = await asyncio.wait_for(proc.communicate(), 15)
-    run = Run(proc.returncode, out.decode(), err.decode())
+    run, greeting = await run_until_greeted(bot_env(tmp_path, **settings), workdir, tg)
+    assert "📝 我要报修" in greeting.button_texts()
+    if mode == "webhook":
+        [call] = await tg.calls("setWebhook")
+        assert call.params["url"] == f"http://127.0.0.1:{port}/telegram"
+        assert call.params["secret_token"] == "cli_secret"
     assert run.code == 0, run.err[-2000:]                 # SIGTERM is a clean stop
     assert "DEBUG bot.app" in run.err                     # it really logged at DEBUG
     assert "Traceback" not in run.err
     run.assert_no_token()
+
+
+async def test_heatbot_run_logs_one_redacted_json_object_per_line_when_asked(tmp_path, workdir, emulator: Emulator,
+                                                                            tg: EmulatorClient):
+    env = bot_env(tmp_path, TELEGRAM_API_BASE_URL=emulator.api_base_url, HEATBOT_LOG_LEVEL="DEBUG",
+                  HEATBOT_LOG_FORMAT="json")
+    run, _ = await run_until_greeted(env, workdir, tg)
+    assert run.code == 0, run.err[-2000:]
+    entries = [json.loads(line) for line in run.err.splitlines() if line.strip()]
+    assert entries and all({"time", "level", "logger", "message"} <= set(e) for e in entries)
+    assert any(e["level"] == "DEBUG" and e["logger"].startswith("bot.") for e in entries)
+    run.assert_no_token()
+
+
+def test_a_json_log_line_carries_the_redacted_traceback():
+    from bot.logs import JsonFormatter, Redact
+
+    try:
+        raise ValueError(f"resident 13912345678 and token {GOOD_TOKEN}")
+    except ValueError:
+        record = logging.LogRecord("bot.x", logging.ERROR, __file__, 1, "failed for %s", ("13912345678",), sys.exc_info())
+    assert Redact(GOOD_TOKEN).filter(record)
+    entry = json.loads(JsonFormatter().format(record))
+    assert entry["message"] == "failed for <phone>" and entry["level"] == "ERROR"
+    assert "ValueError" in entry["exception"]
+    assert "13912345678" not in entry["exception"] and GOOD_TOKEN.partition(":")[2] not in entry["exception"]
 
 
 # ---------------------------------------------------------------- heatbot rules explain
@@ -378,19 +411,7 @@ async def test_heatbot_run_says_once_that_it_runs_as_which_bot_in_which_mode_on_
         port = free_port()
         settings.update(WEBHOOK_URL=f"http://127.0.0.1:{port}", WEBHOOK_PORT=str(port))   # no WEBHOOK_SECRET
     env = bot_env(tmp_path, **settings)
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "run", env=env, cwd=workdir,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        resident = await tg.user("张三", language_code="zh")
-        await resident.send("/start")
-        await resident.next_message(timeout=15)            # serving
-    finally:
-        if proc.returncode is None:
-            proc.send_signal(signal.SIGTERM)
-        out, err = await asyncio.wait_for(proc.communicate(), 15)
-    run = Run(proc.returncode, out.decode(), err.decode())
+    run, _ = await run_until_greeted(env, workdir, tg)
     assert run.code == 0, run.err
     [running] = [line for line in run.err_lines if "running" in line]
     assert "@heatbot_bot" in running and env["HEATBOT_DB"] in running
@@ -615,6 +636,30 @@ async def test_a_second_heatbot_run_on_the_same_database_exits_with_one_line_and
         first = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.cli", "run", env=env, cwd=workdir,
                                                      stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
         await _serving(tg, "张三")
+    finally:
+        if first.returncode is None:
+            first.kill()
+        await first.wait()
+
+
+async def test_a_second_poller_with_the_same_token_gives_way_with_one_line_and_the_first_keeps_serving(
+        tmp_path, workdir, emulator: Emulator, tg: EmulatorClient):
+    # Two hosts, two databases, one token: Telegram ends the older long poll with 409 Conflict,
+    # and each retry ends the other's. The newcomer gives way; the bot that was there first stays.
+    first_env = bot_env(tmp_path, TELEGRAM_API_BASE_URL=emulator.api_base_url, HEATBOT_DB=str(tmp_path / "a.db"))
+    second_env = bot_env(tmp_path, TELEGRAM_API_BASE_URL=emulator.api_base_url, HEATBOT_DB=str(tmp_path / "b.db"))
+    first = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.cli", "run", env=first_env, cwd=workdir,
+                                                 stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+    try:
+        await _serving(tg, "张一")
+        second = await heatbot_until_exit("run", env=second_env, cwd=workdir)
+        assert second.code == 3                            # not restarted by systemd (RestartPreventExitStatus=3)
+        [line] = [line for line in second.err_lines if line.startswith("heatbot: stopped")]
+        assert "409 Conflict" in line and "WEBHOOK_URL" in line
+        assert "Traceback" not in second.err
+        second.assert_no_token()
+        await _serving(tg, "张二")                         # the first one serves on, every update
+        assert first.returncode is None
     finally:
         if first.returncode is None:
             first.kill()

@@ -94,7 +94,11 @@ def test_webhook_settings_are_read_when_webhook_url_is_set():
         ({"HEATBOT_ORG": str(ROOT)}, "HEATBOT_ORG"),
         ({"HEATBOT_POLICY": "/nonexistent/policy.toml"}, "HEATBOT_POLICY"),
         ({"HEATBOT_DB": str(ROOT)}, "HEATBOT_DB"),
+        ({"HEATBOT_DB": "postgresql://heat:secret@db.example:5432/heatbot"}, "HEATBOT_DB"),
+        ({"HEATBOT_DB": "mysql://heat@db.example/heatbot"}, "HEATBOT_DB"),
+        ({"HEATBOT_DB": "sqlite://heatbot.db"}, "HEATBOT_DB"),
         ({"HEATBOT_LOG_LEVEL": "LOUD"}, "HEATBOT_LOG_LEVEL"),
+        ({"HEATBOT_LOG_FORMAT": "xml"}, "HEATBOT_LOG_FORMAT"),
     ],
     ids=[
         "token-missing", "token-blank", "token-no-colon", "token-secret-too-short", "token-id-not-digits",
@@ -107,8 +111,8 @@ def test_webhook_settings_are_read_when_webhook_url_is_set():
         "tz-unknown", "tz-path", "tz-offset",
         "org-missing-file", "org-is-a-directory",
         "policy-missing-file",
-        "db-is-a-directory",
-        "log-level-unknown",
+        "db-is-a-directory", "db-postgresql-url", "db-unknown-scheme", "db-sqlite-url-two-slashes",
+        "log-level-unknown", "log-format-unknown",
     ],
 )
 def test_a_bad_setting_stops_start_up_with_one_line_naming_it(overrides: dict, setting: str):
@@ -118,6 +122,28 @@ def test_a_bad_setting_stops_start_up_with_one_line_naming_it(overrides: dict, s
     assert setting in message
     assert "\n" not in message and message.strip() == message
     assert SECRET not in message
+
+
+@pytest.mark.parametrize(
+    ("value", "path"),
+    [
+        ("heatbot.db", "heatbot.db"),
+        ("sqlite:///var/heatbot.db", "var/heatbot.db"),
+        ("sqlite:////srv/heatbot/heatbot.db", "/srv/heatbot/heatbot.db"),
+        ("SQLITE:///heatbot.db", "heatbot.db"),
+    ],
+    ids=["plain-path", "sqlite-url-relative", "sqlite-url-absolute", "sqlite-url-any-case"],
+)
+def test_heatbot_db_takes_a_path_or_a_sqlite_url(value: str, path: str):
+    assert load_config(env=base_env(HEATBOT_DB=value), env_file=None).db_path == Path(path)
+
+
+def test_a_postgresql_url_is_refused_without_repeating_its_password_or_making_a_folder(tmp_path: Path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError) as caught:
+        load_config(env=base_env(HEATBOT_DB="postgresql://heat:hunter2pass@db:5432/heatbot"), env_file=None)
+    assert "PostgreSQL" in str(caught.value) and "hunter2pass" not in str(caught.value)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_the_token_never_appears_in_the_config_repr_or_str():

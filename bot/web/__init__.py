@@ -1,5 +1,5 @@
 """The bot's one web server: the Telegram webhook (when WEBHOOK_URL is set), the Open311 API,
-``/healthz``; later the dispatch board and ``/metrics``.
+``/healthz`` and ``/metrics``; later the dispatch board.
 
 One aiohttp server in the bot's process, started and stopped by :func:`bot.app.start` and
 :func:`bot.app.stop`, so the API files tickets through the same code, database and sender as
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from aiohttp import web
 from telegram.ext import Application
 
-from bot.web import health, open311, telegram_hook
+from bot.web import health, metrics, open311, telegram_hook
 from bot.web.common import APP_KEY, LIMITER_KEY, WEBHOOK_SECRET_KEY
 
 __all__ = ["Listen", "WebServer"]
@@ -38,6 +38,7 @@ class WebServer:
         self.web[WEBHOOK_SECRET_KEY] = webhook_secret
         self.web[LIMITER_KEY] = open311.new_limiter()
         health.add_routes(self.web)
+        metrics.add_routes(self.web)
         open311.add_routes(self.web)
         if webhook_path is not None:
             telegram_hook.add_routes(self.web, webhook_path)
@@ -56,6 +57,13 @@ class WebServer:
             self._runner = None
             raise
         log.debug("web server listening on %s:%s", self.listen.host, self.listen.port)
+
+    @property
+    def port(self) -> int:
+        """The port it listens on: the one asked for, or the one the system chose for port 0."""
+        if self._runner is None or not self._runner.addresses:
+            return self.listen.port
+        return int(self._runner.addresses[0][1])
 
     async def stop(self) -> None:
         if self._runner is not None:
