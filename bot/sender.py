@@ -57,7 +57,7 @@ from bot.config import SendSettings
 from bot.telegram_api import markup_for, retry_after_seconds, start_attempt, telegram_answered
 from bot.payload import message
 from bot.services import Services
-from storage import outbox, tickets
+from storage import outbox, reports, tickets
 from storage.outbox import OutboxItem
 
 __all__ = ["OutboxSender", "DeliveryHooks", "DIGEST_MAX_TICKETS"]
@@ -440,7 +440,9 @@ class OutboxSender:
             edited = await self._edit_of(item, payload, markup)
             if edited is not None:
                 return edited
-        if payload.get("document"):
+        if payload.get("file"):
+            msg = await self._send_file(item, payload, markup, reply)
+        elif payload.get("document"):
             async with self.svc.db.transaction() as conn:
                 filename, data = await self.hooks.render_document(conn, payload["document"])
             msg = await self.bot.send_document(item.chat_id, InputFile(data, filename=filename), caption=payload.get("text") or None,
@@ -455,6 +457,17 @@ class OutboxSender:
             msg = await self.bot.send_message(item.chat_id, payload["text"], parse_mode=ParseMode.HTML,
                                               reply_markup=markup, reply_parameters=reply)
         return _Sent(msg.message_id)
+
+    async def _send_file(self, item: OutboxItem, payload: dict[str, Any], markup, reply):
+        """A photo or document whose bytes were attached to the row when it was queued (a chart,
+        a report page): ``"file": {"as": "photo" | "document", "name": ...}``."""
+        data = await reports.attached_file(self.svc.db.conn, item.id)
+        if data is None:
+            raise _Permanent("the file attached to this message is gone")
+        spec = payload["file"]
+        send = self.bot.send_photo if spec.get("as") == "photo" else self.bot.send_document
+        return await send(item.chat_id, InputFile(data, filename=spec.get("name") or "file"), caption=payload.get("text") or None,
+                          parse_mode=ParseMode.HTML, reply_markup=markup, reply_parameters=reply)
 
     async def _edit_of(self, item: OutboxItem, payload: dict[str, Any], markup) -> _Sent | None:
         """Edit the message an earlier row (same chat) produced. Skipped when a newer edit of it

@@ -29,6 +29,7 @@ from .api import api_story
 from .lines import LINES, Lines
 from .narrator import Narrator, Person
 from .outages import outage_story
+from .stats import stats_story
 from .world import World, build_world
 
 __all__ = ["main"]
@@ -88,6 +89,7 @@ async def main(lang: str = "zh") -> int:
                 await outage_story(n, world, lines)
                 await api_story(n, world, lines, f"http://127.0.0.1:{port}")
                 await night_story(n, world, lines)
+                await stats_story(n, world, lines)      # last: /stats week and its chart
             finally:
                 await heatbot_app.stop(app)
     finally:

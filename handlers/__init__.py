@@ -14,6 +14,7 @@ from bot.callbacks.roster import HandoverAck
 from handlers import clock, desk, fallback, followup, registry, resident, roster, staff, vitals, whoami, workflows
 from handlers import outages as outage_handlers
 from handlers import queue
+from handlers import stats as stats_handlers
 from handlers.patience import patient
 
 __all__ = ["register"]
@@ -41,6 +42,7 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("whoami", whoami.whoami))  # any chat: ids for the organisation file
     app.add_handler(CommandHandler("queue", queue.queue))  # authorised in bot/status.py
     app.add_handler(CommandHandler("staff", registry.staff))  # authorised in bot/registry.py
+    app.add_handler(CommandHandler("stats", stats_handlers.stats_cmd))  # authorised in bot/stats.py
     app.add_handler(CommandHandler("outage", outage_handlers.outage))
     app.add_handler(CommandHandler("new", desk.new))  # authorised in bot/newticket.py
     app.add_handler(CommandHandler("register", desk.register_cmd))  # authorised in bot/register.py

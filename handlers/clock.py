@@ -4,7 +4,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot import clockwork, daily, followup, handover, outages
+from bot import clockwork, daily, followup, handover, outages, stats
 from bot.callbacks import Acknowledge, parse_number
 from bot.vitals import vitals_of
 from handlers.common import pressed_on, services, who
@@ -46,3 +46,4 @@ async def sweep_job(context: ContextTypes.DEFAULT_TYPE) -> None:
         await daily.post_daily_count(svc)  # 08:00: yesterday's tickets by source and level
         await followup.sweep(svc)  # unanswered follow-ups onto dispatch's phone list (Art. 8)
         await handover.sweep(svc)  # shift handovers (交接班) and unacknowledged ones to the lead
+        await stats.send_due_reports(svc)  # Monday 08:00 / the 1st: the report to leadership (Art. 8, 10 (1))

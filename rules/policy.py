@@ -20,14 +20,17 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from rules.assessment import DEFAULT_RULES as DEFAULT_ASSESSMENT_RULES
+from rules.assessment import AssessmentRules, parse_rules as parse_assessment
 from rules.followup import DEFAULT_RULES as DEFAULT_FOLLOWUP_RULES
 from rules.followup import FollowupRules
 from rules.outages import DEFAULT_RULES as DEFAULT_OUTAGE_RULES
+from rules.reports import DEFAULT_RULES as DEFAULT_REPORT_RULES, WEEKDAYS, ReportRules
 from rules.outages import OutageRules
 from rules.errors import PolicyError, UnknownCategory, UnknownSource
 
@@ -134,6 +137,8 @@ class Policy:
     followup: FollowupRules = DEFAULT_FOLLOWUP_RULES
     # Art. 11: a shift handover nobody acknowledged after this long is told to the centre's lead.
     handover_ack: timedelta = timedelta(minutes=15)
+    assessment: AssessmentRules = DEFAULT_ASSESSMENT_RULES
+    reports: ReportRules = DEFAULT_REPORT_RULES
 
     def category(self, code: str) -> Category:
         try:
@@ -245,6 +250,24 @@ _CATEGORY_KEYS = {
 }
 
 
+def _report_rules(name: str, top: _Reader) -> ReportRules:
+    r = _Reader(name, top.table_of("reports"), "[reports]")
+    r.only({"weekly_day", "monthly_day", "send_at", "catch_up_hours", "article"})
+    r.text("article")
+    weekday = r.text("weekly_day").lower()
+    if weekday not in WEEKDAYS:
+        raise r.fail(f"{weekday!r} is not a day of the week ({', '.join(WEEKDAYS)})", "weekly_day")
+    monthly_day = r.positive("monthly_day")
+    if monthly_day > 28:
+        raise r.fail("must be 1-28, a day every month has", "monthly_day")
+    try:
+        send_at = time.fromisoformat(r.text("send_at"))
+    except ValueError:
+        raise r.fail("must be a time of day such as \"08:00\"", "send_at") from None
+    return ReportRules(weekly_day=WEEKDAYS.index(weekday), monthly_day=monthly_day, send_at=send_at,
+                       catch_up=timedelta(hours=r.positive("catch_up_hours")))
+
+
 def load_policy(path: Path | str | None = None) -> Policy:
     """Load and check a policy file (the shipped ``rules/policy.toml`` by default).
 
@@ -261,7 +284,8 @@ def load_policy(path: Path | str | None = None) -> Policy:
         raise PolicyError(f"not valid TOML: {exc}", path=name) from None
 
     top = _Reader(name, data, "")
-    top.only({"limits", "sources", "reminders", "escalation", "categories", "outages", "followup", "handover"})
+    top.only({"limits", "sources", "reminders", "escalation", "categories", "outages", "followup", "handover", "assessment",
+              "reports"})
 
     limits = _Reader(name, top.table_of("limits"), "[limits]")
     limits.only({
@@ -323,6 +347,8 @@ def load_policy(path: Path | str | None = None) -> Policy:
             show_crew_phone=f.get("show_crew_phone", bool, default=True),
         )
 
+    reports = _report_rules(name, top) if "reports" in data else DEFAULT_REPORT_RULES
+
     raw_categories = top.get("categories", list, what="an array of [[categories]] tables")
     if not raw_categories:
         raise top.fail("no [[categories]] defined", "categories")
@@ -383,6 +409,8 @@ def load_policy(path: Path | str | None = None) -> Policy:
         outages=outages,
         followup=followup,
         handover_ack=handover_ack,
+        assessment=parse_assessment(top.table_of("assessment"), name) if "assessment" in data else DEFAULT_ASSESSMENT_RULES,
+        reports=reports,
     )
 
 

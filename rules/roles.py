@@ -20,7 +20,7 @@ __all__ = [
     "may_see_contact", "may_see_queue", "may_see_overdue", "may_override", "may_file_for_caller",
     "may_keep_register",
     "may_answer_followup", "may_see_followups", "may_record_followup",
-    "may_see_registry", "may_see_registry_log", "commands_for",
+    "may_see_registry", "may_see_registry_log", "commands_for", "may_see_stats",
 ]
 
 
@@ -193,10 +193,21 @@ _COMMANDS: dict[str, tuple[str, ...]] = {
     Role.CREW: ("ticket", "new"),
     Role.CENTRE_LEAD: ("ticket", "new", "staff"),
     Role.DISPATCHER: ("new", "ticket", "overdue", "queue", "followups", "level", "category", "outage", "register",
-                      "staff"),
-    Role.DEPARTMENT_HEAD: ("ticket", "overdue", "queue", "followups", "register", "staff"),
+                      "staff", "stats", "board"),
+    Role.DEPARTMENT_HEAD: ("ticket", "overdue", "queue", "followups", "register", "staff", "stats", "board"),
 }
 
 
 def commands_for(role: str) -> tuple[str, ...]:
     return _COMMANDS.get(role, ())
+
+
+def may_see_stats(staff: Member | None, *, in_dispatch_group: bool, in_leadership_group: bool) -> bool:
+    """``/stats``, every centre's figures and chart: in the dispatch group, dispatch (Art. 10 (1):
+    it assesses the centres); in the leadership group, anyone there: the company's leaders, who
+    need not be on the staff list, are who the assessment is for (Art. 7, Art. 8). The figures
+    carry no resident's data, but a centre's group is no place to rank it against the others,
+    and a private chat is not where leadership reads them, so nowhere else."""
+    if in_leadership_group:
+        return True
+    return in_dispatch_group and is_dispatch(staff)

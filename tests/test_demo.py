@@ -36,6 +36,9 @@ async def test_the_demo_prints_the_same_transcript_twice_and_exits_0_in_both_lan
     assert "taps [📝 Report a problem]" in english and "Report submitted" in english
     # Rosters: the 02:00 report goes to the night duty centre; the 08:00 handover is taken over.
     assert "值班中心代管" in first and "🔄 交接班" in first and "王师傅 已接班" in first and "Shift handover" in english
+    # It ends with /stats week and its chart, drawn with Chinese labels (Art. 8, 10 (1)).
+    assert "输入：/stats week" in first and "[photo] 各服务中心按时率" in first and "PNG 1280×720" in first
+    assert first.rstrip().splitlines()[-1].startswith("✔ /stats week")
     # An English reader sees no Chinese but the staff's names and the language button's "语言".
     for kept in [s.name for s in load_org(ROOT / "org.example.toml").staff] + ["语言"]:
         english = english.replace(kept, "")

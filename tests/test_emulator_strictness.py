@@ -16,6 +16,10 @@ from telegram.error import BadRequest, Forbidden
 
 from tgemu import Emulator, EmulatorClient, User
 
+# A real 1×1 greyscale PNG: the emulator, like Telegram, refuses a photo it cannot decode.
+IMG = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108000000003a7e9b550000000a49444154789c6360000000"
+                    "02000148afa4710000000049454e44ae426082")
+
 NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup are "
     "exactly the same as a current content and reply markup of the message"
@@ -70,9 +74,9 @@ async def test_caption_longer_than_1024_after_parsing_is_rejected(
     tg: EmulatorClient, tg_bot: Bot
 ) -> None:
     alice = await started_user(tg)
-    await tg_bot.send_photo(alice.id, b"img", caption="<i>" + "c" * 1024 + "</i>", parse_mode="HTML")
+    await tg_bot.send_photo(alice.id, IMG, caption="<i>" + "c" * 1024 + "</i>", parse_mode="HTML")
     with pytest.raises(BadRequest):
-        await tg_bot.send_photo(alice.id, b"img", caption="c" * 1025)
+        await tg_bot.send_photo(alice.id, IMG, caption="c" * 1025)
     assert await last_error(tg, "sendPhoto") == "Bad Request: message caption is too long"
 
 
@@ -87,9 +91,9 @@ async def test_length_limits_count_code_points_so_an_emoji_counts_once(
     with pytest.raises(BadRequest):
         await tg_bot.send_message(alice.id, "😀" * 4097)
     assert await last_error(tg, "sendMessage") == "Bad Request: message is too long"
-    await tg_bot.send_photo(alice.id, b"img", caption="😀" * 1024)
+    await tg_bot.send_photo(alice.id, IMG, caption="😀" * 1024)
     with pytest.raises(BadRequest):
-        await tg_bot.send_photo(alice.id, b"img", caption="😀" * 1025)
+        await tg_bot.send_photo(alice.id, IMG, caption="😀" * 1025)
     assert await last_error(tg, "sendPhoto") == "Bad Request: message caption is too long"
 
 
@@ -253,7 +257,7 @@ async def test_editing_missing_deleted_or_foreign_messages_is_rejected(
 
 async def test_editing_a_caption_follows_the_same_rules(tg: EmulatorClient, tg_bot: Bot) -> None:
     alice = await started_user(tg)
-    sent = await tg_bot.send_photo(alice.id, b"img", caption="Old")
+    sent = await tg_bot.send_photo(alice.id, IMG, caption="Old")
     with pytest.raises(BadRequest):
         await sent.edit_caption("Old")
     assert await last_error(tg, "editMessageCaption") == NOT_MODIFIED

@@ -5,7 +5,7 @@ import json
 import logging
 from typing import Any
 
-from ..core import Telegram
+from ..core import Telegram, image_size
 from ..html import EntityParseError, parse_html, strip_formatted
 from ..markup import validate_reply_markup
 from ..models import ApiError, ChatRec, MessageRec, bad_request
@@ -172,6 +172,7 @@ async def _send_media(tg: Telegram, p: Params, field: str) -> Any:
     if isinstance(source, Upload):
         if not source.data:
             raise bad_request("file must be non-empty")
+        _check_upload(field, source.data)
         rec = None
     elif source.startswith(("http://", "https://")):
         raise bad_request("wrong file identifier/HTTP URL specified "
@@ -210,6 +211,35 @@ async def _send_media(tg: Telegram, p: Params, field: str) -> Any:
     msg = tg.add_bot_message(chat, caption=caption or None, caption_entities=caption_entities,
                               reply_markup=markup, reply_to_message_id=reply_to, **media)
     return tg.message_to_api(msg)
+
+
+# Bot API, sendPhoto and "Sending files": a bot uploads files of up to 50 MB; a photo must be
+# at most 10 MB, width + height at most 10,000 and the ratio of its sides at most 20
+# (core.telegram.org/bots/api#sendphoto, the same words as TDLib's inputMessagePhoto).
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+MAX_PHOTO_BYTES = 10 * 1024 * 1024
+MAX_PHOTO_SIDES = 10_000
+MAX_PHOTO_RATIO = 20
+_IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"BM")
+
+
+def _check_upload(field: str, data: bytes) -> None:
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise ApiError(413, "Request Entity Too Large")
+    if field != "photo":
+        return
+    # A photo Telegram cannot decode is refused with IMAGE_PROCESS_FAILED; too big with
+    # PHOTO_SAVE_FILE_INVALID (what clients report for a photo over 10 MB; the Bot API page
+    # gives only the limit); bad sides with PHOTO_INVALID_DIMENSIONS.
+    webp = data[:4] == b"RIFF" and data[8:12] == b"WEBP"
+    if not (webp or data.startswith(_IMAGE_MAGIC)):
+        raise bad_request("IMAGE_PROCESS_FAILED")
+    if len(data) > MAX_PHOTO_BYTES:
+        raise bad_request("PHOTO_SAVE_FILE_INVALID")
+    if data.startswith((b"\x89PNG", b"\xff\xd8")):
+        w, h = image_size(data)
+        if w <= 0 or h <= 0 or w + h > MAX_PHOTO_SIDES or max(w, h) > MAX_PHOTO_RATIO * min(w, h):
+            raise bad_request("PHOTO_INVALID_DIMENSIONS")
 
 
 @method("sendPhoto")
