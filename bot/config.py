@@ -67,6 +67,9 @@ class Config:
     http_listen: str = "127.0.0.1"
     http_port: int = 0
     log_format: str = "text"        # or "json": one object per line, for log shippers
+    # HEATBOT_PUBLIC_URL: where people reach the web server (https behind a proxy). With it the
+    # board's links use it and staff get the board as a Mini App on the bot's menu button.
+    public_url: str | None = None
 
     def __repr__(self) -> str:  # never let the token reach a log through repr()
         return f"Config(api_base_url={self.api_base_url!r}, db_path={str(self.db_path)!r}, webhook={bool(self.webhook_url)})"
@@ -308,6 +311,10 @@ def load_config(env: Mapping[str, str] | None = None, env_file: Path | None = Pa
     if not re.match(r"^[0-9A-Za-z.:\-]{1,253}$", http_listen):
         raise ConfigError(f"HEATBOT_HTTP_LISTEN must be an address to listen on (e.g. 127.0.0.1 or 0.0.0.0), not {http_listen!r}")
 
+    public_url = get("HEATBOT_PUBLIC_URL") or None
+    if public_url is not None and not _URL_RE.match(public_url):
+        raise ConfigError(f"HEATBOT_PUBLIC_URL must be an http(s) URL, not {public_url!r}")
+
     return Config(
         token=token,
         api_base_url=api,
@@ -326,4 +333,5 @@ def load_config(env: Mapping[str, str] | None = None, env_file: Path | None = Pa
         send=send,
         http_listen=http_listen,
         http_port=int(http_port_text),
+        public_url=public_url.rstrip("/") if public_url else None,
     )

@@ -10,7 +10,7 @@ from bot.callbacks import (
     Acknowledge, CardPress, CardRequest, Decision, FollowupAnswer, IntakeStep, LanguageChoice, Menu, NewStep, PhoneRecord,
     RegisterStep,
 )
-from handlers import clock, desk, fallback, followup, resident, staff, vitals, whoami, workflows
+from handlers import board, clock, desk, fallback, followup, resident, staff, vitals, whoami, workflows
 from handlers import outages as outage_handlers
 from handlers import queue
 from handlers.patience import patient
@@ -28,6 +28,7 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("cancel", resident.cancel, filters=private))
     app.add_handler(CommandHandler("language", resident.language, filters=private))
     app.add_handler(CommandHandler("my", resident.my, filters=private))
+    app.add_handler(CommandHandler("board", board.board_cmd, filters=private))  # authorised in bot/board.py
     app.add_handler(CommandHandler("ticket", staff.ticket))
     app.add_handler(CommandHandler("overdue", clock.overdue))
     app.add_handler(CommandHandler("followups", followup.followups))     # authorised in bot/followup.py

@@ -1,0 +1,297 @@
+"""The dispatch board's domain side: logging in (a one-time link from the bot, or Telegram's
+Mini App data), who is looking, the open-ticket list, one ticket's page, and the board's
+actions.
+
+Every action is the press of the very button a dispatcher would press in Telegram: the board
+finds the message that carries it and calls the same desk function with that chat and
+message, so the authorisation, the ledger event and the messages are the button's own. The
+ledger rows it writes say ``"via": "board"`` (storage.tickets.ACTING_VIA).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot import clockwork, views
+from bot.callbacks import Acknowledge, CardRequest, Choice, Decision, RequestVerb
+from bot.payload import message
+from bot.services import Services, Who
+from bot.workflows import on_button, on_decision
+from rules.board import (
+    LOGIN_LINK_LIFE, SESSION_LIFE, Filters, InitDataRefused, Scope, check_init_data, may_use_board_actions, new_token,
+    scope_of, token_hash, urgency,
+)
+from rules.org import Staff
+from rules.roles import may_acknowledge, may_assign, may_decide_request, may_override, may_see_contact
+from rules.tickets import Status
+from storage import board, org, requests, tickets
+from storage.outbox import Priority, enqueue_message
+
+__all__ = [
+    "Viewer", "Refused", "send_login_link", "redeem_link", "webapp_login", "viewer_of", "list_view", "ticket_view",
+    "act", "ACTIONS", "BoardChanges",
+]
+
+log = logging.getLogger(__name__)
+
+
+class Refused(Exception):
+    """The board refuses: ``status`` is the HTTP status (401: log in; 403: not yours; 404)."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Viewer:
+    staff: Staff
+    scope: Scope
+    lang: str
+    csrf: str
+
+    @property
+    def may_act(self) -> bool:
+        return may_use_board_actions(self.staff)
+
+
+async def send_login_link(svc: Services, who: Who, base_url: str | None) -> None:
+    """``/board`` in a private chat: staff get a one-time login link (5 minutes, one use);
+    anyone else is told the board is for staff."""
+    now = svc.clock.now()
+    async with svc.db.transaction() as conn:
+        lang = await views.user_lang(conn, svc, who.user_id, who.telegram_lang)
+        staff = await org.get_staff(conn, who.user_id)
+        if scope_of(staff) is None:
+            text = svc.texts.render(lang, "board.staff_only")
+        elif base_url is None:
+            text = svc.texts.render(lang, "board.no_web")
+        else:
+            token = new_token()
+            await board.add_login(conn, token_hash(token), who.user_id, now, now + LOGIN_LINK_LIFE)
+            url = f"{base_url.rstrip('/')}/board/login?t={token}"
+            text = svc.texts.render(lang, "board.login_link", url=url, minutes=int(LOGIN_LINK_LIFE.total_seconds() // 60))
+        await enqueue_message(conn, who.chat_id, message(text), priority=Priority.STATUS, purpose="reply", now=now)
+    svc.wake_sender()
+
+
+async def _open_session(conn, svc: Services, user_id: int, via: str, now: datetime) -> str:
+    token = new_token()
+    await board.forget_expired(conn, now)
+    await board.add_session(conn, token_hash(token), user_id, new_token(), via, now, now + SESSION_LIFE)
+    return token
+
+
+async def redeem_link(svc: Services, token: str) -> str:
+    """A login link's session token; :class:`Refused` (403) for an unknown, used or old link."""
+    now = svc.clock.now()
+    async with svc.db.transaction() as conn:
+        user_id = await board.redeem_login(conn, token_hash(token), now)
+        if user_id is None or scope_of(await org.get_staff(conn, user_id)) is None:
+            raise Refused(403, "link")
+        return await _open_session(conn, svc, user_id, "link", now)
+
+
+async def webapp_login(svc: Services, init_data: str, bot_token: str) -> str:
+    """Telegram's Mini App data, checked as Telegram documents, to a session token."""
+    now = svc.clock.now()
+    try:
+        user = check_init_data(init_data, bot_token, now)
+    except InitDataRefused as refused:
+        log.info("Mini App data refused: %s", refused.reason)
+        raise Refused(401, "init_data") from None
+    async with svc.db.transaction() as conn:
+        if scope_of(await org.get_staff(conn, user.user_id)) is None:
+            raise Refused(403, "not_staff")
+        return await _open_session(conn, svc, user.user_id, "webapp", now)
+
+
+async def viewer_of(svc: Services, session_token: str | None) -> Viewer:
+    """Who holds this session, as the staff registry says now (a member removed since logging
+    in sees nothing more)."""
+    if not session_token:
+        raise Refused(401, "no_session")
+    async with svc.db.transaction() as conn:
+        session = await board.get_session(conn, token_hash(session_token), svc.clock.now())
+        if session is None:
+            raise Refused(401, "session")
+        staff = await org.get_staff(conn, session.user_id)
+        scope = scope_of(staff)
+        if scope is None:
+            raise Refused(403, "not_staff")
+        lang = await views.user_lang(conn, svc, staff.user_id, None)
+    return Viewer(staff, scope, lang, session.csrf)
+
+
+def _visible(viewer: Viewer, centre_id: str | None) -> bool:
+    return viewer.scope.all_centres or centre_id == viewer.scope.centre_id
+
+
+async def _names(conn, lang: str) -> tuple[dict[str, str], dict[str, str]]:
+    centres = {c.id: c.name(lang) for c in await org.list_centres(conn)}
+    communities = {c.id: c.name(lang) for c in await org.list_communities(conn)}
+    return centres, communities
+
+
+async def list_view(svc: Services, viewer: Viewer, filters: Filters) -> dict[str, Any]:
+    """The open tickets the viewer may see, filtered, soonest limit first."""
+    now = svc.clock.now()
+    async with svc.db.transaction() as conn:
+        rows = await board.open_rows(conn, None if viewer.scope.all_centres else viewer.scope.centre_id)
+        centres, communities = await _names(conn, viewer.lang)
+    t, lang = svc.texts, viewer.lang
+    far = datetime.max.replace(tzinfo=now.tzinfo)
+    items = []
+    for r in sorted(rows, key=lambda r: (r.next_due or far, r.id)):
+        if filters.centre and r.centre_id != filters.centre or filters.level and r.level != filters.level \
+                or filters.state and r.status != filters.state:
+            continue
+        mood = urgency(r.next_due, now)
+        if filters.urgent and mood == "ok":
+            continue
+        items.append({
+            "number": f"{r.id:04d}", "category": svc.policy.category(r.category).label(lang),
+            "level": r.level, "status": r.status, "status_label": views.status_label(svc, lang, r.status),
+            "place": communities.get(r.community_id or "", r.community_text or ""), "address": r.address or "",
+            "centre": centres.get(r.centre_id or "", ""), "holder": r.holder or "",
+            "limit": t.label(lang, f"limit_{r.next_kind}") if r.next_kind else "",
+            "due": r.next_due, "mood": mood, "delayed": r.delayed, "returned": r.returned, "reopened": r.reopened,
+            "pending": r.pending,
+        })
+    visible_centres = {k: v for k, v in centres.items() if viewer.scope.all_centres or k == viewer.scope.centre_id}
+    return {"items": items, "now": now, "centres": visible_centres, "filters": filters, "total": len(rows)}
+
+
+async def ticket_view(svc: Services, viewer: Viewer, number: int) -> dict[str, Any]:
+    """One ticket: its card as the group reads it, the photo, the ledger, and the actions this
+    viewer may take on it now."""
+    async with svc.db.transaction() as conn:
+        ticket = await tickets.get_ticket(conn, number)
+        if ticket is None or not _visible(viewer, ticket.centre_id):
+            raise Refused(404, "ticket")
+        staff = viewer.staff
+        show_contact = may_see_contact(staff, ticket.centre_id)
+        card = svc.texts.render(viewer.lang, "staff.card", **await views.card_context(conn, svc, viewer.lang, ticket, show_contact))
+        events = [{"at": e.at, "name": svc.texts.render(viewer.lang, "staff.event_name", kind=e.kind), "actor": e.actor or "",
+                   "via_board": e.detail.get("via") == "board"} for e in await tickets.list_events(conn, ticket.id)]
+        actions: dict[str, Any] = {}
+        if viewer.may_act and ticket.status != Status.CLOSED:
+            if may_decide_request(staff):
+                pending = [r for kind in ("delay", "return") for r in await requests.open_of(conn, ticket.id, kind)
+                           if r.status == "pending"]
+                actions["requests"] = [{"id": r.id, "kind": r.kind, "reason": r.reason or "", "new_due": r.new_due_at,
+                                        "limit": svc.texts.label(viewer.lang, f"limit_{r.deadline_kind}") if r.deadline_kind else ""}
+                                       for r in pending]
+            if may_assign(staff, ticket.centre_id):
+                actions["assign"] = True
+            if may_override(staff):
+                actions["override"] = {"levels": ["major", "general"],
+                                       "categories": [(code, svc.policy.category(code).label(viewer.lang))
+                                                      for code in svc.policy.categories]}
+            if may_acknowledge(staff, ticket.centre_id):
+                actions["alerts"] = [{"id": a, "kind": k} for a, k in await board.open_alerts(conn, ticket.id)]
+        centres = [(c.id, c.name(viewer.lang)) for c in await org.list_centres(conn) if c.id != ticket.centre_id]
+    return {
+        "ticket": ticket, "number": ticket.number, "card": card, "events": events, "actions": actions,
+        "centres": centres, "has_photo": ticket.photo_file_id is not None,
+    }
+
+
+ACTIONS = ("approve", "reject", "transfer", "scope", "refuse_return", "assign", "level", "category", "ack")
+
+
+async def act(svc: Services, viewer: Viewer, number: int, action: str, form: dict[str, str]) -> str:
+    """One board action on ticket ``number``: the Telegram button's own function, pressed on the
+    message that carries the button, recorded "via board". Returns what the button's answer
+    would have said."""
+    if action not in ACTIONS or not viewer.may_act:
+        raise Refused(403, "action")
+    async with svc.db.transaction() as conn:
+        ticket = await tickets.get_ticket(conn, number)
+        if ticket is None or not _visible(viewer, ticket.centre_id):
+            raise Refused(404, "ticket")
+        dispatch = await org.get_setting(conn, "dispatch_chat_id")
+        press: tuple[int, int] | None = None
+        data: Any = None
+        if action in ("approve", "reject", "transfer", "scope", "refuse_return"):
+            request_id = _int(form.get("request"))
+            choice = {"approve": Choice.OK, "reject": Choice.NO, "refuse_return": Choice.NO, "scope": Choice.SCOPE,
+                      "transfer": Choice.TRANSFER}[action]
+            centre = form.get("centre") if action == "transfer" else None
+            if request_id is None or (action == "transfer" and not centre):
+                raise Refused(400, "form")
+            # The button pressed is the decision message's; a transfer's centre button carries the same request.
+            shown = Decision(request_id, Choice.OK if action in ("approve", "reject") else Choice.NO)
+            press = await board.message_with_button(conn, ticket.id, shown.pack())
+            data = Decision(request_id, choice, centre)
+        elif action == "assign":
+            data = CardRequest(ticket.id, RequestVerb.ASSIGN)
+            press = await board.message_with_button(conn, ticket.id, data.pack())
+        elif action == "ack":
+            alert_id = _int(form.get("alert"))
+            if alert_id is None:
+                raise Refused(400, "form")
+            data = Acknowledge(alert_id)
+            press = await board.message_with_button(conn, ticket.id, data.pack())
+        elif dispatch is not None:       # level, category: the /level and /category commands, in dispatch's group
+            press = (dispatch, 0)
+    if press is None:
+        return svc.texts.label(viewer.lang, "alert_stale")
+    who = Who(user_id=viewer.staff.user_id, chat_id=press[0], name=viewer.staff.name, telegram_lang=viewer.lang)
+    token = tickets.ACTING_VIA.set("board")
+    try:
+        if action in ("level", "category"):
+            value = (form.get("value") or "").strip().lower()
+            await clockwork.override(svc, who, press[0], ticket.id, ticket.number, action, value)
+            return svc.texts.label(viewer.lang, "alert_ok")
+        if action == "assign":
+            return await on_button(svc, who, data, *press)
+        if action == "ack":
+            return await clockwork.acknowledge(svc, who, data, *press)
+        return await on_decision(svc, who, data, *press)
+    finally:
+        tickets.ACTING_VIA.reset(token)
+
+
+def _int(text: str | None) -> int | None:
+    return int(text) if text is not None and text.isascii() and text.isdigit() and len(text) < 12 else None
+
+
+class BoardChanges:
+    """One watcher per web server: it waits for this process's next commit (or a second, for a
+    change made by another process on the same file), reads the cheap change marker and, when
+    it moved, wakes every connected page (:meth:`changed` is set, then replaced)."""
+
+    def __init__(self, svc_of: Callable[[], Services | None]) -> None:
+        self._svc_of = svc_of          # the bot's services once started
+        self.version = 0
+        self._changed = asyncio.Event()
+        self._marker: tuple[int, ...] | None = None
+
+    def changed(self) -> asyncio.Event:
+        return self._changed
+
+    async def run(self, fallback: float = 1.0) -> None:
+        while True:
+            svc = self._svc_of()
+            if svc is None:
+                await asyncio.sleep(0.2)
+                continue
+            async with svc.db.transaction() as conn:
+                marker = await board.change_marker(conn)
+            # Taken after our own read committed, so that commit does not wake us again.
+            commit = svc.db.next_commit()
+            if self._marker is not None and marker != self._marker:
+                self.version += 1
+                done, self._changed = self._changed, asyncio.Event()
+                done.set()
+            self._marker = marker
+            try:
+                await asyncio.wait_for(commit.wait(), fallback)
+            except TimeoutError:
+                pass

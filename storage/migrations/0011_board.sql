@@ -1,0 +1,20 @@
+-- The dispatch board (bot/web/board.py): one-time login links and browser sessions. Only the
+-- SHA-256 of each token is kept, so a copy of the database opens no session.
+CREATE TABLE board_logins (
+    token_hash  TEXT PRIMARY KEY,
+    user_id     INTEGER NOT NULL,
+    created_at  TEXT NOT NULL,
+    expires_at  TEXT NOT NULL,
+    used_at     TEXT                -- set once: a link works a single time
+);
+CREATE TABLE board_sessions (
+    token_hash  TEXT PRIMARY KEY,
+    user_id     INTEGER NOT NULL,
+    csrf        TEXT NOT NULL,      -- sent back in every form; a cross-site form cannot know it
+    via         TEXT NOT NULL,      -- link | webapp
+    created_at  TEXT NOT NULL,
+    expires_at  TEXT NOT NULL
+);
+CREATE INDEX board_sessions_expiry ON board_sessions(expires_at);
+-- The board lists open tickets; closed ones are most of the table after a season.
+CREATE INDEX tickets_open ON tickets(status) WHERE status <> 'closed';
