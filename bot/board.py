@@ -73,17 +73,17 @@ async def send_login_link(svc: Services, who: Who, base_url: str | None) -> None
             text = svc.texts.render(lang, "board.no_web")
         else:
             token = new_token()
-            await board.add_login(conn, token_hash(token), who.user_id, now, now + LOGIN_LINK_LIFE)
+            await board.add_login(conn, token_hash(token), who.user_id, lang, now, now + LOGIN_LINK_LIFE)
             url = f"{base_url.rstrip('/')}/board/login?t={token}"
             text = svc.texts.render(lang, "board.login_link", url=url, minutes=int(LOGIN_LINK_LIFE.total_seconds() // 60))
         await enqueue_message(conn, who.chat_id, message(text), priority=Priority.STATUS, purpose="reply", now=now)
     svc.wake_sender()
 
 
-async def _open_session(conn, svc: Services, user_id: int, via: str, now: datetime) -> str:
+async def _open_session(conn, svc: Services, user_id: int, via: str, lang: str, now: datetime) -> str:
     token = new_token()
     await board.forget_expired(conn, now)
-    await board.add_session(conn, token_hash(token), user_id, new_token(), via, now, now + SESSION_LIFE)
+    await board.add_session(conn, token_hash(token), user_id, new_token(), via, lang, now, now + SESSION_LIFE)
     return token
 
 
@@ -91,10 +91,10 @@ async def redeem_link(svc: Services, token: str) -> str:
     """A login link's session token; :class:`Refused` (403) for an unknown, used or old link."""
     now = svc.clock.now()
     async with svc.db.transaction() as conn:
-        user_id = await board.redeem_login(conn, token_hash(token), now)
-        if user_id is None or scope_of(await org.get_staff(conn, user_id)) is None:
+        redeemed = await board.redeem_login(conn, token_hash(token), now)
+        if redeemed is None or scope_of(await org.get_staff(conn, redeemed[0])) is None:
             raise Refused(403, "link")
-        return await _open_session(conn, svc, user_id, "link", now)
+        return await _open_session(conn, svc, redeemed[0], "link", redeemed[1], now)
 
 
 async def webapp_login(svc: Services, init_data: str, bot_token: str) -> str:
@@ -108,7 +108,8 @@ async def webapp_login(svc: Services, init_data: str, bot_token: str) -> str:
     async with svc.db.transaction() as conn:
         if scope_of(await org.get_staff(conn, user.user_id)) is None:
             raise Refused(403, "not_staff")
-        return await _open_session(conn, svc, user.user_id, "webapp", now)
+        lang = await views.user_lang(conn, svc, user.user_id, user.language_code)
+        return await _open_session(conn, svc, user.user_id, "webapp", lang, now)
 
 
 async def viewer_of(svc: Services, session_token: str | None) -> Viewer:
@@ -124,8 +125,7 @@ async def viewer_of(svc: Services, session_token: str | None) -> Viewer:
         scope = scope_of(staff)
         if scope is None:
             raise Refused(403, "not_staff")
-        lang = await views.user_lang(conn, svc, staff.user_id, None)
-    return Viewer(staff, scope, lang, session.csrf)
+    return Viewer(staff, scope, session.lang, session.csrf)
 
 
 def _visible(viewer: Viewer, centre_id: str | None) -> bool:

@@ -15,20 +15,21 @@ __all__ = [
 ]
 
 
-async def add_login(conn: aiosqlite.Connection, token_hash: str, user_id: int, now: datetime, expires: datetime) -> None:
-    await conn.execute("INSERT INTO board_logins(token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)",
-                       (token_hash, user_id, to_iso(now), to_iso(expires)))
+async def add_login(conn: aiosqlite.Connection, token_hash: str, user_id: int, lang: str, now: datetime,
+                    expires: datetime) -> None:
+    await conn.execute("INSERT INTO board_logins(token_hash, user_id, lang, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+                       (token_hash, user_id, lang, to_iso(now), to_iso(expires)))
 
 
-async def redeem_login(conn: aiosqlite.Connection, token_hash: str, now: datetime) -> int | None:
-    """The link's user, marking it used; None when unknown, used or expired (compare-and-set,
-    so two tabs opening one link get one session)."""
+async def redeem_login(conn: aiosqlite.Connection, token_hash: str, now: datetime) -> tuple[int, str] | None:
+    """(user, language) of the link, marking it used; None when unknown, used or expired
+    (compare-and-set, so two tabs opening one link get one session)."""
     async with conn.execute(
-        "UPDATE board_logins SET used_at = ? WHERE token_hash = ? AND used_at IS NULL AND expires_at > ? RETURNING user_id",
+        "UPDATE board_logins SET used_at = ? WHERE token_hash = ? AND used_at IS NULL AND expires_at > ? RETURNING user_id, lang",
         (to_iso(now), token_hash, to_iso(now)),
     ) as cur:
         row = await cur.fetchone()
-    return row[0] if row else None
+    return (row[0], row[1]) if row else None
 
 
 @dataclass(frozen=True)
@@ -36,21 +37,23 @@ class Session:
     user_id: int
     csrf: str
     via: str
+    lang: str
     expires_at: datetime
 
 
-async def add_session(conn: aiosqlite.Connection, token_hash: str, user_id: int, csrf: str, via: str, now: datetime,
-                      expires: datetime) -> None:
+async def add_session(conn: aiosqlite.Connection, token_hash: str, user_id: int, csrf: str, via: str, lang: str,
+                      now: datetime, expires: datetime) -> None:
     await conn.execute(
-        "INSERT INTO board_sessions(token_hash, user_id, csrf, via, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
-        (token_hash, user_id, csrf, via, to_iso(now), to_iso(expires)))
+        "INSERT INTO board_sessions(token_hash, user_id, csrf, via, lang, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (token_hash, user_id, csrf, via, lang, to_iso(now), to_iso(expires)))
 
 
 async def get_session(conn: aiosqlite.Connection, token_hash: str, now: datetime) -> Session | None:
-    async with conn.execute("SELECT user_id, csrf, via, expires_at FROM board_sessions WHERE token_hash = ? AND expires_at > ?",
-                            (token_hash, to_iso(now))) as cur:
+    async with conn.execute(
+            "SELECT user_id, csrf, via, lang, expires_at FROM board_sessions WHERE token_hash = ? AND expires_at > ?",
+            (token_hash, to_iso(now))) as cur:
         row = await cur.fetchone()
-    return Session(row[0], row[1], row[2], from_iso(row[3])) if row else None
+    return Session(row[0], row[1], row[2], row[3], from_iso(row[4])) if row else None
 
 
 async def forget_expired(conn: aiosqlite.Connection, now: datetime) -> None:

@@ -3,6 +3,7 @@
 CREATE TABLE board_logins (
     token_hash  TEXT PRIMARY KEY,
     user_id     INTEGER NOT NULL,
+    lang        TEXT NOT NULL,      -- the language of the chat that asked for it
     created_at  TEXT NOT NULL,
     expires_at  TEXT NOT NULL,
     used_at     TEXT                -- set once: a link works a single time
@@ -12,6 +13,7 @@ CREATE TABLE board_sessions (
     user_id     INTEGER NOT NULL,
     csrf        TEXT NOT NULL,      -- sent back in every form; a cross-site form cannot know it
     via         TEXT NOT NULL,      -- link | webapp
+    lang        TEXT NOT NULL,      -- the pages' language: the user's, as in their chat with the bot
     created_at  TEXT NOT NULL,
     expires_at  TEXT NOT NULL
 );

@@ -34,7 +34,7 @@
     body.set("init_data", initData);
     fetch("/board/webapp", { method: "POST", body: body, credentials: "same-origin" }).then(function (r) {
       if (r.ok) { location.replace("/board/"); return; }
-      p.textContent = r.status === 403 ? p.dataset.refused403 : p.dataset.refused401;
+      p.textContent = r.status === 403 ? p.dataset.refusedStaff : p.dataset.refusedLogin;
       p.className = "refused";
       p.setAttribute("role", "alert");
     });
