@@ -21,7 +21,7 @@ from rules.roles import Member, Role, is_dispatch
 __all__ = [
     "LOGIN_LINK_LIFE", "SESSION_LIFE", "INIT_DATA_LIFE", "SOON", "Scope", "scope_of", "may_use_board_actions",
     "InitDataRefused", "WebAppUser", "check_init_data", "sign_init_data", "new_token", "token_hash",
-    "Filters", "parse_filters", "urgency",
+    "Filters", "parse_filters",
 ]
 
 # A login link travels through a chat: short-lived and single use.
@@ -156,12 +156,3 @@ def parse_filters(query: dict[str, str], centres: set[str]) -> Filters:
         state=state if state in _STATES else None,
         urgent=query.get("urgent") in ("1", "on", "true"),
     )
-
-
-def urgency(due: datetime | None, now: datetime) -> str:
-    """"late", "soon" (within SOON) or "ok" — the row's colour; the page's clock keeps it going."""
-    if due is None:
-        return "ok"
-    if due <= now:
-        return "late"
-    return "soon" if due - now <= SOON else "ok"

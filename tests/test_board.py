@@ -79,7 +79,7 @@ async def test_only_staff_get_a_link_and_without_a_session_the_board_shows_nothi
     async with httpx.AsyncClient(base_url=base_url(app), timeout=5) as http:
         page = await http.get("/board/")
         assert "/board/t/" not in page.text
-        assert (await http.get("/board/rows")).status_code == 401
+        assert (await http.get("/board/rows.json")).status_code == 401
         assert (await http.get("/board/t/1")).status_code == 401
         assert (await http.get("/board/events")).status_code == 401
 
@@ -88,7 +88,7 @@ async def test_mini_app_data_opens_a_session_for_staff_and_not_for_others(app, c
     async with httpx.AsyncClient(base_url=base_url(app), timeout=5) as http:
         ok = await http.post("/board/webapp", data={"init_data": init_data(6001, clock.now())})
         assert ok.status_code == 200 and COOKIE in ok.cookies
-        assert (await http.get("/board/rows")).status_code == 200
+        assert (await http.get("/board/rows.json")).status_code == 200
     async with httpx.AsyncClient(base_url=base_url(app), timeout=5) as http:
         assert (await http.post("/board/webapp", data={"init_data": init_data(424242, clock.now())})).status_code == 403
         forged = init_data(6001, clock.now(), token="1:FORGED")
@@ -106,8 +106,8 @@ async def test_a_crew_sees_only_their_centre_and_acts_on_nothing(app, tg, world)
     south_crew = await logged_in(app, world.crew(5011))
     dispatcher = await logged_in(app, world.crew(6001))
     try:
-        assert 'data-number="0001"' in (await north_crew.get("/board/rows")).text
-        assert 'data-number="0001"' not in (await south_crew.get("/board/rows")).text
+        assert [r[0] for r in (await north_crew.get("/board/rows.json")).json()["rows"]] == [1]
+        assert (await south_crew.get("/board/rows.json")).json()["rows"] == []
         assert (await south_crew.get("/board/t/1")).status_code == 404
         page = (await north_crew.get("/board/t/1")).text
         assert "<form" not in page

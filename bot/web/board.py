@@ -3,7 +3,7 @@
     GET  /board/                 the live list (or, without a session, the page that logs a Mini App in)
     GET  /board/login?t=...      a one-time link from ``/board`` in the bot: sets the session cookie
     POST /board/webapp           Telegram's Mini App ``initData``: sets the session cookie
-    GET  /board/rows             the list's rows alone (the page fetches them when told of a change)
+    GET  /board/rows.json        the list's rows alone (the page fetches them when told of a change)
     GET  /board/events           server-sent events: ``change`` whenever what the board shows changed
     GET  /board/t/{number}       one ticket: card, photo, ledger, actions
     POST /board/t/{number}/{action}   an action (CSRF token in the form)
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import json
 import logging
 import tomllib
 from datetime import datetime
@@ -25,14 +26,14 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
 
 from bot import board
 from bot.board import BoardChanges, Refused, Viewer
 from bot.config import LANGUAGES
 from bot.texts import TEMPLATES_DIR
 from bot.web.common import APP_KEY, services
-from rules.board import SESSION_LIFE, parse_filters
-from storage import org
+from rules.board import SESSION_LIFE
 
 __all__ = ["add_routes", "COOKIE", "CHANGES_KEY", "PUBLIC_URL_KEY"]
 
@@ -108,18 +109,23 @@ async def index(request: web.Request) -> web.Response:
         # No session: the page logs a Mini App in with Telegram's data, or says how to get a link.
         lang = svc.default_lang if svc else "zh"
         return _html(_PAGES.render("welcome.html", lang, svc.tz if svc else None), 200)
-    return _html(await _list_page(request, viewer, "list.html"))
+    return _html(await _list_page(request, viewer))
 
 
-async def _list_page(request: web.Request, viewer: Viewer, template: str) -> str:
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _json_in_html(value: Any) -> Markup:
+    """JSON inside a ``<script type="application/json">``: nothing in it can close the element."""
+    return Markup(_json(value).replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e"))
+
+
+async def _list_page(request: web.Request, viewer: Viewer) -> str:
     svc = services(request)
-    view = await board.list_view(svc, viewer, parse_filters(dict(request.query), await _centre_ids(svc)))
-    return _PAGES.render(template, viewer.lang, svc.tz, viewer=viewer, query=urlencode(view["filters"].query()), **view)
-
-
-async def _centre_ids(svc) -> set[str]:
-    async with svc.db.transaction() as conn:
-        return {c.id for c in await org.list_centres(conn)}
+    view = await board.list_view(svc, viewer, dict(request.query))
+    return _PAGES.render("list.html", viewer.lang, svc.tz, viewer=viewer, query=urlencode(view["filters"].query()),
+                         data_json=_json_in_html(view["data"]), centres=view["centres"], filters=view["filters"])
 
 
 async def rows(request: web.Request) -> web.Response:
@@ -127,7 +133,8 @@ async def rows(request: web.Request) -> web.Response:
         viewer = await _viewer(request)
     except Refused as refused:
         return web.Response(status=refused.status)
-    return _html(await _list_page(request, viewer, "rows.html"))
+    view = await board.list_view(services(request), viewer, dict(request.query))
+    return web.Response(text=_json(view["data"]), content_type="application/json", headers={"Cache-Control": "no-store"})
 
 
 async def login(request: web.Request) -> web.StreamResponse:
@@ -279,7 +286,7 @@ def add_routes(app: web.Application, public_url: str | None) -> None:
     app.router.add_get("/board/", index)
     app.router.add_get("/board/login", login)
     app.router.add_post("/board/webapp", webapp)
-    app.router.add_get("/board/rows", rows)
+    app.router.add_get("/board/rows.json", rows)
     app.router.add_get("/board/events", events)
     app.router.add_get("/board/t/{number}", ticket)
     app.router.add_post("/board/t/{number}/{action}", action)

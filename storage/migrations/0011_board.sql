@@ -18,5 +18,9 @@ CREATE TABLE board_sessions (
     expires_at  TEXT NOT NULL
 );
 CREATE INDEX board_sessions_expiry ON board_sessions(expires_at);
--- The board lists open tickets; closed ones are most of the table after a season.
-CREATE INDEX tickets_open ON tickets(status) WHERE status <> 'closed';
+-- The board lists open tickets; closed ones are most of the table after a season. Both
+-- indexes hold only what is open and cover what the list reads, so listing 5,000 open tickets
+-- of 100,000 reads two small indexes and not the tables (bench/board.py).
+CREATE INDEX tickets_open ON tickets(status, id, category, level, centre_id, community_id, community_text, address,
+                                     accepted_by, arrived_by, reopen_count) WHERE status <> 'closed';
+CREATE INDEX deadlines_open ON deadlines(state, ticket_id, due_at, kind, delayed) WHERE state = 'open';

@@ -40,52 +40,78 @@
     });
   }
 
-  var offset = 0;  // server time minus this browser's time
+  var offset = 0;   // server time minus this browser's time: the countdown runs on the server's clock
+  var words = null, when = null;
+
+  function esc(text) {
+    return String(text).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
 
   function two(n) { return n < 10 ? "0" + n : "" + n; }
 
-  function tick() {
-    var table = document.getElementById("board");
-    if (!table) return;
-    var now = Date.now() + offset, late = table.dataset.late;
-    table.querySelectorAll("td[data-due]").forEach(function (td) {
-      var left = Math.round((Date.parse(td.dataset.due) - now) / 1000), a = Math.abs(left);
-      var text = Math.floor(a / 3600) + ":" + two(Math.floor(a / 60) % 60) + ":" + two(a % 60);
-      td.textContent = left <= 0 ? late + " " + text : text;
-      var row = td.parentNode;
-      var mood = left <= 0 ? "mood-late" : left <= 1800 ? "mood-soon" : "mood-ok";
-      if (!row.classList.contains(mood)) {
-        row.classList.remove("mood-late", "mood-soon", "mood-ok");
-        row.classList.add(mood);
-      }
-    });
+  // A limit's time in the company's time zone, in the page's language's format.
+  function dateText(seconds) {
+    var parts = {};
+    when.formatToParts(new Date(seconds * 1000)).forEach(function (p) { parts[p.type] = p.value; });
+    return words.date.replace("{M}", +parts.month).replace("{D}", +parts.day)
+      .replace("{h}", parts.hour === "24" ? "00" : parts.hour).replace("{m}", parts.minute);
   }
 
-  function adopt(tbody) {
-    offset = Date.parse(tbody.dataset.now) - Date.now();
-    var shown = document.getElementById("shown");
-    if (shown) shown.textContent = tbody.dataset.shown;
+  function draw(data) {
+    offset = data.now - Date.now();
+    var names = data.names;
+    when = new Intl.DateTimeFormat("en-GB", { timeZone: names.tz, month: "numeric", day: "numeric",
+      hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+    var html = [];
+    data.rows.forEach(function (r) {
+      // [number, category, level, state, centre, place, address, holder, limit, due, flags]
+      var number = ("000" + r[0]).slice(-4), badges = "";
+      words.badges.forEach(function (label, bit) {
+        if (r[10] & (1 << bit)) badges += ' <span class="badge' + (bit === 3 ? " badge-pending" : "") + '">' + esc(label) + "</span>";
+      });
+      html.push('<tr class="mood-ok" data-number="' + number + '" data-status="' + esc(r[3]) + '">' +
+        '<td class="c-number"><a href="/board/t/' + number + '">' + number + "</a></td>" +
+        '<td class="c-category">' + esc(names.categories[r[1]] || r[1]) + "</td>" +
+        '<td class="c-level"><span class="level-' + esc(r[2]) + '">' + esc(words.levels[r[2]] || r[2]) + "</span></td>" +
+        '<td class="c-place">' + esc((names.places[r[5]] || r[5]) + " " + r[6]) + "</td>" +
+        '<td class="c-centre">' + esc(r[4] ? names.centres[r[4]] || r[4] : words.dispatch) + "</td>" +
+        '<td class="c-state">' + esc(words.states[r[3]] || r[3]) + badges + "</td>" +
+        '<td class="c-holder">' + esc(r[7]) + "</td>" +
+        '<td class="c-next">' + (r[9] ? esc((names.limits[r[8]] || r[8]) + " " + dateText(r[9])) : "") + "</td>" +
+        '<td class="c-left"' + (r[9] ? ' data-due="' + r[9] + '"' : "") + "></td></tr>");
+    });
+    if (!html.length) html.push('<tr class="empty"><td colspan="9">' + esc(words.none) + "</td></tr>");
+    document.getElementById("rows").innerHTML = html.join("");
+    document.getElementById("shown").textContent =
+      words.shown.replace("{shown}", data.rows.length).replace("{total}", data.total);
     tick();
   }
 
-  function refresh() {
-    var table = document.getElementById("board");
-    var query = table.dataset.query;
-    return fetch("/board/rows" + (query ? "?" + query : ""), { credentials: "same-origin" }).then(function (r) {
-      if (r.status === 401 || r.status === 403) { location.reload(); return null; }
-      return r.ok ? r.text() : null;
-    }).then(function (html) {
-      if (!html) return;
-      var holder = document.createElement("table");
-      holder.innerHTML = html;
-      var fresh = holder.querySelector("tbody");
-      var old = document.getElementById("rows");
-      if (fresh && old) { old.replaceWith(fresh); adopt(fresh); }
-    });
+  function tick() {
+    var now = (Date.now() + offset) / 1000, late = words.late;
+    var cells = document.querySelectorAll("#rows td[data-due]");
+    for (var i = 0; i < cells.length; i++) {
+      var td = cells[i], left = Math.round(+td.dataset.due - now), a = Math.abs(left);
+      var text = Math.floor(a / 3600) + ":" + two(Math.floor(a / 60) % 60) + ":" + two(a % 60);
+      td.textContent = left <= 0 ? late + " " + text : text;
+      var row = td.parentNode, mood = left <= 0 ? "mood-late" : left <= 1800 ? "mood-soon" : "mood-ok";
+      if (row.className !== mood) row.className = mood;
+    }
   }
 
-  function live(table) {
-    adopt(document.getElementById("rows"));
+  function refresh() {
+    var query = document.getElementById("board").dataset.query;
+    return fetch("/board/rows.json" + (query ? "?" + query : ""), { credentials: "same-origin" }).then(function (r) {
+      if (r.status === 401 || r.status === 403) { location.reload(); return null; }
+      return r.ok ? r.json() : null;
+    }).then(function (data) { if (data) draw(data); });
+  }
+
+  function live() {
+    words = JSON.parse(document.getElementById("board-words").textContent);
+    draw(JSON.parse(document.getElementById("board-data").textContent));
     setInterval(tick, 1000);
     var badge = document.getElementById("live"), lost = false;
     var source = new EventSource("/board/events");
@@ -106,6 +132,6 @@
     var p = document.getElementById("welcome");
     if (p) welcome(p);
     var table = document.getElementById("board");
-    if (table) live(table);
+    if (table) live();
   });
 })();
