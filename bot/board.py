@@ -33,7 +33,7 @@ from storage.outbox import Priority, enqueue_message
 from storage.timestamps import to_iso
 
 __all__ = [
-    "Viewer", "Refused", "send_login_link", "redeem_link", "webapp_login", "viewer_of", "list_view", "ticket_view",
+    "Viewer", "Refused", "send_login_link", "login_link", "redeem_link", "webapp_login", "viewer_of", "list_view", "ticket_view",
     "act", "ACTIONS", "BoardChanges",
 ]
 
@@ -73,12 +73,26 @@ async def send_login_link(svc: Services, who: Who, base_url: str | None) -> None
         elif base_url is None:
             text = svc.texts.render(lang, "board.no_web")
         else:
-            token = new_token()
-            await board.add_login(conn, token_hash(token), who.user_id, lang, now, now + LOGIN_LINK_LIFE)
-            url = f"{base_url.rstrip('/')}/board/login?t={token}"
+            url = await _new_login(conn, who.user_id, lang, base_url, now)
             text = svc.texts.render(lang, "board.login_link", url=url, minutes=int(LOGIN_LINK_LIFE.total_seconds() // 60))
         await enqueue_message(conn, who.chat_id, message(text), priority=Priority.STATUS, purpose="reply", now=now)
     svc.wake_sender()
+
+
+async def _new_login(conn, user_id: int, lang: str, base_url: str, now: datetime) -> str:
+    token = new_token()
+    await board.add_login(conn, token_hash(token), user_id, lang, now, now + LOGIN_LINK_LIFE)
+    return f"{base_url.rstrip('/')}/board/login?t={token}"
+
+
+async def login_link(svc: Services, user_id: int, base_url: str) -> str:
+    """A one-time login link for staff member ``user_id``, not sent anywhere (the demo prints
+    it for the person watching)."""
+    now = svc.clock.now()
+    async with svc.db.transaction() as conn:
+        if scope_of(await org.get_staff(conn, user_id)) is None:
+            raise Refused(403, "not_staff")
+        return await _new_login(conn, user_id, await views.user_lang(conn, svc, user_id, None), base_url, now)
 
 
 async def _open_session(conn, svc: Services, user_id: int, via: str, lang: str, now: datetime) -> str:

@@ -91,6 +91,9 @@ class Lines:
     api_description: str
     api_note: str
     s4_end: str
+    # -------- the dispatch board (printed on stderr: the address changes from run to run)
+    board_url: str
+    board_serving: str
     tz: ZoneInfo = ZoneInfo("Asia/Shanghai")
 
 
@@ -121,6 +124,8 @@ ZH = Lines(
     api_answers="接口答复 {status}：{body}", api_address="幸福里 6-1-402", api_description="市民来电：家中暖气不热，老人在家",
     api_note="楼栋供水阀未全开，已调整，室温 19℃",
     s4_end="12345 工单经接口提交 → 按小区派到中心，列为重大并报告领导 → 受理、到场、完成 → 平台查询到“已完成”和处理说明。",
+    board_url="🖥 调度看板：{url}\n   以调度员孙丽的身份登录（一次性链接，5 分钟内有效）：{link}",
+    board_serving="看板保持运行中，按 Ctrl-C 结束。",
 )
 
 EN = Lines(
@@ -157,6 +162,8 @@ EN = Lines(
     api_note="The building's supply valve was not fully open; adjusted, room at 19 °C",
     s4_end="12345 order posted → routed by community, major, leadership told → accepted, reached, done → "
            "the platform reads closed with the crew's note.",
+    board_url="🖥 Dispatch board: {url}\n   Log in as the dispatcher 孙丽 (one-time link, valid 5 minutes): {link}",
+    board_serving="The board keeps running; press Ctrl-C to stop.",
 )
 
 LINES = {"zh": ZH, "en": EN}
