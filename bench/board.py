@@ -9,7 +9,8 @@ in with signed Mini App data. Measured over HTTP on this machine:
   script draws them from), from sending the request to the last byte received; the median of
   20 (after one warm-up). ``rows_ms``: the same rows alone, as the page re-fetches them.
 * ``push_ms``: a change made through the board's own action (a level set, the desk's /level
-  function) until the ``change`` event reaches a connected event stream; the median of 10.
+  function) until a connected page has the new rows: the ``change`` event on its event stream,
+  then the rows it fetches on that event; the median of 10 (``event_ms``: the event alone).
 
 The database is seeded with a bulk insert of its own (closed tickets with met limits and a
 ledger, open ones spread over the centres with limits from two hours late to a day ahead).
@@ -73,8 +74,8 @@ async def seed(path: Path) -> None:
                                 COMMUNITIES[i % 2], f"{i % 30 + 1}-{i % 6 + 1}-{i % 900 + 101}", to_iso(received),
                                 to_iso(due), to_iso(due), to_iso(due), 5001 if status != "new" else None))
                 for kind in ("accept", "onsite", "close"):
-                    limits.append((i, kind, to_iso(due), to_iso(due), "open" if is_open else "met",
-                                   to_iso(due) if is_open else None))
+                    # next_at NULL: the sweeper has nothing to fire, so its alerts do not mix into the push figure.
+                    limits.append((i, kind, to_iso(due), to_iso(due), "open" if is_open else "met", None))
                 events.append((i, to_iso(received), "created"))
                 if not is_open:
                     events.append((i, to_iso(received + timedelta(hours=2)), "close"))
@@ -138,30 +139,48 @@ async def _over_http(app, clock: FakeClock) -> dict:
             start = time.perf_counter()
             (await http.get("/board/rows.json")).raise_for_status()
             refetch.append((time.perf_counter() - start) * 1000)
-        pushes = await _pushes(http)
+        events, pushes = await _pushes(http)
     return {"list_ms": round(statistics.median(timings), 1), "list_max_ms": round(max(timings), 1),
             "rows_ms": round(statistics.median(refetch), 1),
             "push_ms": round(statistics.median(pushes), 1), "push_max_ms": round(max(pushes), 1),
+            "event_ms": round(statistics.median(events), 1),
             "open": OPEN, "tickets": TOTAL, "page_kb": size_kb}
 
 
-async def _pushes(http: httpx.AsyncClient) -> list[float]:
+async def _pushes(http: httpx.AsyncClient) -> tuple[list[float], list[float]]:
     page = (await http.get(f"/board/t/{TOTAL}")).text
     csrf = page.split('name="csrf" value="')[1].split('"')[0]
-    out = []
+    events, pushes = [], []
     async with http.stream("GET", "/board/events") as stream:
-        lines = stream.aiter_lines()
-        await anext(lines)                                  # retry:
-        for n in range(PUSH_ROUNDS):
-            level = "general" if n % 2 == 0 else "major"
-            start = time.perf_counter()
-            acting = asyncio.ensure_future(http.post(f"/board/t/{TOTAL}/level", data={"csrf": csrf, "value": level}))
-            while (await asyncio.wait_for(anext(lines), 5)) != "event: change":
-                pass
-            out.append((time.perf_counter() - start) * 1000)
-            (await acting).raise_for_status()
-            await asyncio.sleep(0.1)
-    return out
+        heard: asyncio.Queue[float] = asyncio.Queue()
+
+        async def listen() -> None:
+            async for line in stream.aiter_lines():
+                if line == "event: change":
+                    heard.put_nowait(time.perf_counter())
+
+        listener = asyncio.ensure_future(listen())
+        try:
+            for n in range(PUSH_ROUNDS):
+                level = "major" if n % 2 == 0 else "general"     # the seeded ticket is general: each round changes it
+                await asyncio.sleep(0.5)                          # the last round's after-effects (the card's edit) settle
+                while not heard.empty():
+                    heard.get_nowait()
+                start = time.perf_counter()
+                acting = asyncio.ensure_future(http.post(f"/board/t/{TOTAL}/level", data={"csrf": csrf, "value": level}))
+                event = None
+                while True:       # the page fetches the rows on each change event, until they show this one
+                    at = await asyncio.wait_for(heard.get(), 5)
+                    event = event or (at - start) * 1000
+                    fresh = (await http.get("/board/rows.json")).json()
+                    if any(row[0] == TOTAL and row[2] == level for row in fresh["rows"]):
+                        break
+                events.append(event)
+                pushes.append((time.perf_counter() - start) * 1000)
+                (await acting).raise_for_status()
+        finally:
+            listener.cancel()
+    return events, pushes
 
 
 def main() -> int:
@@ -170,8 +189,8 @@ def main() -> int:
     print(f"seeded {TOTAL} tickets ({OPEN} open) in {result['seed_s']} s")
     print(f"board page with {OPEN} rows ({result['page_kb']} KiB): median {result['list_ms']} ms of {LIST_ROUNDS}, "
           f"slowest {result['list_max_ms']} ms (limit 200 ms)")
-    print(f"change to connected page: median {result['push_ms']} ms of {PUSH_ROUNDS}, slowest {result['push_max_ms']} ms "
-          f"(limit 1000 ms)")
+    print(f"change to a connected page's new rows: median {result['push_ms']} ms of {PUSH_ROUNDS}, slowest "
+          f"{result['push_max_ms']} ms (limit 1000 ms); the event alone {result['event_ms']} ms")
     print(json.dumps(result))
     return 0 if result["list_ms"] <= 200 and result["push_ms"] <= 1000 else 1
 

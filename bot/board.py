@@ -21,6 +21,8 @@ from bot.callbacks import Acknowledge, CardRequest, Choice, Decision, RequestVer
 from bot.payload import message
 from bot.services import Services, Who
 from bot.workflows import on_button, on_decision
+from bot.workflows.common import clip
+from bot.workflows.decisions import close_out_of_scope
 from rules.board import (
     LOGIN_LINK_LIFE, SESSION_LIFE, SOON, Filters, InitDataRefused, Scope, check_init_data, may_use_board_actions,
     new_token, parse_filters, scope_of, token_hash,
@@ -246,15 +248,20 @@ async def act(svc: Services, viewer: Viewer, number: int, action: str, form: dic
             choice = {"approve": Choice.OK, "reject": Choice.NO, "refuse_return": Choice.NO, "scope": Choice.SCOPE,
                       "transfer": Choice.TRANSFER}[action]
             centre = form.get("centre") if action == "transfer" else None
-            if request_id is None or (action == "transfer" and not centre):
+            explanation = clip(form.get("explanation") or "")
+            if request_id is None or (action == "transfer" and not centre) or (action == "scope" and not explanation):
                 raise Refused(400, "form")
-            # The button pressed is the decision message's; a transfer's centre button carries the same request.
-            shown = Decision(request_id, Choice.OK if action in ("approve", "reject") else Choice.NO)
-            press = await board.message_with_button(conn, ticket.id, shown.pack())
-            data = Decision(request_id, choice, centre)
+            try:
+                data = Decision(request_id, choice, centre)
+            except ValueError:
+                raise Refused(400, "form") from None
+            # The very button on dispatch's decision message: a centre it does not offer is no press.
+            press = await board.message_with_button(conn, ticket.id, data.pack())
         elif action == "assign":
             data = CardRequest(ticket.id, RequestVerb.ASSIGN)
-            press = await board.message_with_button(conn, ticket.id, data.pack())
+            # A card is drawn when it is sent, so its buttons are not in the outbox: the live card is the ticket's.
+            if ticket.card_chat_id is not None and ticket.card_message_id is not None:
+                press = (ticket.card_chat_id, ticket.card_message_id)
         elif action == "ack":
             alert_id = _int(form.get("alert"))
             if alert_id is None:
@@ -276,9 +283,27 @@ async def act(svc: Services, viewer: Viewer, number: int, action: str, form: dic
             return await on_button(svc, who, data, *press)
         if action == "ack":
             return await clockwork.acknowledge(svc, who, data, *press)
-        return await on_decision(svc, who, data, *press)
+        answer = await on_decision(svc, who, data, *press)
+        if action == "scope":
+            # Art. 6: the explanation the group prompt asks for, given on the board at once.
+            return await _explain_out_of_scope(svc, viewer, data.request_id, press[0], clip(form["explanation"])) or answer
+        return answer
     finally:
         tickets.ACTING_VIA.reset(token)
+
+
+async def _explain_out_of_scope(svc: Services, viewer: Viewer, request_id: int, chat_id: int, explanation: str) -> str | None:
+    """What a dispatcher's reply to the explanation prompt does (bot.workflows.crew.answer_prompt):
+    the ticket closes as out of scope and the resident is told why."""
+    async with svc.db.transaction() as conn:
+        req = await requests.get(conn, request_id)
+        staff = await org.get_staff(conn, viewer.staff.user_id)
+        if req is None or req.status != "approved" or req.outcome != "out_of_scope" or not may_decide_request(staff):
+            return None
+        ticket = await tickets.get_ticket(conn, req.ticket_id)
+        await close_out_of_scope(conn, svc, staff, req, ticket, chat_id, explanation, svc.clock.now())
+    svc.wake_sender()
+    return svc.texts.label(viewer.lang, "wf_what_out_of_scope")
 
 
 def _int(text: str | None) -> int | None:

@@ -174,3 +174,132 @@ async def test_with_a_public_url_staff_get_the_board_on_their_menu_button(emulat
         assert button.type == "web_app" and button.web_app.url == "https://heat.example.com/board/"
         assert button.text == "调度看板"
         assert app.bot_data["board_url"] == "https://heat.example.com"
+
+
+# ------------------------------------------------------------ dispatch's actions, as buttons
+
+
+async def csrf_of(http: httpx.AsyncClient, number: int) -> str:
+    return (await http.get(f"/board/t/{number}")).text.split('name="csrf" value="')[1].split('"')[0]
+
+
+async def ask_return(scene, crew, reason: str):
+    await crew.press(scene.card, "退单")
+    prompt = await scene.north.next_message()
+    await crew.send(reason, chat=scene.north, reply_to=prompt)
+    await scene.north.next_message()                       # "sent to dispatch"
+    return await scene.dispatch.next_message()             # the decision message with its buttons
+
+
+async def test_a_return_transferred_on_the_board_moves_the_ticket_as_the_button_does(app, tg, world):
+    scene = await story.cold_flat_scene(app, tg, world)
+    await ask_return(scene, world.crew(5001), "不是我们片区")
+    http = await logged_in(app, world.crew(6001))
+    try:
+        page = (await http.get("/board/t/1")).text
+        assert "不是我们片区" in page
+        request = page.split('name="request" value="')[1].split('"')[0]
+        answer = await http.post("/board/t/1/transfer", data={"csrf": await csrf_of(http, 1), "request": request,
+                                                             "centre": "repair-south"})
+        assert answer.status_code == 200 and "南区维修服务中心" in answer.text
+        assert (await scene.ticket()).centre_id == "repair-south"
+        [moved] = await scene.events("transferred")
+        assert moved.detail["to"] == "repair-south" and moved.detail["via"] == "board"
+        card = await world.groups["repair-south"].next_message_where(lambda m: "0001" in m.text)
+        assert "0001" in card.text                          # the new centre gets the card
+    finally:
+        await http.aclose()
+
+
+async def test_out_of_scope_on_the_board_closes_with_the_explanation_the_resident_reads(app, tg, world):
+    scene = await story.cold_flat_scene(app, tg, world)
+    await ask_return(scene, world.crew(5001), "用户私改管道")
+    http = await logged_in(app, world.crew(6001))
+    try:
+        page = (await http.get("/board/t/1")).text
+        request = page.split('name="request" value="')[1].split('"')[0]
+        csrf = await csrf_of(http, 1)
+        empty = await http.post("/board/t/1/scope", data={"csrf": csrf, "request": request, "explanation": " "})
+        assert empty.status_code == 400 and (await scene.ticket()).status != "closed"    # Art. 6: never without one
+        done = await http.post("/board/t/1/scope", data={"csrf": csrf, "request": request,
+                                                         "explanation": "私改管道不在保修范围，请联系物业"})
+        assert done.status_code == 200
+        ticket = await scene.ticket()
+        assert ticket.status == "closed" and ticket.outcome == "out_of_scope"
+        told = await scene.resident.next_message_where(lambda m: "私改管道不在保修范围" in m.text)
+        assert "0001" in told.text
+        assert [e.detail["via"] for e in await scene.events("closed_out_of_scope")] == ["board"]
+    finally:
+        await http.aclose()
+
+
+async def test_an_escalation_is_acknowledged_on_the_board_as_by_its_button(app, tg, world, clock):
+    from bot import clockwork
+    scene = await story.cold_flat_scene(app, tg, world)
+    clock.advance(minutes=35)                              # past the 30-minute accept limit (Art. 12)
+    await clockwork.sweep(scene.svc)
+    alert = await scene.dispatch.next_message_where(lambda m: any("知悉" in b for b in m.button_texts()))
+    http = await logged_in(app, world.crew(6001))
+    try:
+        page = (await http.get("/board/t/1")).text
+        alert_id = page.split('name="alert" value="')[1].split('"')[0]
+        answer = await http.post("/board/t/1/ack", data={"csrf": await csrf_of(http, 1), "alert": alert_id})
+        assert answer.status_code == 200
+        [acked] = await scene.events("acknowledged")
+        assert acked.actor == "孙丽" and acked.detail["via"] == "board"
+        again = await http.post("/board/t/1/ack", data={"csrf": await csrf_of(http, 1), "alert": alert_id})
+        assert "孙丽" in again.text                          # the button's own answer: already taken, by whom
+        assert alert.text
+    finally:
+        await http.aclose()
+
+
+async def test_an_unroutable_ticket_is_assigned_on_the_board_through_the_assign_button(app, tg, world):
+    from bot.filing import Filing, file_ticket
+    from rules.policy import Source
+    svc = app.bot_data["svc"]
+    async with svc.db.transaction() as conn:
+        await file_ticket(conn, svc, Filing(category="not_warm", source=Source.HOTLINE, lang="zh", name="张先生",
+                                           phone="13800000000", community_text="红星小区", address="红星路 18 号",
+                                           entered_by=6001, entered_name="孙丽"))
+    svc.wake_sender()
+    dispatch = world.groups["dispatch"]
+    await dispatch.next_message_where(lambda m: any("指派" in b for b in m.button_texts()))
+    http = await logged_in(app, world.crew(6001))
+    try:
+        assert "/assign" in (await http.get("/board/t/1")).text
+        assert (await http.post("/board/t/1/assign", data={"csrf": await csrf_of(http, 1)})).status_code == 200
+        await dispatch.next_message_where(lambda m: any("南区" in b for b in m.button_texts()))
+        page = (await http.get("/board/t/1")).text
+        request = page.split('name="request" value="')[1].split('"')[0]
+        answer = await http.post("/board/t/1/transfer", data={"csrf": await csrf_of(http, 1), "request": request,
+                                                             "centre": "repair-south"})
+        assert answer.status_code == 200
+        async with svc.db.transaction() as conn:
+            from storage import tickets
+            assert (await tickets.get_ticket(conn, 1)).centre_id == "repair-south"
+    finally:
+        await http.aclose()
+
+
+async def test_the_residents_photo_is_on_the_ticket_page_fetched_by_the_bot(app, tg, world):
+    resident = await tg.user("张三", language_code="zh")
+    await story.report_to_address(resident)
+    for answer in ("3-2-501", "13912345678"):
+        await resident.send(answer)
+        await resident.next_message()
+    await resident.next_message()
+    await resident.send("14")
+    await resident.next_message()
+    picture = b"\xff\xd8\xff\xe0" + b"board-test-photo" * 64
+    await resident.send_photo(picture, caption="暖气片冰凉")
+    summary = await resident.next_message()
+    await resident.press(summary, "确认提交")
+    await resident.next_message()
+    http = await logged_in(app, world.crew(6001))
+    try:
+        assert 'src="/board/t/0001/photo"' in (await http.get("/board/t/1")).text
+        photo = await http.get("/board/t/0001/photo")
+        assert photo.status_code == 200 and photo.content == picture
+    finally:
+        await http.aclose()

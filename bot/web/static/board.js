@@ -101,12 +101,21 @@
     }
   }
 
+  var fetching = false, again = false;
+
+  // One fetch at a time: changes that come while one is on its way are fetched once, after it.
   function refresh() {
+    if (fetching) { again = true; return; }
+    fetching = true;
     var query = document.getElementById("board").dataset.query;
-    return fetch("/board/rows.json" + (query ? "?" + query : ""), { credentials: "same-origin" }).then(function (r) {
+    fetch("/board/rows.json" + (query ? "?" + query : ""), { credentials: "same-origin" }).then(function (r) {
       if (r.status === 401 || r.status === 403) { location.reload(); return null; }
       return r.ok ? r.json() : null;
-    }).then(function (data) { if (data) draw(data); });
+    }).then(function (data) { if (data) draw(data); }).catch(function () { /* the next event retries */ })
+      .then(function () {
+        fetching = false;
+        if (again) { again = false; refresh(); }
+      });
   }
 
   function live() {
