@@ -24,7 +24,7 @@ from bot.workflows import on_button, on_decision
 from bot.workflows.common import clip
 from bot.workflows.decisions import close_out_of_scope
 from rules.board import (
-    LOGIN_LINK_LIFE, SESSION_LIFE, SOON, Filters, InitDataRefused, Scope, check_init_data, may_use_board_actions,
+    LOGIN_LINK_LIFE, SESSION_LIFE, SOON, InitDataRefused, Scope, check_init_data, may_use_board_actions,
     new_token, parse_filters, scope_of, token_hash,
 )
 from rules.org import Staff
@@ -311,27 +311,50 @@ def _int(text: str | None) -> int | None:
 
 
 class BoardChanges:
-    """One watcher per web server: it waits for this process's next commit (or a second, for a
-    change made by another process on the same file), reads the cheap change marker and, when
-    it moved, wakes every connected page (:meth:`changed` is set, then replaced)."""
+    """One watcher per web server: while a page is connected, it waits for this process's next
+    commit (or a second, for a change made by another process on the same file), reads the
+    cheap change marker and, when it moved, wakes every connected page (:meth:`changed` is set,
+    then replaced). With no page connected it reads nothing, so the board costs the desk
+    nothing when nobody looks; reads are at least ``spacing`` apart, so a burst of commits (a
+    surge of reports) costs one read per ``spacing``, not one per commit."""
 
-    def __init__(self, svc_of: Callable[[], Services | None]) -> None:
+    def __init__(self, svc_of: Callable[[], Services | None], spacing: float = 0.2, fallback: float = 1.0) -> None:
         self._svc_of = svc_of          # the bot's services once started
+        self._spacing, self._fallback = spacing, fallback
         self.version = 0
         self._changed = asyncio.Event()
         self._marker: tuple[int, ...] | None = None
+        self._pages = 0
+        self._someone = asyncio.Event()
 
     def changed(self) -> asyncio.Event:
         return self._changed
 
-    async def run(self, fallback: float = 1.0) -> None:
+    def page_opened(self) -> None:
+        self._pages += 1
+        self._someone.set()
+
+    def page_closed(self) -> None:
+        self._pages -= 1
+        if self._pages == 0:
+            self._someone.clear()
+            self._marker = None        # read afresh when the next page connects
+
+    async def run(self) -> None:
         while True:
+            await self._someone.wait()
             svc = self._svc_of()
             if svc is None:
                 await asyncio.sleep(0.2)
                 continue
-            async with svc.db.transaction() as conn:
-                marker = await board.change_marker(conn)
+            try:
+                async with svc.db.transaction() as conn:
+                    marker = await board.change_marker(conn)
+            except Exception:
+                # A busy or failing database must not end the board's updates for good.
+                log.exception("the board could not read what changed; trying again")
+                await asyncio.sleep(1.0)
+                continue
             # Taken after our own read committed, so that commit does not wake us again.
             commit = svc.db.next_commit()
             if self._marker is not None and marker != self._marker:
@@ -339,7 +362,8 @@ class BoardChanges:
                 done, self._changed = self._changed, asyncio.Event()
                 done.set()
             self._marker = marker
+            await asyncio.sleep(self._spacing)
             try:
-                await asyncio.wait_for(commit.wait(), fallback)
+                await asyncio.wait_for(commit.wait(), self._fallback)
             except TimeoutError:
                 pass

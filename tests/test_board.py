@@ -4,18 +4,23 @@ tests/test_board_browser.py."""
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from datetime import timedelta
 
 import httpx
 import pytest
 
+from bot import clockwork
+from bot.config import ConfigError, load_config
+from bot.filing import Filing, file_ticket
 from bot.web.board import COOKIE
 from rules.board import InitDataRefused, check_init_data
+from rules.policy import Source
+from storage import tickets
 from tests import story
 from tests.board_helpers import base_url, board_app, init_data, login_url
 from tests.conftest import START, TOKEN
+from tests.test_config import base_env
 
 
 @pytest.fixture
@@ -234,7 +239,6 @@ async def test_out_of_scope_on_the_board_closes_with_the_explanation_the_residen
 
 
 async def test_an_escalation_is_acknowledged_on_the_board_as_by_its_button(app, tg, world, clock):
-    from bot import clockwork
     scene = await story.cold_flat_scene(app, tg, world)
     clock.advance(minutes=35)                              # past the 30-minute accept limit (Art. 12)
     await clockwork.sweep(scene.svc)
@@ -255,8 +259,6 @@ async def test_an_escalation_is_acknowledged_on_the_board_as_by_its_button(app, 
 
 
 async def test_an_unroutable_ticket_is_assigned_on_the_board_through_the_assign_button(app, tg, world):
-    from bot.filing import Filing, file_ticket
-    from rules.policy import Source
     svc = app.bot_data["svc"]
     async with svc.db.transaction() as conn:
         await file_ticket(conn, svc, Filing(category="not_warm", source=Source.HOTLINE, lang="zh", name="张先生",
@@ -276,7 +278,6 @@ async def test_an_unroutable_ticket_is_assigned_on_the_board_through_the_assign_
                                                              "centre": "repair-south"})
         assert answer.status_code == 200
         async with svc.db.transaction() as conn:
-            from storage import tickets
             assert (await tickets.get_ticket(conn, 1)).centre_id == "repair-south"
     finally:
         await http.aclose()
@@ -303,3 +304,11 @@ async def test_the_residents_photo_is_on_the_ticket_page_fetched_by_the_bot(app,
         assert photo.status_code == 200 and photo.content == picture
     finally:
         await http.aclose()
+
+
+def test_the_public_url_is_read_without_its_trailing_slash_and_must_be_a_url():
+    assert load_config(env=base_env(), env_file=None).public_url is None
+    config = load_config(env=base_env(HEATBOT_PUBLIC_URL="https://heat.example.com/"), env_file=None)
+    assert config.public_url == "https://heat.example.com"
+    with pytest.raises(ConfigError, match="HEATBOT_PUBLIC_URL"):
+        load_config(env=base_env(HEATBOT_PUBLIC_URL="heat.example.com"), env_file=None)

@@ -177,6 +177,15 @@ async def events(request: web.Request) -> web.StreamResponse:
                                            "X-Accel-Buffering": "no"})
     await response.prepare(request)
     await response.write(b"retry: 1000\n\n")
+    changes.page_opened()
+    try:
+        await _stream(response, changes, closing)
+    finally:
+        changes.page_closed()
+    return response
+
+
+async def _stream(response: web.StreamResponse, changes: BoardChanges, closing: asyncio.Event) -> None:
     while not closing.is_set():
         changed = changes.changed()
         waiters = [asyncio.ensure_future(changed.wait()), asyncio.ensure_future(closing.wait())]
@@ -192,7 +201,6 @@ async def events(request: web.Request) -> web.StreamResponse:
             await response.write(line.encode())
         except (ConnectionResetError, RuntimeError):
             break
-    return response
 
 
 def _number(request: web.Request) -> int:

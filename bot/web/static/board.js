@@ -122,16 +122,15 @@
     words = JSON.parse(document.getElementById("board-words").textContent);
     draw(JSON.parse(document.getElementById("board-data").textContent));
     setInterval(tick, 1000);
-    var badge = document.getElementById("live"), lost = false;
+    var badge = document.getElementById("live");
     var source = new EventSource("/board/events");
     source.addEventListener("change", function () { refresh(); });
     source.onopen = function () {
       badge.textContent = badge.dataset.live;
       badge.classList.remove("offline");
-      if (lost) { lost = false; refresh(); }  // what changed while we were away
+      refresh();  // what changed between drawing the page (or losing the stream) and listening
     };
     source.onerror = function () {
-      lost = true;
       badge.textContent = badge.dataset.offline;
       badge.classList.add("offline");
     };
