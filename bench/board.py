@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import socket
 import statistics
 import sys
 import tempfile
@@ -90,12 +89,6 @@ async def seed(path: Path) -> None:
         await db.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 async def measure() -> dict:
     clock = FakeClock(NOW)
     emulator = Emulator(clock=lambda: clock.now().timestamp())
@@ -107,7 +100,7 @@ async def measure() -> dict:
             await seed(path)
             seed_s = time.perf_counter() - began
             app = build_application(config_for(emulator, path), clock=clock, sweep_interval=3600)
-            await heatbot_app.start(app, http=Listen("127.0.0.1", _free_port()))
+            await heatbot_app.start(app, http=Listen("127.0.0.1", 0))
             try:
                 return {"seed_s": round(seed_s, 1), **await _over_http(app, clock)}
             finally:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 from collections.abc import AsyncIterator
 from datetime import datetime
 from urllib.parse import urlencode
@@ -18,18 +17,12 @@ from rules.board import sign_init_data
 from tests.conftest import TOKEN, make_config
 from tgemu import User
 
-__all__ = ["free_port", "board_app", "login_url", "init_data", "base_url"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+__all__ = ["board_app", "login_url", "init_data", "base_url"]
 
 
 async def board_app(emulator, db_path, clock, **config) -> AsyncIterator[Application]:
     app = build_application(make_config(emulator, db_path, **config), clock=clock)
-    await heatbot_app.start(app, http=Listen("127.0.0.1", free_port()))
+    await heatbot_app.start(app, http=Listen("127.0.0.1", 0))      # the system picks the port as it binds
     try:
         yield app
     finally:
