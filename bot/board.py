@@ -318,7 +318,7 @@ class BoardChanges:
     nothing when nobody looks; reads are at least ``spacing`` apart, so a burst of commits (a
     surge of reports) costs one read per ``spacing``, not one per commit."""
 
-    def __init__(self, svc_of: Callable[[], Services | None], spacing: float = 0.2, fallback: float = 1.0) -> None:
+    def __init__(self, svc_of: Callable[[], Services | None], spacing: float = 0.05, fallback: float = 1.0) -> None:
         self._svc_of = svc_of          # the bot's services once started
         self._spacing, self._fallback = spacing, fallback
         self.version = 0
@@ -341,12 +341,22 @@ class BoardChanges:
             self._marker = None        # read afresh when the next page connects
 
     async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        commit: asyncio.Event | None = None
+        last_read = float("-inf")
         while True:
             await self._someone.wait()
             svc = self._svc_of()
             if svc is None:
                 await asyncio.sleep(0.2)
                 continue
+            if commit is not None:
+                try:
+                    await asyncio.wait_for(commit.wait(), self._fallback)
+                except TimeoutError:
+                    pass
+                # A lone change is read at once; a burst of commits waits out the spacing and is read once.
+                await asyncio.sleep(max(0.0, last_read + self._spacing - loop.time()))
             try:
                 async with svc.db.transaction() as conn:
                     marker = await board.change_marker(conn)
@@ -355,6 +365,7 @@ class BoardChanges:
                 log.exception("the board could not read what changed; trying again")
                 await asyncio.sleep(1.0)
                 continue
+            last_read = loop.time()
             # Taken after our own read committed, so that commit does not wake us again.
             commit = svc.db.next_commit()
             if self._marker is not None and marker != self._marker:
@@ -362,8 +373,3 @@ class BoardChanges:
                 done, self._changed = self._changed, asyncio.Event()
                 done.set()
             self._marker = marker
-            await asyncio.sleep(self._spacing)
-            try:
-                await asyncio.wait_for(commit.wait(), self._fallback)
-            except TimeoutError:
-                pass
