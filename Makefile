@@ -14,10 +14,10 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(PY) -m demo
+	$(PY) -m demo $(ARGS)
 
 demo-en: $(STAMP)
-	$(PY) -m demo --lang en
+	$(PY) -m demo --lang en $(ARGS)
 
 test: $(STAMP)
 	bash scripts/test $(ARGS)

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from telegram import BotCommand
+from telegram import BotCommand, MenuButtonWebApp, WebAppInfo
 from telegram.error import Conflict, InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application, ApplicationBuilder
 from telegram.request import HTTPXRequest
@@ -33,6 +33,7 @@ from bot.texts import Texts
 from bot.web import Listen, WebServer
 from rules.policy import load_policy
 from storage.db import open_database
+from storage.board import staff_languages
 
 __all__ = [
     "ALLOWED_UPDATES", "Webhook", "webhook_for", "http_for", "build_application", "start", "stop",
@@ -141,6 +142,8 @@ def build_application(config: Config, *, clock: Clock | None = None, sender_batc
         sender.start()
         await _set_commands(app, svc)
         start_vitals(app.bot_data, sweep_interval)
+        if config.public_url:
+            await _board_menu_buttons(app, svc, config.public_url)
         # First sweep at once: a bot that was down fires what it missed (marked late).
         app.job_queue.run_repeating(sweep_job, interval=sweep_interval, first=0, name="sweeper")
 
@@ -167,7 +170,21 @@ def build_application(config: Config, *, clock: Clock | None = None, sender_batc
         .build()
     )
     handlers.register(app)
+    app.bot_data["public_url"] = config.public_url
     return app
+
+
+async def _board_menu_buttons(app: Application, svc: Services, public_url: str) -> None:
+    """The dispatch board as a Mini App on the menu button of each staff member's private chat
+    (a private chat's id is the user's); a failure must not keep the bot from serving."""
+    async with svc.db.transaction() as conn:
+        people = await staff_languages(conn, svc.default_lang)
+    for user_id, lang in people:
+        button = MenuButtonWebApp(svc.texts.label(lang, "board_menu_button"), WebAppInfo(f"{public_url}/board/"))
+        try:
+            await app.bot.set_chat_menu_button(chat_id=user_id, menu_button=button)
+        except TelegramError as e:
+            log.warning("setChatMenuButton for a staff member failed (%s); the board stays reachable by /board", e)
 
 
 def _delivery_hooks(svc: Services) -> DeliveryHooks:
@@ -279,6 +296,7 @@ async def _begin_serving(app: Application, webhook: Webhook | None, http: Listen
         except OSError as e:
             raise CannotListen(e, settings) from e
         app.bot_data["web"] = server
+        app.bot_data["board_url"] = app.bot_data.get("public_url") or server.url
     if webhook is None:
         await app.updater.start_polling(poll_interval=0, timeout=poll_timeout, allowed_updates=ALLOWED_UPDATES,
                                         error_callback=_polling_errors(app, on_conflict))

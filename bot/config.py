@@ -70,6 +70,9 @@ class Config:
     # HEATBOT_ALLOW_EXAMPLE_ORG=1: `heatbot run` may serve org.example.toml (the demo's made-up
     # groups and staff); otherwise it refuses, so a deployment never goes live on it by mistake.
     allow_example_org: bool = False
+    # HEATBOT_PUBLIC_URL: where people reach the web server (https behind a proxy). With it the
+    # board's links use it and staff get the board as a Mini App on the bot's menu button.
+    public_url: str | None = None
 
     def __repr__(self) -> str:  # never let the token reach a log through repr()
         return f"Config(api_base_url={self.api_base_url!r}, db_path={str(self.db_path)!r}, webhook={bool(self.webhook_url)})"
@@ -311,6 +314,10 @@ def load_config(env: Mapping[str, str] | None = None, env_file: Path | None = Pa
     if not re.match(r"^[0-9A-Za-z.:\-]{1,253}$", http_listen):
         raise ConfigError(f"HEATBOT_HTTP_LISTEN must be an address to listen on (e.g. 127.0.0.1 or 0.0.0.0), not {http_listen!r}")
 
+    public_url = get("HEATBOT_PUBLIC_URL") or None
+    if public_url is not None and not _URL_RE.match(public_url):
+        raise ConfigError(f"HEATBOT_PUBLIC_URL must be an http(s) URL, not {public_url!r}")
+
     return Config(
         token=token,
         api_base_url=api,
@@ -330,4 +337,5 @@ def load_config(env: Mapping[str, str] | None = None, env_file: Path | None = Pa
         http_listen=http_listen,
         http_port=int(http_port_text),
         allow_example_org=(get("HEATBOT_ALLOW_EXAMPLE_ORG") or "").strip() == "1",
+        public_url=public_url.rstrip("/") if public_url else None,
     )

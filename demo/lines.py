@@ -98,6 +98,9 @@ class Lines:
     description_zhou: str
     handover_ack: str
     s5_end: str
+    # -------- the dispatch board (printed on stderr: the address changes from run to run)
+    board_url: str
+    board_serving: str
     tz: ZoneInfo = ZoneInfo("Asia/Shanghai")
 
 
@@ -133,6 +136,8 @@ ZH = Lines(
     s5_end="凌晨 2 点南区的报修按排班派给北区夜班（值班中心代管），卡片 @ 到值班的李师傅；"
            "早上 8 点交接班消息列出未结工单和本班内到期的时限，白班王师傅点“已接班”；"
            "15 分钟无人接班的中心，负责人收到提醒。",
+    board_url="🖥 调度看板：{url}\n   以调度员孙丽的身份登录（一次性链接，5 分钟内有效）：{link}",
+    board_serving="看板保持运行中，按 Ctrl-C 结束。",
 )
 
 EN = Lines(
@@ -174,6 +179,8 @@ EN = Lines(
     s5_end="at 02:00 a south report goes to the north night shift (the duty centre) by the roster and its card mentions "
            "Li on duty; at 08:00 the handover lists open tickets and what falls due in the shift, Wang takes it over; "
            "a centre whose handover nobody takes within 15 minutes has its lead told.",
+    board_url="🖥 Dispatch board: {url}\n   Log in as the dispatcher 孙丽 (one-time link, valid 5 minutes): {link}",
+    board_serving="The board keeps running; press Ctrl-C to stop.",
 )
 
 LINES = {"zh": ZH, "en": EN}

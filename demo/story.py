@@ -10,17 +10,22 @@ between steps, so the times look real and every run prints the same transcript.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import socket
+import sys
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot import app as heatbot_app
+from bot import board
 from bot.clock import FakeClock
 from bot.config import Config, load_config
+from bot.filing import Filing, file_ticket
+from rules.policy import Source
 from tgemu import DEFAULT_TOKEN, Emulator, EmulatorClient
 
 from bot.web import Listen
@@ -40,6 +45,7 @@ TOKEN = DEFAULT_TOKEN            # the one token the emulator accepts
 # The sweeper runs when the story says time has passed, never on its own: a sweep at a moment
 # that depends on the machine's speed would make the transcript differ from run to run.
 NEVER = 10 * 365 * 24 * 3600.0
+BOARD_LOGIN = 6001               # 孙丽, a dispatcher: sees every centre on the board
 
 
 # The fake clock packs hours into seconds, so Telegram's 20 messages a minute per group, kept by
@@ -64,7 +70,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-async def main(lang: str = "zh") -> int:
+async def main(lang: str = "zh", serve: bool = False) -> int:
     lines = LINES[lang]
     os.environ["TZ"] = "Asia/Shanghai"      # time stamps in the company's time zone
     time.tzset()
@@ -81,6 +87,7 @@ async def main(lang: str = "zh") -> int:
             port = _free_port()          # the API's port; never printed, so the transcript is stable
             await heatbot_app.start(app, http=Listen("127.0.0.1", port))
             try:
+                await _show_board(app, lines)
                 n = Narrator(emulator, tg, app, clock, lines)
                 for key, group in world.groups.items():
                     n.name_chat(group.chat_id, group.title)
@@ -90,12 +97,46 @@ async def main(lang: str = "zh") -> int:
                 await api_story(n, world, lines, f"http://127.0.0.1:{port}")
                 await night_story(n, world, lines)
                 await stats_story(n, world, lines)      # last: /stats week and its chart
+                if serve:
+                    await _open_for_the_board(app, clock, lang)
+                    await _show_board(app, lines)
+                    print(lines.board_serving, file=sys.stderr, flush=True)
+                    await asyncio.Event().wait()      # until Ctrl-C
             finally:
                 await heatbot_app.stop(app)
     finally:
         await tg.aclose()
         await emulator.stop()
     return 0
+
+
+# Phoned-in reports left open after the story, so the served board has something to show: a
+# late one, one due soon, and a few with time left.
+_SERVE_TICKETS = (
+    ("not_warm", "heping", "5-1-302", 40), ("home_leak", "xingfuli", "2-3-101", 20), ("room_temp", "yangguang", "8-2-702", 0),
+    ("meter", "lijingwan", "1-1-201", 0), ("network_burst", "jianshe", "东门外主路", 0), ("not_warm", None, "红星路 18 号", 0),
+)
+
+
+async def _open_for_the_board(app, clock: FakeClock, lang: str) -> None:
+    svc = app.bot_data["svc"]
+    for category, community, address, minutes_ago in _SERVE_TICKETS:
+        clock.set(clock.now() - timedelta(minutes=minutes_ago))
+        async with svc.db.transaction() as conn:
+            await file_ticket(conn, svc, Filing(category=category, source=Source.HOTLINE, lang=lang, name="张先生",
+                                               phone="13800000000", community_id=community,
+                                               community_text=None if community else "红星小区", address=address,
+                                               entered_by=6001, entered_name="孙丽"))
+        clock.set(clock.now() + timedelta(minutes=minutes_ago))
+    svc.wake_sender()
+
+
+async def _show_board(app, lines: Lines) -> None:
+    """The dispatch board's address and a one-time login link for the dispatcher, on stderr:
+    they change from run to run, and the transcript on stdout must not."""
+    url = app.bot_data["board_url"]
+    link = await board.login_link(app.bot_data["svc"], BOARD_LOGIN, url)
+    print(lines.board_url.format(url=f"{url}/board/", link=link), file=sys.stderr, flush=True)
 
 
 async def staff(n: Narrator, world: World, user_id: int, icon: str) -> Person:

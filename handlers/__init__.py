@@ -11,7 +11,7 @@ from bot.callbacks import (
     RegisterStep,
 )
 from bot.callbacks.roster import HandoverAck
-from handlers import clock, desk, fallback, followup, registry, resident, roster, staff, vitals, whoami, workflows
+from handlers import board, clock, desk, fallback, followup, registry, resident, roster, staff, vitals, whoami, workflows
 from handlers import outages as outage_handlers
 from handlers import queue
 from handlers import stats as stats_handlers
@@ -34,6 +34,7 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("cancel", resident.cancel, filters=private))
     app.add_handler(CommandHandler("language", resident.language, filters=private))
     app.add_handler(CommandHandler("my", resident.my, filters=private))
+    app.add_handler(CommandHandler("board", board.board_cmd, filters=private))  # authorised in bot/board.py
     app.add_handler(CommandHandler("ticket", staff.ticket))
     app.add_handler(CommandHandler("overdue", clock.overdue))
     app.add_handler(CommandHandler("followups", followup.followups))     # authorised in bot/followup.py

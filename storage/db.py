@@ -72,6 +72,9 @@ class Database:
         self.path = path
         self._lock = asyncio.Lock()
         self._undoing: set[asyncio.Task] = set()
+        # Set at the next commit, then replaced: a live view (the dispatch board) waits on it
+        # instead of polling, and so hears of every change this process makes, the sweeper's too.
+        self._next_commit = asyncio.Event()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -103,8 +106,14 @@ class Database:
                 if self.conn.in_transaction:    # a failed COMMIT can leave it open
                     await self.conn.execute("ROLLBACK")
                 raise
+            committed, self._next_commit = self._next_commit, asyncio.Event()
+            committed.set()
         finally:
             self._lock.release()
+
+    def next_commit(self) -> asyncio.Event:
+        """An event set when the next transaction of this process commits."""
+        return self._next_commit
 
     async def _execute(self, sql: str) -> None:
         await self.conn.execute(sql)

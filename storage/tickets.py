@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from contextvars import ContextVar
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
@@ -14,8 +15,12 @@ __all__ = [
     "Ticket", "Event", "NewTicket", "insert_ticket", "get_ticket", "tickets_of_resident",
     "set_card", "clear_card", "transition", "set_close_note", "add_event", "list_events", "has_event", "by_card", "set_outcome", "set_classification",
     "set_ticket_limit", "transfer_ticket", "close_out_of_scope", "by_channel_ref", "tickets_of_channel", "count_by_source_level",
-    "reopen", "set_reopen_note", "set_voice",
+    "reopen", "set_reopen_note", "set_voice", "ACTING_VIA",
 ]
+
+# Where an action came from when it was not a Telegram button: the dispatch board sets "board"
+# around the same desk call a button makes, and every ledger row written in it says so.
+ACTING_VIA: ContextVar[str | None] = ContextVar("acting_via", default=None)
 
 _TIME_FIELDS = {"received_at", "accept_by", "onsite_by", "close_by", "accepted_at", "arrived_at", "closed_at"}
 
@@ -173,8 +178,13 @@ async def add_event(
 ) -> None:
     await conn.execute(
         "INSERT INTO ticket_events(ticket_id, at, kind, actor_id, actor, detail) VALUES (?, ?, ?, ?, ?, ?)",
-        (ticket_id, to_iso(at), kind, actor_id, actor, dump_json(detail or {})),
+        (ticket_id, to_iso(at), kind, actor_id, actor, dump_json(_with_via(detail))),
     )
+
+
+def _with_via(detail: dict[str, Any] | None) -> dict[str, Any]:
+    via = ACTING_VIA.get()
+    return {**(detail or {}), "via": via} if via is not None else (detail or {})
 
 
 async def has_event(conn: aiosqlite.Connection, ticket_id: int, kind: str) -> bool:

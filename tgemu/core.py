@@ -95,6 +95,7 @@ class Telegram:
         self.updates: list[dict[str, Any]] = []
         self.next_update_id = 1
         self.callbacks: dict[str, CallbackRec] = {}
+        self.menu_buttons: dict[int | None, dict[str, Any]] = {}     # setChatMenuButton, by private chat (None: default)
         # Bounded so long benchmarks do not grow memory without limit.
         self.calls: deque[CallRec] = deque(maxlen=100_000)
         self.commands: dict[str, list[dict[str, str]]] = {}

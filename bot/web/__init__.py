@@ -1,5 +1,5 @@
 """The bot's one web server: the Telegram webhook (when WEBHOOK_URL is set), the Open311 API,
-``/healthz`` and ``/metrics``; later the dispatch board.
+``/healthz``, ``/metrics`` and the dispatch board (``/board/``).
 
 One aiohttp server in the bot's process, started and stopped by :func:`bot.app.start` and
 :func:`bot.app.stop`, so the API files tickets through the same code, database and sender as
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from aiohttp import web
 from telegram.ext import Application
 
-from bot.web import health, metrics, open311, telegram_hook
+from bot.web import board, health, metrics, open311, telegram_hook
 from bot.web.common import APP_KEY, LIMITER_KEY, WEBHOOK_SECRET_KEY
 
 __all__ = ["Listen", "WebServer"]
@@ -40,6 +40,7 @@ class WebServer:
         health.add_routes(self.web)
         metrics.add_routes(self.web)
         open311.add_routes(self.web)
+        board.add_routes(self.web, app.bot_data.get("public_url"))
         if webhook_path is not None:
             telegram_hook.add_routes(self.web, webhook_path)
         self._runner: web.AppRunner | None = None
@@ -64,6 +65,12 @@ class WebServer:
         if self._runner is None or not self._runner.addresses:
             return self.listen.port
         return int(self._runner.addresses[0][1])
+
+    @property
+    def url(self) -> str:
+        """Where this server answers, as a browser on this machine reaches it."""
+        host = "127.0.0.1" if self.listen.host in ("0.0.0.0", "::", "") else self.listen.host
+        return f"http://{host}:{self.port}"
 
     async def stop(self) -> None:
         if self._runner is not None:

@@ -147,8 +147,7 @@ async def leave_chat(tg: Telegram, p: Params) -> Any:
 
 
 # Cheap profile setters PTB apps commonly call at startup.
-for _name in ("setMyDescription", "setMyShortDescription", "setMyName", "setChatMenuButton",
-              "setMyDefaultAdministratorRights"):
+for _name in ("setMyDescription", "setMyShortDescription", "setMyName", "setMyDefaultAdministratorRights"):
     async def _accept(tg: Telegram, p: Params) -> Any:
         return True
 
@@ -170,9 +169,45 @@ async def get_my_short_description(tg: Telegram, p: Params) -> Any:
     return {"short_description": ""}
 
 
+def _menu_button(raw: Any) -> dict[str, Any]:
+    """A MenuButton as Telegram checks it: commands, default, or web_app with a text and an
+    https URL (Telegram refuses plain http for Mini Apps)."""
+    try:
+        button = json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError:
+        raise bad_request("can't parse menu button JSON object") from None
+    if not isinstance(button, dict) or button.get("type") not in ("commands", "default", "web_app"):
+        raise bad_request("unsupported menu button type")
+    if button["type"] != "web_app":
+        return {"type": button["type"]}
+    text, web_app = button.get("text"), button.get("web_app")
+    url = web_app.get("url") if isinstance(web_app, dict) else None
+    if not isinstance(text, str) or not text.strip():
+        raise bad_request("menu button text is empty")
+    if not isinstance(url, str) or not url.startswith("https://"):
+        raise bad_request("BUTTON_URL_INVALID")
+    return {"type": "web_app", "text": text, "web_app": {"url": url}}
+
+
+@method("setChatMenuButton")
+async def set_chat_menu_button(tg: Telegram, p: Params) -> Any:
+    button = _menu_button(p.raw("menu_button")) if p.raw("menu_button") is not None else {"type": "default"}
+    raw_chat = p.raw("chat_id")
+    if raw_chat is None or raw_chat == "":
+        tg.menu_buttons[None] = button
+        return True
+    chat = tg.chat_for_bot(raw_chat)
+    if not chat.is_private:
+        raise bad_request("menu button can be set only in private chats")
+    tg.menu_buttons[chat.id] = button
+    return True
+
+
 @method("getChatMenuButton")
 async def get_chat_menu_button(tg: Telegram, p: Params) -> Any:
-    return {"type": "commands"}
+    raw_chat = p.raw("chat_id")
+    chat_id = tg.chat_for_bot(raw_chat).id if raw_chat not in (None, "") else None
+    return tg.menu_buttons.get(chat_id) or tg.menu_buttons.get(None) or {"type": "commands"}
 
 
 @method("getFile")
