@@ -45,7 +45,7 @@ _PHONE_RE = re.compile(r"^\+?[0-9]{7,15}$")
 _TOP_KEYS = {"dispatch_chat_id", "customer_service_chat_id", "leadership_chat_id", "centres", "communities", "staff",
              "api_channels", "shifts"}
 _CENTRE_KEYS = {"id", "name_zh", "name_en", "kind", "chat_id", "hotline"}
-_COMMUNITY_KEYS = {"id", "name_zh", "name_en", "aliases", "centres"}
+_COMMUNITY_KEYS = {"id", "name_zh", "name_en", "aliases", "centres", "households"}
 _STAFF_KEYS = {"user_id", "name", "phone", "centre", "role", "valid_from", "valid_to"}
 _CHANNEL_KEYS = {"id", "name", "source", "key_sha256", "revoked"}
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
@@ -288,6 +288,11 @@ def _check_communities(check: _Checker, data: dict[str, Any], known: dict[str, A
         name_en = check.value(table, path, "name_en", str, who)
         aliases = check.value(table, path, "aliases", list, who, required=False)
         served = check.value(table, path, "centres", dict, who)
+        # Optional: complaints per 1,000 households in the assessment report (Art. 8).
+        households = check.value(table, path, "households", int, who, required=False)
+        if households is not None and households <= 0:
+            check.add(path + ("households",), f"{who}: 'households' must be a positive number")
+            households = None
         ok = None not in (community_id, name_zh, name_en, served)
 
         if aliases is None:
@@ -336,7 +341,7 @@ def _check_communities(check: _Checker, data: dict[str, Any], known: dict[str, A
                 check.add(where, f"{who}: centre '{centre_id}' is a {known[centre_id]} centre, not {kind}")
                 ok = False
         if ok:
-            communities.append(Community(community_id, name_zh, name_en, tuple(aliases), dict(served)))
+            communities.append(Community(community_id, name_zh, name_en, tuple(aliases), dict(served), households))
     return communities
 
 

@@ -38,6 +38,7 @@ class Community:
     # empty (the database keeps them for search and routing).
     aliases: tuple[str, ...] = ()
     centres: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # centre kind -> centre id
+    households: int | None = None       # optional; complaints per 1,000 households (Art. 8)
 
     def name(self, lang: str) -> str:
         return self.name_en if lang == "en" else self.name_zh

@@ -25,6 +25,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from rules.assessment import DEFAULT_RULES as DEFAULT_ASSESSMENT_RULES
+from rules.assessment import AssessmentRules, parse_rules as parse_assessment
 from rules.followup import DEFAULT_RULES as DEFAULT_FOLLOWUP_RULES
 from rules.followup import FollowupRules
 from rules.outages import DEFAULT_RULES as DEFAULT_OUTAGE_RULES
@@ -134,6 +136,7 @@ class Policy:
     followup: FollowupRules = DEFAULT_FOLLOWUP_RULES
     # Art. 11: a shift handover nobody acknowledged after this long is told to the centre's lead.
     handover_ack: timedelta = timedelta(minutes=15)
+    assessment: AssessmentRules = DEFAULT_ASSESSMENT_RULES
 
     def category(self, code: str) -> Category:
         try:
@@ -261,7 +264,7 @@ def load_policy(path: Path | str | None = None) -> Policy:
         raise PolicyError(f"not valid TOML: {exc}", path=name) from None
 
     top = _Reader(name, data, "")
-    top.only({"limits", "sources", "reminders", "escalation", "categories", "outages", "followup", "handover"})
+    top.only({"limits", "sources", "reminders", "escalation", "categories", "outages", "followup", "handover", "assessment"})
 
     limits = _Reader(name, top.table_of("limits"), "[limits]")
     limits.only({
@@ -383,6 +386,7 @@ def load_policy(path: Path | str | None = None) -> Policy:
         outages=outages,
         followup=followup,
         handover_ack=handover_ack,
+        assessment=parse_assessment(top.table_of("assessment"), name) if "assessment" in data else DEFAULT_ASSESSMENT_RULES,
     )
 
 

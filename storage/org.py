@@ -35,7 +35,8 @@ async def replace_org(conn: aiosqlite.Connection, org) -> None:  # org: bot.orgf
     for m in org.communities:
         # Each name also without its spaces and NFKC-folded, as rules.intake.community_queries folds what is typed.
         search = "\n".join(community_search_forms([m.name_zh, m.name_en, *m.aliases]))
-        await conn.execute("INSERT INTO communities(id, name_zh, name_en, search) VALUES (?, ?, ?, ?)", (m.id, m.name_zh, m.name_en, search))
+        await conn.execute("INSERT INTO communities(id, name_zh, name_en, search, households) VALUES (?, ?, ?, ?, ?)",
+                           (m.id, m.name_zh, m.name_en, search, m.households))
         for kind, centre_id in m.centres.items():
             await conn.execute("INSERT INTO community_centres(community_id, kind, centre_id) VALUES (?, ?, ?)", (m.id, kind, centre_id))
     for s in org.staff:
