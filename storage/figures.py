@@ -189,7 +189,7 @@ async def _grouped(conn: aiosqlite.Connection, sql: str, args: dict) -> dict[str
     out: dict[str, dict[str, int]] = {}
     async with conn.execute(sql, args) as cur:
         for centre, key, count in await cur.fetchall():
-            bucket = out.setdefault(centre or "", {})
+            bucket = out.setdefault(centre if centre is not None else "", {})
             bucket[str(key)] = bucket.get(str(key), 0) + count
     return out
 
@@ -299,7 +299,6 @@ async def centre_figures(conn: aiosqlite.Connection, start: datetime, end: datet
         def dims(prefix: str) -> dict[str, int]:
             return {k.split(":", 1)[1]: v for k, v in sorted(rec.items()) if k.startswith(prefix + ":")}
 
-        ratings_all = ev.get("followup_rating", 0)
         solved = ev.get("followup_solved", 0)
         phoned_ok = ev.get("phoned_satisfied", 0) + ev.get("phoned_basic", 0)
         answered = solved + ev.get("reopened", 0) + phoned_ok + ev.get("phoned_unsatisfied", 0)
@@ -318,7 +317,7 @@ async def centre_figures(conn: aiosqlite.Connection, start: datetime, end: datet
             followups_asked=ev.get("followup_asked", 0), followups_reached=fu.get("reached", 0),
             # solved and not rated below 4, or phoned satisfied / basically satisfied
             satisfied=solved - fu.get("low_rating", 0) + phoned_ok, answered=answered,
-            ratings=ratings_all - ev.get("rating_none", 0), rating_sum=fu.get("rating_sum", 0),
+            ratings=ev.get("followup_rating", 0), rating_sum=fu.get("rating_sum", 0),
             notices_due=no.get("due", 0), notices_late=no.get("late", 0),
             praise=reg.get("praise", 0), criticism=reg.get("criticism", 0), press=reg.get("press", 0),
             supervision=reg.get("supervision", 0), households=households.get(cid, {}).get("households"),
@@ -372,7 +371,7 @@ async def crew_figures(conn: aiosqlite.Connection, start: datetime, end: datetim
                 names[uid] = (name, None)
     out = []
     for uid in ids:
-        c = steps[str(uid)]
+        c = steps[uid]
         ratings = {int(k.split("_", 1)[1]): v for k, v in c.items() if k.startswith("rating_")}
         name, cid = names.get(uid, (str(uid), None))
         out.append(CrewFigures(uid, name, cid, accepted=c.get("accept", 0), arrived=c.get("arrive", 0), closed=c.get("close", 0),
