@@ -577,6 +577,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--by", help="who applies it, for the change log (default: your login name)")
     p.add_argument("--dry-run", action="store_true", help="print the diff, change nothing")
     p.set_defaults(func=cmd_org_apply)
+
+    from bot.reportcli import add_commands as add_report_commands
+    add_report_commands(sub)        # report, seed
     return parser
 
 
