@@ -427,3 +427,25 @@ def test_periods_are_local_days_weeks_and_months():
     assert month.start.isoformat() == "2026-01-01T00:00:00+08:00"
     week = period_of("week", local("2026-01-15 12:00"), TZ)
     assert (week.first, week.last) == (date(2026, 1, 12), date(2026, 1, 18))
+
+
+def test_the_readme_defines_each_figure_and_each_point_as_the_code_does():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    from rules.assessment import FIGURES
+    for f in FIGURES:
+        assert f"| `{f.key}` | {f.article} | {f.definition} |" in readme, f.key
+    for kind, rule in load_policy().assessment.points.items():
+        assert f"| `{kind}` | {rule.article} | {rule.points:+d} |" in readme, kind
+    assert ",".join(CSV_HEADER) in readme
+
+
+def test_the_policy_refuses_an_assessment_section_with_an_event_missing_or_unknown(tmp_path):
+    from rules.errors import PolicyError
+    text = (ROOT / "rules" / "policy.toml").read_text(encoding="utf-8")
+    for broken in (text.replace('late_close = { points = -2, article = "Art. 23 (1)" }', ""),
+                   text.replace("[assessment]\n", "[assessment]\nlate_lunch = { points = -1, article = \"Art. 99\" }\n"),
+                   text.replace('praise = { points = 3, article = "Art. 18" }', 'praise = { points = "3", article = "Art. 18" }')):
+        path = tmp_path / "policy.toml"
+        path.write_text(broken, encoding="utf-8")
+        with pytest.raises(PolicyError):
+            load_policy(path)
