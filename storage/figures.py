@@ -270,7 +270,8 @@ async def centre_figures(conn: aiosqlite.Connection, start: datetime, end: datet
         centres = [(r[0], r[1], r[2]) for r in await cur.fetchall()]
     received = await _grouped(conn, f"""
         SELECT centre, dim || ':' || CASE dim WHEN 'source' THEN source WHEN 'level' THEN level ELSE category END, COUNT(*)
-        FROM (SELECT {_holder('t.id', 't.received_at')} AS centre, t.source, t.level, t.category
+        FROM (SELECT COALESCE((SELECT json_extract(h.detail, '$.centre') FROM ticket_events h WHERE h.ticket_id = t.id
+                               AND h.kind = 'routed' ORDER BY h.at, h.id LIMIT 1), '') AS centre, t.source, t.level, t.category
               FROM tickets t WHERE t.received_at >= :start AND t.received_at < :end)
         CROSS JOIN (SELECT 'source' AS dim UNION ALL SELECT 'level' UNION ALL SELECT 'category')
         GROUP BY 1, 2""", args)
