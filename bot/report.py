@@ -13,6 +13,7 @@ import base64
 import csv
 import io
 import logging
+import re
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
@@ -26,7 +27,7 @@ from storage import figures
 from storage.figures import TicketRow
 
 __all__ = [
-    "Chart", "Report", "build_report", "CSV_HEADER", "centre_row", "to_csv", "to_xlsx", "to_html", "EVENT_HEADER",
+    "Chart", "Report", "build_report", "article_zh", "CSV_HEADER", "centre_row", "to_csv", "to_xlsx", "to_html", "EVENT_HEADER",
     "TICKET_HEADER",
 ]
 
@@ -202,6 +203,30 @@ def to_xlsx(report: Report, tz: tzinfo, lang: str = "zh") -> bytes:
     return out.getvalue()
 
 
+def _article(report: Report, kind: str, lang: str) -> str:
+    rule = report.rules.points.get(kind)
+    if rule is None:
+        return ""
+    return article_zh(rule.article) if lang == "zh" else rule.article
+
+
+_DIGITS = "零一二三四五六七八九"
+
+
+def _cn_number(n: int) -> str:
+    """1-99 in Chinese numerals, as the regulation numbers its articles (第二十三条)."""
+    tens, ones = divmod(n, 10)
+    if n < 10:
+        return _DIGITS[n]
+    return ("" if tens == 1 else _DIGITS[tens]) + "十" + (_DIGITS[ones] if ones else "")
+
+
+def article_zh(text: str) -> str:
+    """"Art. 23 (1)" → "第二十三条（一）", so a Chinese reader sees the regulation as written."""
+    text = re.sub(r"Art\. (\d+)", lambda m: f"第{_cn_number(int(m.group(1)))}条", text)
+    return re.sub(r"\s*\((\d+)\)", lambda m: f"（{_cn_number(int(m.group(1)))}）", text)
+
+
 def to_html(report: Report, texts, lang: str, charts: list[Chart] | None = None, *, ticket_url: str | None = None) -> str:
     """One self-contained printable page (templates/<lang>/report.html). ``ticket_url`` is a
     format string with ``{number}`` for ticket links (e.g. the web board's), or None for none."""
@@ -213,7 +238,7 @@ def to_html(report: Report, texts, lang: str, charts: list[Chart] | None = None,
         if c is None:
             continue
         per_centre.append({"centre": c, "score": s, "events": [
-            {"event": e, "points": p, "article": report.rules.points[e.kind].article if e.kind in report.rules.points else "",
+            {"event": e, "points": p, "article": _article(report, e.kind, lang),
              "url": ticket_url.format(number=e.number) if ticket_url and e.ticket_id else None}
             for e, p in s.events]})
     return texts.page(lang, "report", report=report, rows=rows, per_centre=per_centre, charts=charts or [],

@@ -449,3 +449,13 @@ def test_the_policy_refuses_an_assessment_section_with_an_event_missing_or_unkno
         path.write_text(broken, encoding="utf-8")
         with pytest.raises(PolicyError):
             load_policy(path)
+
+
+async def test_a_chinese_reader_sees_no_english_on_the_report_page(db):
+    import re
+    async with db.transaction() as conn:
+        await _season(conn)
+    page = to_html(await _report(db), Texts(TZ), "zh")
+    visible = re.sub(r"<[^>]+>", " ", re.sub(r"<(style|title)>.*?</\1>", " ", page, flags=re.S))
+    assert re.findall(r"[A-Za-z]{2,}", visible) == []
+    assert "第二十三条（一）" in visible and "#0006" in visible
