@@ -41,7 +41,6 @@ __all__ = [
 # transferred task is accepted afresh; a reopen gives a fresh on-site and close limit).
 STEP_OF_LIMIT = {"accept": "accept", "onsite": "arrive", "close": "close", "report": "report_submitted"}
 RESETS_OF_LIMIT = {"accept": ("transferred",), "onsite": ("reopened",), "close": ("reopened",), "report": ("transferred",)}
-_LIMIT_OF_STEP = {v: k for k, v in STEP_OF_LIMIT.items()}
 
 
 def _holder(ticket: str, at: str) -> str:
@@ -58,12 +57,17 @@ def _limit_case(column: str) -> str:
     return "CASE " + column + " " + " ".join(f"WHEN '{step}' THEN '{lim}'" for lim, step in STEP_OF_LIMIT.items()) + " END"
 
 
-def _steps_in(alias: str = "") -> str:
-    return "(" + ", ".join(f"'{s}'" for s in STEP_OF_LIMIT.values()) + ")"
+_STEPS = "(" + ", ".join(f"'{s}'" for s in STEP_OF_LIMIT.values()) + ")"
+
+
+def _step_of(lim_sql: str) -> str:
+    """SQL: the step event that meets the limit named by ``lim_sql``."""
+    return f"CASE {lim_sql} " + " ".join(f"WHEN '{lim}' THEN '{step}'" for lim, step in STEP_OF_LIMIT.items()) + " END"
 
 
 def _resets(lim_sql: str) -> str:
-    return (f"CASE WHEN {lim_sql} IN ('accept', 'report') THEN 'transferred' ELSE 'reopened' END")
+    """SQL: the event that restarts the clock of the limit named by ``lim_sql``."""
+    return f"CASE {lim_sql} " + " ".join(f"WHEN '{lim}' THEN '{kinds[0]}'" for lim, kinds in RESETS_OF_LIMIT.items()) + " END"
 
 
 # Judged limits of one period, one row per clock: (ticket, limit, centre, at, late, minutes, actor).
@@ -71,7 +75,7 @@ def _resets(lim_sql: str) -> str:
 _JUDGED = f"""
 WITH steps AS (
     SELECT m.id, m.ticket_id, m.at, m.actor_id, {_limit_case('m.kind')} AS lim
-    FROM ticket_events m WHERE m.kind IN {_steps_in()} AND m.at >= :start AND m.at < :end
+    FROM ticket_events m WHERE m.kind IN {_STEPS} AND m.at >= :start AND m.at < :end
 ),
 ontime AS (
     SELECT s.ticket_id, s.lim, s.at, s.actor_id FROM steps s
@@ -92,8 +96,7 @@ late_by_overdue AS (
         SELECT 1 FROM ticket_events n
         WHERE n.ticket_id = o.ticket_id AND n.at >= o.at AND n.id != o.id
           AND ((n.kind = 'overdue' AND json_extract(n.detail, '$.limit') = o.lim AND n.id > o.id)
-               OR (n.kind = CASE o.lim WHEN 'accept' THEN 'accept' WHEN 'onsite' THEN 'arrive' WHEN 'close' THEN 'close'
-                                ELSE 'report_submitted' END
+               OR (n.kind = {_step_of('o.lim')}
                    AND NOT EXISTS (SELECT 1 FROM ticket_events l WHERE l.ticket_id = n.ticket_id AND l.kind = 'late'
                                    AND l.at = n.at AND json_extract(l.detail, '$.limit') = o.lim)))
           AND NOT EXISTS (SELECT 1 FROM ticket_events r WHERE r.ticket_id = o.ticket_id AND r.kind = {_resets('o.lim')}
