@@ -115,6 +115,10 @@ async def seed(db: Database, policy: Policy, plan: SeedPlan, tz: tzinfo, *, now:
     The organisation must already be in the database. Returns the number of tickets written."""
     rng = random.Random(plan.seed)
     conn = db.conn
+    # A big page cache for the bulk write: the place indexes (tickets_flat, tickets_building)
+    # take rows in random order, and SQLite's default 8 MB cache makes each of those a disk read
+    # once the file outgrows it.
+    await conn.execute("PRAGMA cache_size = -262144")
     async with conn.execute("SELECT community_id, kind, centre_id FROM community_centres ORDER BY community_id, kind") as cur:
         routing: dict[tuple[str, str], str] = {(r[0], r[1]): r[2] for r in await cur.fetchall()}
     communities = sorted({c for c, _ in routing})
