@@ -29,6 +29,7 @@ from bot.texts import Texts
 from rules.assessment import period_between
 from rules.policy import load_policy
 from storage.db import open_database
+from storage.figures import tune_for_reading
 from storage.org import replace_org
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,6 +70,7 @@ async def _time_report(path: Path, rounds: int = 3) -> tuple[float, int, float]:
     for _ in range(rounds):
         db = await open_database(path, migrate=False)
         try:
+            await tune_for_reading(db.conn)          # as `heatbot report` opens it
             began = time.perf_counter()
             report = await build_report(db.conn, MONTH, tz=TZ, rules=policy.assessment, made_at=MONTH.end + timedelta(days=1),
                                         with_tickets=False)
@@ -79,6 +81,7 @@ async def _time_report(path: Path, rounds: int = 3) -> tuple[float, int, float]:
             await db.close()
     db = await open_database(path, migrate=False)
     try:
+        await tune_for_reading(db.conn)
         began = time.perf_counter()
         report = await build_report(db.conn, MONTH, tz=TZ, rules=policy.assessment, made_at=MONTH.end + timedelta(days=1))
         to_xlsx(report, TZ)

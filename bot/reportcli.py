@@ -69,8 +69,11 @@ def cmd_report(args: argparse.Namespace) -> int:
         return _fail(f"no database at {path} (--db or HEATBOT_DB)")
 
     async def make():
+        from storage.figures import tune_for_reading
+
         db = await open_database(path, migrate=False)
         try:
+            await tune_for_reading(db.conn)
             version = await db.user_version()
             if version < _REPORT_SCHEMA:
                 raise ValueError(f"{path} is at schema version {version}; start the bot once (or `heatbot seed`) to bring it "
