@@ -13,10 +13,11 @@ import logging
 import signal
 import sys
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.config import LANGUAGES, ConfigError, database_path
+from bot import dbcli, orgcli, reportcli
+from bot.cliutil import fail, first_line, help_for, reason
+from bot.config import LANGUAGES, ConfigError
 from bot.logs import JsonFormatter, setup_logging
 
 if TYPE_CHECKING:
@@ -27,11 +28,6 @@ if TYPE_CHECKING:
 __all__ = ["main"]
 
 log = logging.getLogger("heatbot")
-
-
-def _fail(message: str, code: int = 2) -> int:
-    print(f"heatbot: {message}", file=sys.stderr)
-    return code
 
 
 class _QuietStartup(logging.Filter):
@@ -124,9 +120,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         config = load_config()
     except ConfigError as e:
-        return _fail(str(e))
+        return fail(str(e))
     if config.org_path.name == EXAMPLE_ORG and not config.allow_example_org:
-        return _fail(f"HEATBOT_ORG is {config.org_path}, the example organisation (made-up groups and staff): "
+        return fail(f"HEATBOT_ORG is {config.org_path}, the example organisation (made-up groups and staff): "
                      f"write your own (README, 'Setting up') or set HEATBOT_ALLOW_EXAMPLE_ORG=1 to run on it anyway")
     setup_logging(config.log_level, config.token, config.log_format)
     quiet = _QuietStartup()
@@ -138,42 +134,42 @@ def cmd_run(args: argparse.Namespace) -> int:
         # is pointed at the checker for the rest.
         first = str(e.issues[0]) if e.issues else "cannot be used"
         more = f" (+{len(e.issues) - 1} more: run `heatbot org check {e.path}`)" if len(e.issues) > 1 else ""
-        return _fail(f"HEATBOT_ORG {e.path}: {first}{more}")
+        return fail(f"HEATBOT_ORG {e.path}: {first}{more}")
     except PolicyError as e:
-        return _fail(f"HEATBOT_POLICY: {_first_line(e)}")
+        return fail(f"HEATBOT_POLICY: {first_line(e)}")
     instance = InstanceLock(config.db_path)
     try:
         instance.acquire()       # before the database is touched; held until we exit
     except InstanceLocked as e:
-        return _fail(f"{e} (HEATBOT_DB)")
+        return fail(f"{e} (HEATBOT_DB)")
     except OSError as e:
-        return _fail(f"cannot use the database HEATBOT_DB={config.db_path}: {_reason(e)}")
+        return fail(f"cannot use the database HEATBOT_DB={config.db_path}: {reason(e)}")
     try:
         asyncio.run(_serve(app, config, quiet))
     except InvalidToken:
         if _is_local(config.api_base_url):
             # A local URL is most often the emulator, whose one token is easy to miss.
-            return _fail(f"the Bot API server at {config.api_base_url} rejected TELEGRAM_BOT_TOKEN (Unauthorized); "
+            return fail(f"the Bot API server at {config.api_base_url} rejected TELEGRAM_BOT_TOKEN (Unauthorized); "
                          f"the emulator (`heatbot emulator`) accepts only 123456:TEST-TOKEN unless started with --token")
-        return _fail("Telegram rejected TELEGRAM_BOT_TOKEN (Unauthorized): check the token from @BotFather")
+        return fail("Telegram rejected TELEGRAM_BOT_TOKEN (Unauthorized): check the token from @BotFather")
     except NetworkError as e:
         # TimedOut is a NetworkError too. The message names the server, never the token.
-        return _fail(f"cannot reach the Bot API server at {config.api_base_url} (TELEGRAM_API_BASE_URL): {_first_line(e)}")
+        return fail(f"cannot reach the Bot API server at {config.api_base_url} (TELEGRAM_API_BASE_URL): {first_line(e)}")
     except TelegramError as e:
-        return _fail(f"Telegram refused a start-up call: {_first_line(e)}")
+        return fail(f"Telegram refused a start-up call: {first_line(e)}")
     except DatabaseUnusable as e:
-        return _fail(f"cannot use the database HEATBOT_DB={config.db_path}: {_reason(e.cause)}")
+        return fail(f"cannot use the database HEATBOT_DB={config.db_path}: {reason(e.cause)}")
     except CannotListen as e:
         where = (f"{config.webhook_listen}:{config.webhook_port}" if webhook_for(config)
                  else f"{config.http_listen}:{config.http_port}")
-        return _fail(f"cannot listen on {where} ({e.settings}): {_reason(e.cause)}")
+        return fail(f"cannot listen on {where} ({e.settings}): {reason(e.cause)}")
     except WebhookRefused as e:
         hook = webhook_for(config)
-        return _fail(f"Telegram refused the webhook {hook.url if hook else ''} (WEBHOOK_URL): {_reason(e.cause)}")
+        return fail(f"Telegram refused the webhook {hook.url if hook else ''} (WEBHOOK_URL): {reason(e.cause)}")
     except MigrationError as e:
-        return _fail(_first_line(e))
+        return fail(first_line(e))
     except _PollingConflict:
-        return _fail("stopped: another process already polls Telegram with this bot's token (409 Conflict). Long "
+        return fail("stopped: another process already polls Telegram with this bot's token (409 Conflict). Long "
                      "polling serves one instance: stop the other one, or run behind a webhook (WEBHOOK_URL)",
                      EXIT_CONFLICT)
     except KeyboardInterrupt:
@@ -181,15 +177,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     finally:
         instance.release()
     return 0
-
-
-def _first_line(e: BaseException) -> str:
-    text = str(e).strip()
-    return text.splitlines()[0] if text else type(e).__name__
-
-
-def _reason(e: BaseException) -> str:
-    return e.strerror if isinstance(e, OSError) and e.strerror else _first_line(e)
 
 
 def cmd_emulator(args: argparse.Namespace) -> int:
@@ -203,7 +190,7 @@ def cmd_emulator(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     except OSError as e:
-        return _fail(f"cannot listen on {args.host}:{args.port}: {e.strerror}")
+        return fail(f"cannot listen on {args.host}:{args.port}: {e.strerror}")
     return 0
 
 
@@ -226,14 +213,14 @@ def cmd_rules_explain(args: argparse.Namespace) -> int:
         # the command line overrides does not stop the tool.
         settings = None if None not in (args.tz, args.lang, args.policy) else _tool_settings()
     except ConfigError as e:
-        return _fail(str(e))
+        return fail(str(e))
     if args.tz is None:
         tz = settings.tz
     else:
         try:
             tz = ZoneInfo(args.tz)
         except (ZoneInfoNotFoundError, ValueError, OSError):
-            return _fail(f"--tz is not a known time zone: {args.tz!r} (e.g. Asia/Shanghai)")
+            return fail(f"--tz is not a known time zone: {args.tz!r} (e.g. Asia/Shanghai)")
     lang = args.lang or settings.lang
     try:
         policy = load_policy(args.policy if args.policy is not None else settings.policy_path)
@@ -241,7 +228,7 @@ def cmd_rules_explain(args: argparse.Namespace) -> int:
         received = parse_local_time(args.received, tz) if args.received else datetime.now(tz)
         result = explain(policy, args.category, source, received, tz, lang=lang)
     except (RulesError, ValueError) as e:
-        return _fail(str(e))
+        return fail(str(e))
     print(json.dumps(result, ensure_ascii=False, indent=2) if args.json else format_explain(result))
     return 0
 
@@ -275,7 +262,7 @@ def cmd_rules_codes(args: argparse.Namespace) -> int:
     try:
         policy = load_policy(args.policy if args.policy is not None else _tool_settings().policy_path)
     except (ConfigError, RulesError) as e:
-        return _fail(str(e))
+        return fail(str(e))
     print(codes_table(policy, markdown=args.markdown))
     return 0
 
@@ -289,7 +276,7 @@ def _codes_epilog() -> str:
     try:
         policy = load_policy(_tool_settings().policy_path)
     except (ConfigError, RulesError) as e:
-        return f"category codes: cannot read the policy ({_first_line(e)})"
+        return f"category codes: cannot read the policy ({first_line(e)})"
     width = max(len(code) for code in policy.categories)
     lines = ["category codes (`heatbot rules codes` lists their limits):"]
     lines += [f"  {c.code.ljust(width)}  {str(c.level).ljust(7)}  {c.label_en}" for c in policy.categories.values()]
@@ -311,217 +298,9 @@ class _RulesParser(argparse.ArgumentParser):
         return super().format_help()
 
 
-def cmd_org_check(args: argparse.Namespace) -> int:
-    from bot.orgfile import check_org
-
-    path = Path(args.file)
-    if not path.is_file():
-        return _fail(f"no such file: {path}")
-    org, issues = check_org(path.read_text(encoding="utf-8"))
-    for issue in issues:
-        print(f"{path}:{issue}")
-    if org is None or issues:
-        return 1
-    print(f"{path}: OK ({len(org.centres)} centres, {len(org.communities)} communities, {len(org.staff)} staff)")
-    return 0
-
-
-def cmd_org_apply(args: argparse.Namespace) -> int:
-    """Check a new organisation file and apply it to the bot's database in one transaction
-    (the running bot picks it up without a restart); print the diff. A broken file changes
-    nothing. Two applies at once: the second waits for the first and is diffed against it."""
-    import getpass
-    import sqlite3
-
-    from bot.clock import SystemClock
-    from bot.config import ConfigError
-    from bot.orgapply import apply_org
-    from bot.orgfile import check_org
-    from bot.texts import Texts
-    from storage.db import available_migrations, open_database
-
-    path = Path(args.file)
-    if not path.is_file():
-        return _fail(f"no such file: {path}")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        return _fail(f"cannot read {path}: {_reason(e)}")
-    org, issues = check_org(text)
-    for issue in issues:
-        print(f"{path}:{issue}")
-    if org is None:
-        print(f"{path}: not applied, nothing changed", file=sys.stderr)
-        return 1
-    try:
-        settings = _tool_settings()
-    except ConfigError as e:
-        return _fail(str(e))
-    try:
-        db_path = _db_arg(args)
-    except ConfigError as e:
-        return _fail(str(e))
-    if not db_path.is_file():
-        return _fail(f"no database at {db_path} (--db or HEATBOT_DB; `heatbot run` creates it)")
-    by = args.by or getpass.getuser()
-
-    class _DryRun(Exception):
-        pass
-
-    async def apply():
-        db = await open_database(db_path, migrate=False)
-        try:
-            if await db.user_version() != available_migrations()[-1][0]:
-                raise sqlite3.DatabaseError("its schema is not this heatbot's version: run `heatbot run` with this "
-                                            "version once, then apply")
-            waited = 0.0
-            while True:
-                try:
-                    async with db.transaction() as conn:
-                        result = await apply_org(conn, Texts(settings.tz), settings.lang, org, text, by=by,
-                                                 path=str(path.resolve()), now=SystemClock().now())
-                        if args.dry_run:
-                            raise _DryRun(result)
-                    return result
-                except sqlite3.OperationalError as e:
-                    # The running bot's transactions are short; another apply may take longer.
-                    if "locked" not in str(e) or waited >= 30:
-                        raise
-                    waited += 5     # busy_timeout waited 5 s already
-        finally:
-            await db.close()
-
-    try:
-        result = asyncio.run(apply())
-        dry = False
-    except _DryRun as e:
-        result, dry = e.args[0], True
-    except sqlite3.OperationalError as e:
-        if "locked" in str(e):
-            return _fail(f"{db_path} stayed busy for over 30 s (another `org apply`?); nothing was changed")
-        return _fail(f"cannot apply to {db_path}: {_first_line(e)}; nothing was changed")
-    except sqlite3.Error as e:
-        return _fail(f"cannot apply to {db_path}: {_first_line(e)}; nothing was changed")
-    for old, new in result.moved.items():
-        print(f"{path}: chat {old} was upgraded to supergroup {new}; applied as {new} (change it in the file)")
-    if not result.changes:
-        print(f"{path}: no changes")
-        return 0
-    for c in result.changes:
-        print(_change_line(c))
-    for h in result.held:
-        print(f"  ticket {h.number} was accepted by {h.held_by}, now removed: it stays with centre {h.centre_id}; its lead is told")
-    count = f"{len(result.changes)} change{'s' if len(result.changes) != 1 else ''}"
-    if dry:
-        print(f"{path}: {count} (dry run: nothing applied)")
-    else:
-        print(f"{path}: applied, {count}, by {by}; the change report is queued for dispatch")
-    return 0
-
-
-def _change_line(c) -> str:
-    name = f"{c.item} ({c.label})" if c.label and c.label != c.item else c.item
-    if c.change == "changed":
-        return f"~ {c.section} {name}: {c.field}: {c.old if c.old is not None else '(none)'} -> {c.new if c.new is not None else '(none)'}"
-    return f"{'+' if c.change == 'added' else '-'} {c.section} {name}: {c.new if c.change == 'added' else c.old}"
-
-
-def cmd_status(args: argparse.Namespace) -> int:
-    """The outbox at a glance, read straight from HEATBOT_DB (no Telegram needed)."""
-    import sqlite3
-
-    from bot.clock import SystemClock
-    from bot.status import format_report, outbox_report, report_json
-    from storage.db import open_database
-
-    def fail(message: str) -> int:
-        if args.json:       # a script reading --json gets JSON, failure or not
-            print(json.dumps({"error": message}, ensure_ascii=False))
-            return 2
-        return _fail(message)
-
-    try:
-        path = _db_arg(args)
-    except ConfigError as e:
-        return fail(str(e))
-
-    if not path.is_file():
-        return fail(f"no database at {path} (set HEATBOT_DB)")
-
-    async def read():
-        db = await open_database(path, migrate=False)
-        try:
-            if await db.user_version() == 0:
-                return None         # an empty file: `heatbot run` creates the tables
-            return await outbox_report(db.conn, SystemClock().now())
-        finally:
-            await db.close()
-
-    try:
-        report = asyncio.run(read())
-    except sqlite3.Error as e:
-        return fail(f"cannot read the outbox in {path}: {_first_line(e)}")
-    except OSError as e:
-        return fail(f"cannot read the outbox in {path}: {_reason(e)}")
-    if report is None:
-        return fail(f"{path} is not a heatbot database yet (no tables; `heatbot run` creates them)")
-    print(json.dumps(report_json(report), ensure_ascii=False, indent=2) if args.json else format_report(report))
-    return 0
-
-
-def _db_arg(args: argparse.Namespace) -> Path:
-    """``--db``, else ``HEATBOT_DB``, else heatbot.db; raises ConfigError as start-up would."""
-    import os
-
-    return database_path(args.db or os.environ.get("HEATBOT_DB") or "heatbot.db")
-
-
-def cmd_backup(args: argparse.Namespace) -> int:
-    """A consistent copy of the database while the bot runs (SQLite's online backup API)."""
-    from storage.backup import BackupError, backup
-
-    try:
-        info = backup(_db_arg(args), Path(args.out))
-    except (ConfigError, BackupError) as e:
-        return _fail(str(e))
-    except OSError as e:
-        return _fail(f"cannot write {args.out}: {_reason(e)}")
-    print(f"{info.path}: {info.tickets} tickets, schema version {info.schema_version}, {info.size} bytes; integrity ok")
-    return 0
-
-
-def cmd_restore(args: argparse.Namespace) -> int:
-    """Put a backup back (the bot stopped); the database it replaces is kept beside it."""
-    from bot.clock import SystemClock
-    from storage.backup import BackupError, restore
-    from storage.db import InstanceLocked
-
-    try:
-        db = _db_arg(args)
-        info, kept = restore(Path(args.file), db, SystemClock().now())
-    except (ConfigError, BackupError, InstanceLocked) as e:
-        return _fail(str(e))
-    except OSError as e:
-        return _fail(f"cannot restore into {args.db or 'HEATBOT_DB'}: {_reason(e)}")
-    if kept is not None:
-        print(f"the database it replaced is kept as {kept}")
-    print(f"{db}: restored from {info.path} ({info.tickets} tickets, schema version {info.schema_version}); "
-          f"start the bot to bring the schema up to date")
-    return 0
-
-
-def _help(parser: argparse.ArgumentParser):
-    """For a command given without its subcommand: its help instead of argparse's terse
-    "the following arguments are required", and the exit code of a usage error."""
-    def show(args: argparse.Namespace) -> int:
-        parser.print_help(sys.stderr)
-        return 2
-    return show
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="heatbot", description="Telegram service desk for a district-heating company")
-    parser.set_defaults(func=_help(parser))
+    parser.set_defaults(func=help_for(parser))
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("run", help="run the bot (long polling, or a webhook when WEBHOOK_URL is set)")
@@ -534,7 +313,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_emulator)
 
     rules_parser = sub.add_parser("rules", help="inspect the service policy: category codes, levels, deadlines")
-    rules_parser.set_defaults(func=_help(rules_parser))
+    rules_parser.set_defaults(func=help_for(rules_parser))
     rules = rules_parser.add_subparsers(dest="rules_command", metavar="SUBCOMMAND", parser_class=_RulesParser)
     p = rules.add_parser("explain", help="print a ticket's level and deadlines", codes_help=True,
                          formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -551,35 +330,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--markdown", action="store_true", help="as the Markdown table in the README")
     p.set_defaults(func=cmd_rules_codes)
 
-    p = sub.add_parser("status", help="outbox depth by priority, oldest waiting message, permanent failures")
-    p.add_argument("--db", help="database file (default: HEATBOT_DB)")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_status)
-
-    p = sub.add_parser("backup", help="copy the database to a new file, consistent while the bot runs")
-    p.add_argument("--out", required=True, metavar="FILE", help="the backup file to write (must not exist)")
-    p.add_argument("--db", help="database file (default: HEATBOT_DB)")
-    p.set_defaults(func=cmd_backup)
-    p = sub.add_parser("restore", help="put a backup back into the database (stop the bot first)")
-    p.add_argument("file", help="a file written by `heatbot backup`")
-    p.add_argument("--db", help="database file (default: HEATBOT_DB)")
-    p.set_defaults(func=cmd_restore)
-
-    org_parser = sub.add_parser("org", help="check or apply the organisation file")
-    org_parser.set_defaults(func=_help(org_parser))
-    org = org_parser.add_subparsers(dest="org_command", metavar="SUBCOMMAND")
-    p = org.add_parser("check", help="validate an organisation file")
-    p.add_argument("file")
-    p.set_defaults(func=cmd_org_check)
-    p = org.add_parser("apply", help="apply an organisation file to the bot's database (running or not) and print the diff")
-    p.add_argument("file")
-    p.add_argument("--db", help="database file (default: HEATBOT_DB)")
-    p.add_argument("--by", help="who applies it, for the change log (default: your login name)")
-    p.add_argument("--dry-run", action="store_true", help="print the diff, change nothing")
-    p.set_defaults(func=cmd_org_apply)
-
-    from bot.reportcli import add_commands as add_report_commands
-    add_report_commands(sub)        # report, seed
+    dbcli.add_commands(sub)         # status, backup, restore
+    orgcli.add_commands(sub)        # org check, org apply
+    reportcli.add_commands(sub)     # report, seed
     return parser
 
 

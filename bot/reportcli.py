@@ -12,6 +12,8 @@ import time
 from datetime import date, datetime
 from pathlib import Path
 
+from bot.cliutil import db_arg, fail
+
 __all__ = ["add_commands", "cmd_report", "cmd_seed", "FORMATS"]
 
 log = logging.getLogger(__name__)
@@ -19,11 +21,6 @@ log = logging.getLogger(__name__)
 FORMATS = ("html", "csv", "xlsx")
 # The report reads what migration 0010 added (households, the ledger's indexes).
 _REPORT_SCHEMA = 10
-
-
-def _fail(message: str) -> int:
-    print(f"heatbot: {message}", file=sys.stderr)
-    return 2
 
 
 def _day(text: str, flag: str) -> date:
@@ -62,11 +59,14 @@ def cmd_report(args: argparse.Namespace) -> int:
         period = period_between(first, last, tz)
         policy = load_policy(args.policy or settings.policy_path)
     except (ConfigError, RulesError, ValueError, argparse.ArgumentTypeError) as e:
-        return _fail(str(e))
+        return fail(str(e))
     lang = args.lang or settings.lang
-    path = Path(args.db or os.environ.get("HEATBOT_DB") or "heatbot.db")
+    try:
+        path = db_arg(args)
+    except ConfigError as e:
+        return fail(str(e))
     if not path.is_file():
-        return _fail(f"no database at {path} (--db or HEATBOT_DB)")
+        return fail(f"no database at {path} (--db or HEATBOT_DB)")
 
     async def make():
         from storage.figures import tune_for_reading
@@ -92,7 +92,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     try:
         report = asyncio.run(make())
     except (sqlite3.Error, OSError, ValueError) as e:
-        return _fail(f"cannot make the report: {str(e).splitlines()[0]}")
+        return fail(f"cannot make the report: {str(e).splitlines()[0]}")
     out = Path(args.out)
     try:
         if args.format == "csv":
@@ -105,7 +105,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             texts = Texts(tz)
             out.write_text(to_html(report, texts, lang, charts=report_charts(texts, lang, report)), encoding="utf-8")
     except OSError as e:
-        return _fail(f"cannot write {out}: {e.strerror or e}")
+        return fail(f"cannot write {out}: {e.strerror or e}")
     print(f"heatbot: {args.format} report {period.first} to {period.last}, {len(report.centres)} centres, "
           f"{sum(c.received for c in report.centres)} tickets received, written to {out} in {time.perf_counter() - began:.2f} s",
           file=sys.stderr)
@@ -122,7 +122,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
     from storage.org import replace_org
 
     if args.tickets < 0 or args.days < 1:
-        return _fail("--tickets must be 0 or more and --days 1 or more")
+        return fail("--tickets must be 0 or more and --days 1 or more")
     try:
         settings, tz = _settings(args)
         policy = load_policy(args.policy or settings.policy_path)
@@ -130,9 +130,9 @@ def cmd_seed(args: argparse.Namespace) -> int:
         org_path = args.org or os.environ.get("HEATBOT_ORG") or str(Path(__file__).resolve().parent.parent / "org.example.toml")
         org = load_org(org_path)
     except (ConfigError, RulesError, ValueError, argparse.ArgumentTypeError) as e:
-        return _fail(str(e))
+        return fail(str(e))
     except OrgFileError as e:
-        return _fail(f"organisation file {e.path}: {e.issues[0] if e.issues else 'cannot be used'}")
+        return fail(f"organisation file {e.path}: {e.issues[0] if e.issues else 'cannot be used'}")
 
     async def fill() -> int:
         db = await open_database(args.db)
@@ -147,7 +147,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
     try:
         written = asyncio.run(fill())
     except (sqlite3.Error, OSError, ValueError, MigrationError) as e:
-        return _fail(f"cannot seed {args.db}: {str(e).splitlines()[0]}")
+        return fail(f"cannot seed {args.db}: {str(e).splitlines()[0]}")
     print(f"heatbot: {written} tickets over {args.days} days from {start} seeded into {args.db} "
           f"in {time.perf_counter() - began:.1f} s (seed {args.seed})", file=sys.stderr)
     return 0

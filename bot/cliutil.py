@@ -1,0 +1,39 @@
+"""What every ``heatbot`` subcommand shares: one clear line on failure, the database setting."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from bot.config import database_path
+
+__all__ = ["fail", "first_line", "reason", "db_arg", "help_for"]
+
+
+def fail(message: str, code: int = 2) -> int:
+    print(f"heatbot: {message}", file=sys.stderr)
+    return code
+
+
+def first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__
+
+
+def reason(e: BaseException) -> str:
+    return e.strerror if isinstance(e, OSError) and e.strerror else first_line(e)
+
+
+def db_arg(args: argparse.Namespace) -> Path:
+    """``--db``, else ``HEATBOT_DB``, else heatbot.db; raises ConfigError as start-up would."""
+    return database_path(getattr(args, "db", None) or os.environ.get("HEATBOT_DB") or "heatbot.db")
+
+
+def help_for(parser: argparse.ArgumentParser):
+    """For a command given without its subcommand: its help instead of argparse's terse
+    "the following arguments are required", and the exit code of a usage error."""
+    def show(args: argparse.Namespace) -> int:
+        parser.print_help(sys.stderr)
+        return 2
+    return show
