@@ -20,7 +20,7 @@ __all__ = [
     "link_message", "progress", "panels_to_refresh", "message_of",
     "get_wizard", "save_wizard", "delete_wizard",
     "subscribe", "unsubscribe_all", "subscriptions_of", "subscribers_of",
-    "link_ticket", "linked_tickets",
+    "link_ticket", "linked_tickets", "in_progress",
 ]
 
 
@@ -452,3 +452,19 @@ async def link_ticket(conn: aiosqlite.Connection, ticket_id: int, outage_id: int
 async def linked_tickets(conn: aiosqlite.Connection, outage_id: int) -> list[int]:
     async with conn.execute("SELECT id FROM tickets WHERE outage_id = ? ORDER BY id", (outage_id,)) as cur:
         return [r[0] for r in await cur.fetchall()]
+
+
+async def in_progress(conn: aiosqlite.Connection, since: datetime, centre_id: str | None = None) -> list[Outage]:
+    """Published outages not yet restored, and those restored since ``since`` (their
+    restoration is still being told), soonest start first; with ``centre_id``, those whose
+    communities the centre serves or that gave it a notice to post (the board's outages tab)."""
+    async with conn.execute(
+        f"SELECT {_COLS} FROM outages WHERE (status = 'published' AND restored_at IS NULL "
+        "OR status = 'restored' AND restored_at >= :since) AND (:centre IS NULL "
+        "OR id IN (SELECT oc.outage_id FROM outage_communities oc JOIN community_centres cc ON cc.community_id = oc.community_id "
+        "WHERE cc.centre_id = :centre) OR id IN (SELECT outage_id FROM outage_postings WHERE centre_id = :centre)) "
+        "ORDER BY restored_at IS NOT NULL, starts_at, id",
+        {"centre": centre_id, "since": to_iso(since)},
+    ) as cur:
+        rows = await cur.fetchall()
+    return [await _row(conn, r) for r in rows]

@@ -4,6 +4,8 @@ tests/test_board_browser.py."""
 from __future__ import annotations
 
 import asyncio
+import html
+import re
 import time
 from datetime import timedelta
 
@@ -21,6 +23,8 @@ from tests import story
 from tests.board_helpers import base_url, board_app, init_data, login_url
 from tests.conftest import START, TOKEN
 from tests.test_config import base_env
+from tests.test_outages import Scene as OutageScene
+from tests.test_outages import start_emergency
 
 
 @pytest.fixture
@@ -312,3 +316,121 @@ def test_the_public_url_is_read_without_its_trailing_slash_and_must_be_a_url():
     assert config.public_url == "https://heat.example.com"
     with pytest.raises(ConfigError, match="HEATBOT_PUBLIC_URL"):
         load_config(env=base_env(HEATBOT_PUBLIC_URL="heat.example.com"), env_file=None)
+
+
+# ------------------------------------------------------------- the figures and outages tabs
+
+
+def figures_rows(page: str, period: str) -> dict[str, list[str]]:
+    """The figures table of one period (``today``/``week``): centre name -> its cells."""
+    section = page.split(f'id="period-{period}"')[1].split("</section>")[0]
+    rows = {}
+    for tr in re.findall(r"<tr>\s*<th scope=\"row\">(.*?)</th>(.*?)</tr>", section, re.S):
+        rows[tr[0]] = [html.unescape(c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", tr[1], re.S)]
+    return rows
+
+
+async def test_the_figures_tab_counts_todays_and_this_weeks_tickets_for_each_centre(app, tg, world, clock):
+    scene = await story.cold_flat_scene(app, tg, world)       # 0001 for the north centre
+    clock.advance(minutes=5)
+    await scene.step(world.crew(5001), "受理")                 # accepted within the 30 minutes (Art. 12)
+    dispatcher = await logged_in(app, world.crew(6001))
+    try:
+        page = (await dispatcher.get("/board/figures")).text
+        for period in ("today", "week"):
+            rows = figures_rows(page, period)
+            # received, accepted on time, on site, closed, late, satisfied, points
+            assert rows["北区维修服务中心"][:2] == ["1", "100.0%"]
+            assert rows["北区维修服务中心"][4] == "0"
+            assert rows["南区维修服务中心"][0] == "0"
+        assert 'aria-current="page">数据' in page
+    finally:
+        await dispatcher.aclose()
+
+
+async def test_a_late_accept_shows_as_late_in_the_centres_figures(app, tg, world, clock):
+    scene = await story.cold_flat_scene(app, tg, world)
+    clock.advance(minutes=45)                                  # past the accept limit
+    await clockwork.sweep(scene.svc)
+    await scene.step(world.crew(5001), "受理")
+    dispatcher = await logged_in(app, world.crew(6001))
+    try:
+        north = figures_rows((await dispatcher.get("/board/figures")).text, "today")["北区维修服务中心"]
+        assert north[1] == "0.0%" and north[4] == "1"
+        assert int(north[6]) != 0                                  # a late limit costs points (Ch. 4)
+    finally:
+        await dispatcher.aclose()
+
+
+async def test_a_crew_member_sees_only_their_own_centres_figures_and_chart(app, tg, world):
+    await story.cold_flat_scene(app, tg, world)
+    north_crew = await logged_in(app, world.crew(5001))
+    south_crew = await logged_in(app, world.crew(5011))
+    try:
+        north = figures_rows((await north_crew.get("/board/figures")).text, "today")
+        assert list(north) == ["北区维修服务中心"] and north["北区维修服务中心"][0] == "1"
+        south = figures_rows((await south_crew.get("/board/figures")).text, "week")
+        assert list(south) == ["南区维修服务中心"] and south["南区维修服务中心"][0] == "0"
+        chart = await south_crew.get("/board/figures/week.png")
+        assert chart.status_code == 200 and chart.content.startswith(b"\x89PNG")
+        assert (await south_crew.get("/board/figures/month.png")).status_code == 404
+    finally:
+        for http in (north_crew, south_crew):
+            await http.aclose()
+
+
+async def test_the_chart_is_kept_a_minute_then_drawn_again(app, tg, world, clock):
+    dispatcher = await logged_in(app, world.crew(6001))
+    try:
+        empty = (await dispatcher.get("/board/figures/today.png")).content
+        scene = await story.cold_flat_scene(app, tg, world)
+        await scene.step(world.crew(5001), "受理")              # an accept judged on time: a bar to draw
+        assert (await dispatcher.get("/board/figures/today.png")).content == empty     # within the minute
+        clock.advance(seconds=61)
+        assert (await dispatcher.get("/board/figures/today.png")).content != empty     # the north centre's bar
+    finally:
+        await dispatcher.aclose()
+
+
+async def test_strangers_and_removed_staff_see_no_figures_or_outages(app, tg, world, clock):
+    async with httpx.AsyncClient(base_url=base_url(app), timeout=5) as http:
+        for path in ("/board/figures", "/board/outages", "/board/figures/today.png"):
+            answer = await http.get(path)
+            assert answer.status_code == 401 and "北区" not in answer.text
+        assert (await http.post("/board/webapp", data={"init_data": init_data(424242, clock.now())})).status_code == 403
+    crew = await logged_in(app, world.crew(5011))
+    svc = app.bot_data["svc"]
+    async with svc.db.transaction() as conn:                   # taken off the registry after logging in
+        await conn.execute("DELETE FROM staff WHERE user_id = 5011")
+    try:
+        for path in ("/board/figures", "/board/outages", "/board/figures/today.png"):
+            answer = await crew.get(path)
+            assert answer.status_code == 403 and "南区" not in answer.text
+    finally:
+        await crew.aclose()
+
+
+async def test_an_outage_in_progress_is_on_the_outages_tab_with_its_progress_for_its_centre(app, tg, world):
+    s = OutageScene(app, world, None, None)
+    await start_emergency(s)                                   # 和平苑, served by the north centre
+    await s.settle()
+    notice = await world.groups["repair-north"].next_message_where(lambda m: "T001" in (m.text or ""))
+    dispatcher = await logged_in(app, world.crew(6001))
+    north_crew = await logged_in(app, world.crew(5001))
+    south_crew = await logged_in(app, world.crew(5011))
+    try:
+        page = html.unescape((await dispatcher.get("/board/outages")).text)
+        assert "紧急停热 T001" in page and "和平苑" in page and "进行中" in page
+        assert "已张贴 0 / 应张贴 1" in page and "尚未恢复" in page
+        assert "北区维修服务中心: 待张贴" in page
+        assert "T001" in (await north_crew.get("/board/outages")).text
+        assert "T001" not in (await south_crew.get("/board/outages")).text
+        await world.crew(5001).press(notice, "已张贴")
+        page = html.unescape((await north_crew.get("/board/outages")).text)
+        assert "已张贴 1 / 应张贴 1" in page and "王师傅" in page
+        await s.press("紧急停热 T001", "已恢复")
+        page = html.unescape((await dispatcher.get("/board/outages")).text)
+        assert "已恢复" in page and "孙丽" in page and "尚未恢复" not in page
+    finally:
+        for http in (dispatcher, north_crew, south_crew):
+            await http.aclose()

@@ -15,7 +15,7 @@ from storage import org
 from storage import outages as store
 from storage.outbox import Priority
 
-__all__ = ["PANEL_KEEP", "panel_state", "refresh_panel"]
+__all__ = ["PANEL_KEEP", "panel_state", "progress_of", "refresh_panel"]
 
 
 PANEL_KEEP = timedelta(days=1)          # a restored outage's progress keeps updating this long
@@ -25,10 +25,9 @@ def panel_state(text: str, p: store.Progress) -> str:
     return json.dumps({"text": text, "pending": p.pending}, ensure_ascii=False)
 
 
-async def panel(conn, svc: Services, outage_id: int) -> tuple[str, Buttons]:
-    """Dispatch's one message about an outage: residents reached, postings, linked reports."""
-    t, lang = svc.texts, svc.default_lang
-    o = await store.get_outage(conn, outage_id)
+async def progress_of(conn, o: store.Outage, lang: str) -> tuple[dict, store.Progress, list[dict], list[str]]:
+    """An outage's progress as dispatch's panel shows it (and the board's outages tab): the
+    notice's context, residents reached, each centre's posting, linked reports."""
     n = await views.notice_context(conn, lang, o)
     p = await store.progress(conn, o.id)
     postings = []
@@ -38,6 +37,14 @@ async def panel(conn, svc: Services, outage_id: int) -> tuple[str, Buttons]:
                          "name": s.posted_name or "", "at": s.posted_at, "late": bool(s.late), "photo": bool(s.photo_file_id),
                          "due": s.due_at})
     linked = [f"{i:04d}" for i in await store.linked_tickets(conn, o.id)]
+    return n, p, postings, linked
+
+
+async def panel(conn, svc: Services, outage_id: int) -> tuple[str, Buttons]:
+    """Dispatch's one message about an outage: residents reached, postings, linked reports."""
+    t, lang = svc.texts, svc.default_lang
+    o = await store.get_outage(conn, outage_id)
+    n, p, postings, linked = await progress_of(conn, o, lang)
     text = fit_message(lambda reason, short: t.render(lang, "outage.panel", n={**n, "reason": reason}, shortened=short,
                                                       p=p, postings=postings, tickets=linked), n["reason"])[0]
     buttons: Buttons = []

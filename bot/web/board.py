@@ -8,6 +8,9 @@
     GET  /board/t/{number}       one ticket: card, photo, ledger, actions
     POST /board/t/{number}/{action}   an action (CSRF token in the form)
     GET  /board/t/{number}/photo the resident's photo, fetched from Telegram by the bot
+    GET  /board/figures          the second tab: today's and this week's per-centre figures
+    GET  /board/figures/{period}.png   that period's on-time chart (drawn off the loop, kept a minute)
+    GET  /board/outages          the third tab: outages in progress with their progress
     GET  /board/static/{name}    the page's CSS and JavaScript (served here: no CDN)
 
 Pages are Jinja2 templates in templates/board/ with their words in templates/<lang>/board.toml.
@@ -19,7 +22,7 @@ import hmac
 import json
 import logging
 import tomllib
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -28,14 +31,14 @@ from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from bot import board
+from bot import board, board_tabs
 from bot.board import BoardChanges, Refused, Viewer
 from bot.config import LANGUAGES
 from bot.texts import TEMPLATES_DIR
 from bot.web.common import APP_KEY, services
 from rules.board import SESSION_LIFE
 
-__all__ = ["add_routes", "COOKIE", "CHANGES_KEY", "PUBLIC_URL_KEY"]
+__all__ = ["add_routes", "COOKIE", "CHANGES_KEY", "PUBLIC_URL_KEY", "CHARTS_KEY"]
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +46,7 @@ COOKIE = "heatbot_board"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 CHANGES_KEY = web.AppKey("board_changes", BoardChanges)
 PUBLIC_URL_KEY = web.AppKey("public_url", object)
+CHARTS_KEY = web.AppKey("board_charts", board_tabs.ChartCache)
 _CLOSING_KEY = web.AppKey("board_closing", asyncio.Event)
 _TASK_KEY = web.AppKey("board_task", object)
 _STATIC = {"board.js": "text/javascript", "board.css": "text/css"}
@@ -60,7 +64,9 @@ class _Pages:
                       for lang in LANGUAGES}
 
     def render(self, name: str, lang: str, tz, **ctx: Any) -> str:
-        def when(value: datetime | None) -> str:
+        def when(value: datetime | date | None) -> str:
+            if isinstance(value, date) and not isinstance(value, datetime):
+                return f"{value.month}月{value.day}日" if lang == "zh" else f"{value.day}/{value.month}"
             if value is None:
                 return ""
             local = value.astimezone(tz)
@@ -124,8 +130,46 @@ def _json_in_html(value: Any) -> Markup:
 async def _list_page(request: web.Request, viewer: Viewer) -> str:
     svc = services(request)
     view = await board.list_view(svc, viewer, dict(request.query))
-    return _PAGES.render("list.html", viewer.lang, svc.tz, viewer=viewer, query=urlencode(view["filters"].query()),
+    return _PAGES.render("list.html", viewer.lang, svc.tz, viewer=viewer, tab="list", query=urlencode(view["filters"].query()),
                          data_json=_json_in_html(view["data"]), centres=view["centres"], filters=view["filters"])
+
+
+async def figures_page(request: web.Request) -> web.Response:
+    svc = services(request)
+    try:
+        viewer = await _viewer(request)
+    except Refused as refused:
+        return _refusal(request, refused)
+    view = await board_tabs.figures_view(svc, viewer)
+    return _html(_PAGES.render("figures.html", viewer.lang, svc.tz, viewer=viewer, tab="figures",
+                               pct=_percent, **view))
+
+
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}%"
+
+
+async def chart(request: web.Request) -> web.Response:
+    try:
+        viewer = await _viewer(request)
+        png = await request.app[CHARTS_KEY].png(services(request), viewer, request.match_info["period"])
+    except Refused as refused:
+        return web.Response(status=refused.status)
+    except KeyError:
+        return web.Response(status=404)
+    return web.Response(body=png, content_type="image/png",
+                        headers={"Cache-Control": f"private, max-age={int(board_tabs.CHART_LIFE.total_seconds())}",
+                                 "X-Content-Type-Options": "nosniff"})
+
+
+async def outages_page(request: web.Request) -> web.Response:
+    svc = services(request)
+    try:
+        viewer = await _viewer(request)
+    except Refused as refused:
+        return _refusal(request, refused)
+    view = await board_tabs.outages_view(svc, viewer)
+    return _html(_PAGES.render("outages.html", viewer.lang, svc.tz, viewer=viewer, tab="outages", **view))
 
 
 async def rows(request: web.Request) -> web.Response:
@@ -286,6 +330,7 @@ async def _to_board(request: web.Request) -> web.Response:
 def add_routes(app: web.Application, public_url: str | None) -> None:
     app[CHANGES_KEY] = BoardChanges(lambda: app[APP_KEY].bot_data.get("svc"))
     app[_CLOSING_KEY] = asyncio.Event()
+    app[CHARTS_KEY] = board_tabs.ChartCache()
     app[PUBLIC_URL_KEY] = public_url
     app.on_startup.append(_start_watcher)
     app.on_shutdown.append(_closing)
@@ -299,4 +344,7 @@ def add_routes(app: web.Application, public_url: str | None) -> None:
     app.router.add_get("/board/t/{number}", ticket)
     app.router.add_post("/board/t/{number}/{action}", action)
     app.router.add_get("/board/t/{number}/photo", photo)
+    app.router.add_get("/board/figures", figures_page)
+    app.router.add_get("/board/figures/{period}.png", chart)
+    app.router.add_get("/board/outages", outages_page)
     app.router.add_get("/board/static/{name}", static)
