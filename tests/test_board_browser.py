@@ -176,3 +176,33 @@ async def test_the_board_is_usable_by_keyboard(app, tg, world, browser):
     await page.keyboard.press("Enter")
     await page.wait_for_url("**/board/t/0001")
     await expect(page.locator(".card")).to_contain_text("0001")
+
+
+async def tab_to(page, href: str, presses: int = 6) -> None:
+    """Press Tab until the link to ``href`` has the focus, then Enter."""
+    for _ in range(presses):
+        await page.keyboard.press("Tab")
+        if await page.evaluate("document.activeElement.getAttribute('href')") == href:
+            await page.keyboard.press("Enter")
+            await page.wait_for_url("**" + href)
+            return
+    pytest.fail(f"Tab never reached the link to {href}")
+
+
+async def test_the_figures_and_outages_tabs_are_reached_by_keyboard_and_the_chart_loads(app, tg, world, browser):
+    scene = await story.cold_flat_scene(app, tg, world)
+    await scene.step(world.crew(5001), "受理")
+    page = await open_with_link(browser, world.crew(6001), viewport={"width": 390, "height": 844})
+    await expect(row(page, "0001")).to_be_visible()
+    await tab_to(page, "/board/figures")                                # the tabs come first on the page
+    await expect(page.locator('.tabs a[aria-current="page"]')).to_have_text("数据")
+    await expect(page.locator("#period-today table.figures")).to_contain_text("北区维修服务中心")
+    chart = page.locator("#period-today img.chart")
+    await chart.scroll_into_view_if_needed()
+    await expect(chart).to_have_js_property("complete", True, timeout=10000)
+    assert await chart.evaluate("img => img.naturalWidth") == 1280           # a PNG the browser decoded
+    await page.screenshot(path=artifact("board-figures.png"), full_page=True)
+    assert artifact("board-figures.png").stat().st_size > 10_000
+    await tab_to(page, "/board/outages")
+    await expect(page.locator('.tabs a[aria-current="page"]')).to_have_text("停热")
+    await expect(page.locator("main")).to_contain_text("当前没有进行中的停热")
