@@ -25,12 +25,12 @@ from rules.reports import stats_period
 from storage import figures
 from storage import outages as store
 
-__all__ = ["PERIODS", "CHART_LIFE", "figures_view", "outages_view", "ChartCache"]
+__all__ = ["PERIODS", "CHART_LIFE", "Figures", "outages_view"]
 
 log = logging.getLogger(__name__)
 
 PERIODS = ("today", "week")
-# Charts are slow to draw and figures move slowly: a chart is at most this old.
+# Figures are slow to count, charts slow to draw, and both move slowly: shown at most this old.
 CHART_LIFE = timedelta(minutes=1)
 
 
@@ -38,65 +38,78 @@ def _mine(viewer: Viewer, centre_id: str | None) -> bool:
     return viewer.scope.all_centres or centre_id == viewer.scope.centre_id
 
 
-async def _snapshot(svc: Services, viewer: Viewer, kind: str, now: datetime) -> tuple[stats.Snapshot, dict[str, int]]:
-    """/stats's figures of one period, only the centres the viewer may see, and their points."""
-    first, last = stats_period(kind, now, svc.tz)
-    period = period_between(first, last, svc.tz)
-    as_of = min(now, period.end)
-    async with svc.db.transaction() as conn:
-        snap = await stats.snapshot(conn, svc, first, last, now)
-        events = await figures.counted_events(conn, period.start, period.end, as_of=as_of)
-    # Ch. 4-5: the points are the assessment report's, from the same counted events.
-    points = {s.centre_id: s.points for s in score(snap.centres, events, svc.policy.assessment)}
-    shown = [c for c in snap.centres if _mine(viewer, c.centre_id)]
-    return replace(snap, centres=shown), points
-
-
-async def figures_view(svc: Services, viewer: Viewer) -> dict[str, Any]:
-    """Today's and this week's table rows, per centre the viewer may see."""
-    now = svc.clock.now()
-    periods = []
-    for kind in PERIODS:
-        snap, points = await _snapshot(svc, viewer, kind, now)
-        rows = [{
-            "name": c.name(viewer.lang), "received": c.received,
-            "accept": c.limits["accept"].on_time_pct, "onsite": c.limits["onsite"].on_time_pct,
-            "close": c.limits["close"].on_time_pct, "late": sum(c.limits[k].late for k in LIMITS),
-            "satisfied": c.satisfied_pct, "points": points.get(c.centre_id, 0),
-        } for c in snap.centres]
-        periods.append({"kind": kind, "first": snap.first, "last": snap.last, "rows": rows,
-                        "received": sum(r["received"] for r in rows), "late": sum(r["late"] for r in rows)})
-    return {"periods": periods}
-
-
-@dataclass
-class _Drawn:
+@dataclass(frozen=True)
+class _Counted:
     at: datetime
-    png: bytes
+    snap: stats.Snapshot
+    points: dict[str, int]
 
 
-class ChartCache:
-    """The on-time chart per (period, centre scope, language), drawn off the event loop as
-    /stats draws it and kept for :data:`CHART_LIFE`: a board left open by ten dispatchers
-    draws it once a minute, not ten times. One drawing at a time per key."""
+class Figures:
+    """The figures tab's numbers and charts, shared by every viewer and kept for
+    :data:`CHART_LIFE`. Counting a busy week reads the whole ledger on the bot's one database
+    connection (1.6 s for a week of 100,000 tickets, bench/board.py), so a board open on ten
+    screens counts each period once a minute, not once per page; a chart, drawn in a thread as
+    /stats draws it, likewise once a minute per period, centre and language. One counting or
+    drawing at a time per key."""
 
     def __init__(self) -> None:
-        self._drawn: dict[tuple[str, str | None, str], _Drawn] = {}
-        self._locks: dict[tuple[str, str | None, str], asyncio.Lock] = {}
+        self._counted: dict[str, _Counted] = {}
+        self._drawn: dict[tuple[str, str | None, str], tuple[datetime, bytes]] = {}
+        self._locks: dict[object, asyncio.Lock] = {}
+
+    @staticmethod
+    def _fresh(at: datetime, now: datetime) -> bool:
+        return timedelta(0) <= now - at < CHART_LIFE
+
+    async def _count(self, svc: Services, kind: str) -> _Counted:
+        """/stats's figures of one period for every centre, and the report's points."""
+        async with self._locks.setdefault(kind, asyncio.Lock()):
+            now = svc.clock.now()
+            counted = self._counted.get(kind)
+            if counted is not None and self._fresh(counted.at, now):
+                return counted
+            first, last = stats_period(kind, now, svc.tz)
+            period = period_between(first, last, svc.tz)
+            async with svc.db.transaction() as conn:
+                snap = await stats.snapshot(conn, svc, first, last, now)
+                events = await figures.counted_events(conn, period.start, period.end, as_of=min(now, period.end))
+            # Ch. 4-5: the points are the assessment report's, from the same counted events.
+            points = {s.centre_id: s.points for s in score(snap.centres, events, svc.policy.assessment)}
+            counted = self._counted[kind] = _Counted(now, snap, points)
+            return counted
+
+    async def _mine(self, svc: Services, viewer: Viewer, kind: str) -> tuple[_Counted, stats.Snapshot]:
+        counted = await self._count(svc, kind)
+        return counted, replace(counted.snap, centres=[c for c in counted.snap.centres if _mine(viewer, c.centre_id)])
+
+    async def view(self, svc: Services, viewer: Viewer) -> dict[str, Any]:
+        """Today's and this week's table rows, per centre the viewer may see."""
+        periods = []
+        for kind in PERIODS:
+            counted, snap = await self._mine(svc, viewer, kind)
+            rows = [{
+                "name": c.name(viewer.lang), "received": c.received,
+                "accept": c.limits["accept"].on_time_pct, "onsite": c.limits["onsite"].on_time_pct,
+                "close": c.limits["close"].on_time_pct, "late": sum(c.limits[k].late for k in LIMITS),
+                "satisfied": c.satisfied_pct, "points": counted.points.get(c.centre_id, 0),
+            } for c in snap.centres]
+            periods.append({"kind": kind, "first": snap.first, "last": snap.last, "rows": rows, "as_of": counted.at,
+                            "received": sum(r["received"] for r in rows), "late": sum(r["late"] for r in rows)})
+        return {"periods": periods}
 
     async def png(self, svc: Services, viewer: Viewer, kind: str) -> bytes:
+        """The on-time chart of ``kind`` for the viewer's centres; KeyError for another period."""
         if kind not in PERIODS:
             raise KeyError(kind)
         key = (kind, viewer.scope.centre_id, viewer.lang)
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        async with lock:
-            now = svc.clock.now()
+        async with self._locks.setdefault(key, asyncio.Lock()):
             drawn = self._drawn.get(key)
-            if drawn is not None and timedelta(0) <= now - drawn.at < CHART_LIFE:
-                return drawn.png
-            snap, _ = await _snapshot(svc, viewer, kind, now)
+            if drawn is not None and self._fresh(drawn[0], svc.clock.now()):
+                return drawn[1]
+            counted, snap = await self._mine(svc, viewer, kind)
             charts = await asyncio.to_thread(stats.draw_charts, svc.texts, viewer.lang, snap)
-            self._drawn[key] = _Drawn(now, charts[0].png)
+            self._drawn[key] = (counted.at, charts[0].png)
             return charts[0].png
 
 

@@ -379,15 +379,17 @@ async def test_a_crew_member_sees_only_their_own_centres_figures_and_chart(app, 
             await http.aclose()
 
 
-async def test_the_chart_is_kept_a_minute_then_drawn_again(app, tg, world, clock):
+async def test_the_figures_and_chart_are_kept_a_minute_then_counted_again(app, tg, world, clock):
     dispatcher = await logged_in(app, world.crew(6001))
     try:
         empty = (await dispatcher.get("/board/figures/today.png")).content
         scene = await story.cold_flat_scene(app, tg, world)
         await scene.step(world.crew(5001), "受理")              # an accept judged on time: a bar to draw
         assert (await dispatcher.get("/board/figures/today.png")).content == empty     # within the minute
+        assert figures_rows((await dispatcher.get("/board/figures")).text, "today")["北区维修服务中心"][0] == "0"
         clock.advance(seconds=61)
         assert (await dispatcher.get("/board/figures/today.png")).content != empty     # the north centre's bar
+        assert figures_rows((await dispatcher.get("/board/figures")).text, "today")["北区维修服务中心"][0] == "1"
     finally:
         await dispatcher.aclose()
 
@@ -434,3 +436,16 @@ async def test_an_outage_in_progress_is_on_the_outages_tab_with_its_progress_for
     finally:
         for http in (dispatcher, north_crew, south_crew):
             await http.aclose()
+
+
+async def test_an_english_speaker_reads_the_tabs_in_english(app, tg, world, clock):
+    await story.cold_flat_scene(app, tg, world)
+    async with httpx.AsyncClient(base_url=base_url(app), timeout=5) as http:
+        ok = await http.post("/board/webapp", data={"init_data": init_data(6001, clock.now(), lang="en")})
+        assert ok.status_code == 200
+        figures = html.unescape((await http.get("/board/figures")).text)
+        outages = html.unescape((await http.get("/board/outages")).text)
+    assert "This week" in figures and "Closed on time" in figures and "本周" not in figures
+    assert re.search(r"[\u4e00-\u9fff]", figures.split("<main")[1].split('id="period-today"')[0]) is None
+    assert "No outage in progress" in outages and "停热" not in outages
+    assert "North" in figures and "北区" not in figures                # the centres by their English names

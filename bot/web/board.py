@@ -38,7 +38,7 @@ from bot.texts import TEMPLATES_DIR
 from bot.web.common import APP_KEY, services
 from rules.board import SESSION_LIFE
 
-__all__ = ["add_routes", "COOKIE", "CHANGES_KEY", "PUBLIC_URL_KEY", "CHARTS_KEY"]
+__all__ = ["add_routes", "COOKIE", "CHANGES_KEY", "PUBLIC_URL_KEY", "FIGURES_KEY"]
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ COOKIE = "heatbot_board"
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 CHANGES_KEY = web.AppKey("board_changes", BoardChanges)
 PUBLIC_URL_KEY = web.AppKey("public_url", object)
-CHARTS_KEY = web.AppKey("board_charts", board_tabs.ChartCache)
+FIGURES_KEY = web.AppKey("board_figures", board_tabs.Figures)
 _CLOSING_KEY = web.AppKey("board_closing", asyncio.Event)
 _TASK_KEY = web.AppKey("board_task", object)
 _STATIC = {"board.js": "text/javascript", "board.css": "text/css"}
@@ -140,7 +140,7 @@ async def figures_page(request: web.Request) -> web.Response:
         viewer = await _viewer(request)
     except Refused as refused:
         return _refusal(request, refused)
-    view = await board_tabs.figures_view(svc, viewer)
+    view = await request.app[FIGURES_KEY].view(svc, viewer)
     return _html(_PAGES.render("figures.html", viewer.lang, svc.tz, viewer=viewer, tab="figures",
                                pct=_percent, **view))
 
@@ -152,7 +152,7 @@ def _percent(value: float | None) -> str:
 async def chart(request: web.Request) -> web.Response:
     try:
         viewer = await _viewer(request)
-        png = await request.app[CHARTS_KEY].png(services(request), viewer, request.match_info["period"])
+        png = await request.app[FIGURES_KEY].png(services(request), viewer, request.match_info["period"])
     except Refused as refused:
         return web.Response(status=refused.status)
     except KeyError:
@@ -330,7 +330,7 @@ async def _to_board(request: web.Request) -> web.Response:
 def add_routes(app: web.Application, public_url: str | None) -> None:
     app[CHANGES_KEY] = BoardChanges(lambda: app[APP_KEY].bot_data.get("svc"))
     app[_CLOSING_KEY] = asyncio.Event()
-    app[CHARTS_KEY] = board_tabs.ChartCache()
+    app[FIGURES_KEY] = board_tabs.Figures()
     app[PUBLIC_URL_KEY] = public_url
     app.on_startup.append(_start_watcher)
     app.on_shutdown.append(_closing)
