@@ -424,7 +424,7 @@ async def test_an_outage_in_progress_is_on_the_outages_tab_with_its_progress_for
         page = html.unescape((await dispatcher.get("/board/outages")).text)
         assert "紧急停热 T001" in page and "和平苑" in page and "进行中" in page
         assert "已张贴 0 / 应张贴 1" in page and "尚未恢复" in page
-        assert "北区维修服务中心: 待张贴" in page
+        assert "北区维修服务中心：待张贴" in page
         assert "T001" in (await north_crew.get("/board/outages")).text
         assert "T001" not in (await south_crew.get("/board/outages")).text
         await world.crew(5001).press(notice, "已张贴")

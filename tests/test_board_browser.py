@@ -16,6 +16,8 @@ import pytest
 from storage import deadlines
 from tests import story
 from tests.board_helpers import base_url, board_app, init_data, login_url
+from tests.test_outages import Scene as OutageScene
+from tests.test_outages import start_emergency
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
 if CHROMIUM is None:
@@ -206,3 +208,17 @@ async def test_the_figures_and_outages_tabs_are_reached_by_keyboard_and_the_char
     await tab_to(page, "/board/outages")
     await expect(page.locator('.tabs a[aria-current="page"]')).to_have_text("停热")
     await expect(page.locator("main")).to_contain_text("当前没有进行中的停热")
+
+
+async def test_an_outage_in_progress_shows_its_progress_on_the_outages_tab(app, tg, world, browser):
+    s = OutageScene(app, world, None, None)
+    await start_emergency(s)                                            # 和平苑, the north centre's
+    await s.settle()
+    page = await open_with_link(browser, world.crew(5001), viewport={"width": 390, "height": 844},
+                                color_scheme="dark")
+    await page.goto(base_url(app) + "/board/outages")
+    outage = page.locator('section.outage[data-outage="T001"]')
+    await expect(outage).to_contain_text("紧急停热 T001")
+    await expect(outage.locator(".notices")).to_contain_text("已张贴 0 / 应张贴 1")
+    await expect(outage.locator(".restored")).to_contain_text("尚未恢复")
+    await page.screenshot(path=artifact("board-outages-phone-dark.png"), full_page=True)
