@@ -108,9 +108,9 @@ class Figures:
             if drawn is not None and self._fresh(drawn[0], svc.clock.now()):
                 return drawn[1]
             counted, snap = await self._mine(svc, viewer, kind)
-            charts = await asyncio.to_thread(stats.draw_charts, svc.texts, viewer.lang, snap)
-            self._drawn[key] = (counted.at, charts[0].png)
-            return charts[0].png
+            chart = await asyncio.to_thread(stats.draw_on_time_chart, svc.texts, viewer.lang, snap)
+            self._drawn[key] = (counted.at, chart.png)
+            return chart.png
 
 
 async def outages_view(svc: Services, viewer: Viewer) -> dict[str, Any]:

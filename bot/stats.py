@@ -29,7 +29,7 @@ from rules.roles import may_see_stats
 from storage import figures, org, reports
 from storage.outbox import Priority, enqueue_message
 
-__all__ = ["stats_command", "send_due_reports", "parse_period", "Snapshot", "snapshot", "draw_charts", "chart_message",
+__all__ = ["stats_command", "send_due_reports", "parse_period", "Snapshot", "snapshot", "draw_on_time_chart", "draw_charts", "chart_message",
            "report_charts"]
 
 log = logging.getLogger(__name__)
@@ -86,29 +86,41 @@ def _rows(snap: Snapshot, lang: str) -> list[dict]:
              "satisfied": c.satisfied_pct} for c in snap.centres if not _idle(c)]
 
 
-def draw_charts(t: Texts, lang: str, snap: Snapshot) -> list[Chart]:
-    """The three charts of a period: on-time % per centre (the one /stats sends), received and
-    late by day, satisfaction per centre. Synchronous and CPU-bound: call it in a thread."""
-
+def _say(t: Texts, lang: str):
     def say(name: str, **ctx) -> str:
         return t.render(lang, f"stats.{name}", **ctx)
+    return say
 
+
+def _shown(snap: Snapshot) -> list:
     # The centres with something to show; when none has, each chart says "no data".
-    shown = [c for c in snap.centres if not _idle(c)]
-    names = [c.name(lang) for c in shown]
-    on_time = say("chart_on_time")
+    return [c for c in snap.centres if not _idle(c)]
+
+
+def draw_on_time_chart(t: Texts, lang: str, snap: Snapshot) -> Chart:
+    """On-time % per centre: the chart /stats sends and the board shows. CPU-bound: call it in a thread."""
+    say, shown = _say(t, lang), _shown(snap)
+    title = say("chart_on_time")
+    return Chart(title, charts.on_time_chart(
+        title, [c.name(lang) for c in shown],
+        [(say(f"series_{k}"), [c.limits[k].on_time_pct for c in shown]) for k in ("accept", "onsite", "close")],
+        axis_label=say("axis_percent"), no_data=say("no_data")))
+
+
+def draw_charts(t: Texts, lang: str, snap: Snapshot) -> list[Chart]:
+    """The three charts of a period for the report: on-time % per centre, received and late by
+    day, satisfaction per centre. Synchronous and CPU-bound: call it in a thread."""
+    say, shown = _say(t, lang), _shown(snap)
     daily = say("chart_daily")
     satisfaction = say("chart_satisfaction")
     return [
-        Chart(on_time, charts.on_time_chart(
-            on_time, names,
-            [(say(f"series_{k}"), [c.limits[k].on_time_pct for c in shown]) for k in ("accept", "onsite", "close")],
-            axis_label=say("axis_percent"), no_data=say("no_data"))),
+        draw_on_time_chart(t, lang, snap),
         Chart(daily, charts.daily_chart(
             daily, [say("day", d=d.day) for d in snap.days], [d.received for d in snap.days], [d.late for d in snap.days],
             received_label=say("received"), late_label=say("late"), axis_label=say("axis_tickets"))),
         Chart(satisfaction, charts.satisfaction_chart(
-            satisfaction, names, [c.satisfied_pct for c in shown], axis_label=say("axis_percent"), no_data=say("no_data"))),
+            satisfaction, [c.name(lang) for c in shown], [c.satisfied_pct for c in shown], axis_label=say("axis_percent"),
+            no_data=say("no_data"))),
     ]
 
 
@@ -155,7 +167,7 @@ async def stats_command(svc: Services, who: Who, chat_id: int, arg: str) -> None
             first, last = stats_period(kind, now, svc.tz)
             snap = await snapshot(conn, svc, first, last, now)
     if answer is None:
-        chart = (await asyncio.to_thread(draw_charts, svc.texts, lang, snap))[0]
+        chart = await asyncio.to_thread(draw_on_time_chart, svc.texts, lang, snap)
         async with svc.db.transaction() as conn:
             await _enqueue_figures(conn, svc, chat_id, lang, kind, snap, chart, now, "stats")
     svc.wake_sender()
