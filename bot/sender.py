@@ -8,13 +8,17 @@ refusals (blocked by the user, chat not found, kicked from the group) are final,
 the ticket, and dispatch is told to call a resident who cannot be reached (once per ticket) or
 that a group is unreachable (once per group while it stays so).
 
-**Delivery is at-least-once, with one duplicate window.** A row is marked sent only after
-Telegram answered, in a transaction retried until it commits. If the process dies between
-Telegram's answer and that commit, the message is sent again on restart: Telegram's
-sendMessage has no idempotency key, so this is the one duplicate its semantics force on us.
-To keep that window to a single message, at most ``max_new_in_flight`` (default 1) new
-messages are in flight at once; edits are idempotent (a repeated edit is "not modified")
-and may overlap up to ``max_in_flight``.
+**Delivery is at-least-once, with a duplicate window of one message per chat.** A row is
+marked sent only after Telegram answered, in a transaction retried until it commits: the
+sends Telegram took are recorded together in the sender's next pass, in the transaction that
+claims the next rows. If the process dies between Telegram's answer and that commit, the
+message is sent again on restart: Telegram's sendMessage has no idempotency key, so this is
+the duplicate its semantics force on us. A chat has one send on the wire or awaiting its
+record at a time, so a crash repeats at most one message per chat; at most
+``max_new_in_flight`` (default 8) new messages are sent and not yet recorded at once, so at
+most that many in all. Edits are idempotent (a repeated edit is "not modified") and do not
+count against it. With ``max_new_in_flight`` 1 the window is one message in all chats, at the
+cost of sending one new message per round trip (too slow for a city's surge: README).
 
 **Cards** are rendered from the database when sent, so several changes to a ticket coalesce
 into one edit, and "message is not modified" counts as success. A card someone deleted is
@@ -239,11 +243,12 @@ class OutboxSender:
         new rows or a send finishing)."""
         now = self._now()
         wait = self._wait_to_start(now)
+        can_start = wait is not None and wait <= 0
         records = list(self._unrecorded)
-        if wait != 0 and not records:
+        if not can_start and not records:
             return wait
         try:
-            plan, soonest = await self._record_and_claim(records, now, start=wait == 0)
+            plan, soonest = await self._record_and_claim(records, now, start=can_start)
         except (asyncio.CancelledError, sqlite3.OperationalError):
             raise           # a busy database: the records stay and go with the next pass
         except Exception:
@@ -257,7 +262,7 @@ class OutboxSender:
         for item, is_new, digest in plan:
             self._start(item, is_new, digest, now)
         wait = self._wait_to_start(now)
-        return soonest if wait == 0 else wait
+        return soonest if wait is not None and wait <= 0 else wait
 
     def _recorded(self, records: list[tuple[OutboxItem, _Sent, bool]]) -> None:
         """``records`` are committed: their chats and new-message slots are free again."""
