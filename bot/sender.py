@@ -9,16 +9,20 @@ the ticket, and dispatch is told to call a resident who cannot be reached (once 
 that a group is unreachable (once per group while it stays so).
 
 **Delivery is at-least-once, with a duplicate window of one message per chat.** A row is
-marked sent only after Telegram answered, in a transaction retried until it commits: the
-sends Telegram took are recorded together in the sender's next pass, in the transaction that
-claims the next rows. If the process dies between Telegram's answer and that commit, the
-message is sent again on restart: Telegram's sendMessage has no idempotency key, so this is
-the duplicate its semantics force on us. A chat has one send on the wire or awaiting its
-record at a time, so a crash repeats at most one message per chat; at most
-``max_new_in_flight`` (default 8) new messages are sent and not yet recorded at once, so at
-most that many in all. Edits are idempotent (a repeated edit is "not modified") and do not
-count against it. With ``max_new_in_flight`` 1 the window is one message in all chats, at the
-cost of sending one new message per round trip (too slow for a city's surge: README).
+marked sent only after Telegram answered, in a transaction retried until it commits. If the
+process dies between Telegram's answer and that commit, the message is sent again on
+restart: Telegram's sendMessage has no idempotency key, so this is the duplicate its
+semantics force on us. A chat has one send in flight at a time (that also keeps its order),
+so a crash repeats at most one message per chat; at most ``max_new_in_flight`` (default 8)
+new messages are in flight at once, so at most that many in all. Edits are idempotent (a
+repeated edit is "not modified") and do not count against it. With ``max_new_in_flight`` 1
+the window is one message in all chats, at the cost of one new message per round trip: too
+slow for a city's surge (README, Benchmarks).
+
+Each send is recorded in its own transaction as soon as Telegram answers, not gathered into
+the sender's next pass: a person can press a button under a message the moment it appears,
+and the press is checked against the recorded message (bot/desk.py); a record waiting for the
+next pass lost that race in tests.
 
 **Cards** are rendered from the database when sent, so several changes to a ticket coalesce
 into one edit, and "message is not modified" counts as success. A card someone deleted is
@@ -123,17 +127,12 @@ class OutboxSender:
         self._held: dict[int, float] = {}       # chat id -> monotonic time it may be sent to again
         self._global_hold = 0.0
         self._private_strict_until = 0.0
-        self._busy: set[int] = set()            # chats with a send in flight or unrecorded (one at a time keeps order)
+        self._busy: set[int] = set()            # chats with a send in flight (one at a time keeps order)
         self._new_in_flight = 0
         self._tasks: set[asyncio.Task] = set()
         self._recent_429: deque[tuple[float, int]] = deque()
         self._unreachable_chats: set[int] = set()
         self._task: asyncio.Task | None = None
-        # Sends Telegram took, recorded in the sender's next transaction (several at once). Each
-        # keeps its chat busy and its new-message slot taken until that commits: a chat's next
-        # row waits for the record, and at most ``max_new_in_flight`` new messages are ever sent
-        # and not yet recorded (the duplicate window).
-        self._unrecorded: list[tuple[OutboxItem, _Sent, bool]] = []
         self.claimer = outbox.new_claimer()     # on the rows this sender has in flight
         self.stats = {"sent": 0, "edited": 0, "digests": 0, "http_429": 0, "retries": 0, "failed": 0}
 
@@ -162,7 +161,6 @@ class OutboxSender:
             task.cancel()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self._flush_alone()
         # Rows whose sends were cut off go back for the next sender to take.
         await self._commit(lambda conn: outbox.release_claims_of(conn, self.claimer))
 
@@ -197,10 +195,9 @@ class OutboxSender:
             w = self._chats[chat_id] = Window(*window(self.settings, "private" if chat_id > 0 else "group"))
         return w
 
-    def _blocked_chats(self, now: float, freed: set[int] = frozenset()) -> tuple[set[int], float | None]:
-        """Chats that may not be sent to now, and the soonest one of them frees (``freed``: busy
-        chats whose sends are being recorded, free in the same transaction)."""
-        blocked = self._busy - freed
+    def _blocked_chats(self, now: float) -> tuple[set[int], float | None]:
+        """Chats that may not be sent to now, and the soonest one of them frees."""
+        blocked = set(self._busy)
         soonest: float | None = None
         for chat, until in list(self._held.items()):
             if until <= now:
@@ -229,83 +226,27 @@ class OutboxSender:
             self._held[chat_id] = max(until, self._held.get(chat_id, 0.0))
 
     # --------------------------------------------------------------------- pump
-    def _wait_to_start(self, now: float) -> float | None:
-        """How long until a send may start (0: now; None: when a send finishes)."""
+    async def pump(self) -> float | None:
+        """Start every send the budgets allow now; return how long until more may be allowed
+        (None: nothing to wait for but new rows or a send finishing)."""
+        now = self._now()
         if now < self._global_hold:
             return self._global_hold - now
         if len(self._tasks) >= self.max_in_flight:
             return None
-        return self._global.wait(now)
-
-    async def pump(self) -> float | None:
-        """Record the sends Telegram took and start every send the budgets allow now, in one
-        transaction; return how long until more may be allowed (None: nothing to wait for but
-        new rows or a send finishing)."""
-        now = self._now()
-        wait = self._wait_to_start(now)
-        can_start = wait is not None and wait <= 0
-        records = list(self._unrecorded)
-        if not can_start and not records:
-            return wait
-        try:
-            plan, soonest = await self._record_and_claim(records, now, start=can_start)
-        except (asyncio.CancelledError, sqlite3.OperationalError):
-            raise           # a busy database: the records stay and go with the next pass
-        except Exception:
-            if not records:
-                raise
-            # A bug in recording one send must not stall the others (nor every later pass).
-            log.exception("recording %d sends together failed; recording them one by one", len(records))
-            await self._flush_alone()
-            self.svc.wake_sender()
-            return 0.0
-        for item, is_new, digest in plan:
-            self._start(item, is_new, digest, now)
-        wait = self._wait_to_start(now)
-        return soonest if wait is not None and wait <= 0 else wait
-
-    def _recorded(self, records: list[tuple[OutboxItem, _Sent, bool]]) -> None:
-        """``records`` are committed: their chats and new-message slots are free again."""
-        done = {id(r) for r in records}
-        self._unrecorded = [r for r in self._unrecorded if id(r) not in done]
-        for item, sent, is_new in records:
-            self._count(item, sent)
-            self._busy.discard(item.chat_id)
-            self._new_in_flight -= is_new
-
-    async def _flush_alone(self) -> None:
-        """Record each waiting send in a transaction of its own (at stop, or after a pass failed)."""
-        for record in list(self._unrecorded):
-            item, sent, _ = record
-            try:
-                await self._commit(lambda conn: self._record_sent(conn, item, sent))
-            except Exception:
-                # As before batching: the row goes back and is sent again (a duplicate, not a
-                # stalled chat).
-                log.exception("recording the send of outbox item %s failed", item.id)
-                self.hold(item.chat_id, 1.0, "internal error")
-                await self._commit(lambda conn: outbox.release_claim(conn, item.id, self.claimer))
-            self._recorded([record])
-
-    async def _record_and_claim(self, records: list[tuple[OutboxItem, _Sent, bool]], now: float,
-                                start: bool) -> tuple[list[tuple[OutboxItem, bool, bool]], float | None]:
-        # The chats of the sends recorded here are free once this commits, so their next rows
-        # may be claimed in the same transaction (both commit or neither does).
-        blocked, soonest = self._blocked_chats(now, {item.chat_id for item, _, _ in records})
+        global_wait = self._global.wait(now)
+        if global_wait > 0:
+            return global_wait
+        blocked, soonest = self._blocked_chats(now)
         # Read in a transaction: on the shared connection a plain read could see a handler's
         # rows before they are committed, and send what a rollback then takes back. The rows
         # picked are claimed in it too, so another sender on this database skips them; only
         # as many as may start now are claimed.
-        slots = min(self.max_in_flight - len(self._tasks), self._global.free(now)) if start else 0
-        new_slots = self.max_new_in_flight - self._new_in_flight + sum(is_new for _, _, is_new in records)
+        slots = min(self.max_in_flight - len(self._tasks), self._global.free(now))
+        new_slots = self.max_new_in_flight - self._new_in_flight
         plan: list[tuple[OutboxItem, bool, bool]] = []
         async with self.svc.db.transaction() as conn:
-            for item, sent, _ in records:
-                await self._record_sent(conn, item, sent)
-            if slots <= 0:
-                items = []
-            else:
-                items = await outbox.next_batch(conn, self.batch, skip_chats=frozenset(blocked))
+            items = await outbox.next_batch(conn, self.batch, skip_chats=frozenset(blocked))
             for item in items:
                 if len(plan) >= slots:
                     break
@@ -325,8 +266,12 @@ class OutboxSender:
                     continue
                 new_slots -= is_new
                 plan.append((item, is_new, digest))
-        self._recorded(records)
-        return plan, soonest
+        for item, is_new, digest in plan:
+            self._start(item, is_new, digest, now)
+        if len(self._tasks) >= self.max_in_flight:
+            return None
+        global_wait = self._global.wait(now)
+        return global_wait if global_wait > 0 else soonest
 
     def _start(self, item: OutboxItem, is_new: bool, digest: bool, now: float) -> None:
         stamps = (self._global.take(now), self._chat_window(item.chat_id).take(now))
@@ -338,9 +283,8 @@ class OutboxSender:
 
     async def _deliver(self, item: OutboxItem, digest: bool, stamps: tuple[float, float], is_new: bool) -> None:
         counted = True
-        sent: _Sent | None = None
         try:
-            counted, sent = await self._attempt(item, digest)
+            counted = await self._attempt(item, digest)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -356,19 +300,14 @@ class OutboxSender:
             else:       # Telegram refused before counting it (429): the slot was not used
                 self._global.release(stamps[0])
                 window.release(stamps[1])
-            if sent is not None:
-                # Recorded by the next pass; until then the chat stays busy and the slot taken.
-                self._unrecorded.append((item, sent, is_new))
-            else:
-                self._busy.discard(item.chat_id)
-                if is_new:
-                    self._new_in_flight -= 1
+            self._busy.discard(item.chat_id)
+            if is_new:
+                self._new_in_flight -= 1
             self._tasks.discard(asyncio.current_task())  # type: ignore[arg-type]
             self.svc.wake_sender()
 
-    async def _attempt(self, item: OutboxItem, digest: bool) -> tuple[bool, _Sent | None]:
-        """One try at one row; returns whether Telegram counted it against the flood limits,
-        and what was sent if Telegram took it (the caller has it recorded)."""
+    async def _attempt(self, item: OutboxItem, digest: bool) -> bool:
+        """One try at one row; returns whether Telegram counted it against the flood limits."""
         start_attempt()
         try:
             sent = await (self._send_digest(item) if digest else self._send(item))
@@ -379,7 +318,7 @@ class OutboxSender:
             self.hold(item.chat_id, delay, "429")
             self._note_429(item.chat_id, delay)
             await self._commit(lambda conn: outbox.bump_attempts(conn, item.id, f"429 retry after {delay:.0f}"))
-            return False, None
+            return False
         except ChatMigrated as e:
             await self._moved(item, e.new_chat_id)
         except BadRequest as e:     # a subclass of NetworkError in PTB, and final
@@ -402,7 +341,6 @@ class OutboxSender:
             if telegram_answered():
                 # Telegram took it: record it sent (without its message id) rather than send it twice.
                 await self._commit(lambda conn: self._record_sent(conn, item, _Sent(None)))
-                self._count(item, _Sent(None))
             elif item.attempts + 1 >= self.max_bug_attempts:
                 await self._fail(item, f"internal error: {type(e).__name__}")
             else:
@@ -410,8 +348,8 @@ class OutboxSender:
                 await self._commit(lambda conn: outbox.bump_attempts(conn, item.id, type(e).__name__))
         else:
             self._unreachable_chats.discard(item.chat_id)
-            return True, sent
-        return True, None
+            await self._commit(lambda conn: self._record_sent(conn, item, sent))
+        return True
 
     def _note_429(self, chat_id: int, delay: float) -> None:
         now = self._now()
@@ -440,21 +378,17 @@ class OutboxSender:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
 
-    def _count(self, item: OutboxItem, sent: _Sent) -> None:
-        if sent.digest is not None:
-            self.stats["digests"] += 1
-        else:
-            self.stats["sent" if sent.fresh_card or item.kind != "card" else "edited"] += 1
-
     async def _record_sent(self, conn, item: OutboxItem, sent: _Sent) -> None:
         now = self.svc.clock.now()
         if sent.digest is not None:
+            self.stats["digests"] += 1
             for fresh in sent.digest:
                 await tickets.set_card(conn, fresh.ticket_id, item.chat_id, sent.message_id)
                 await tickets.add_event(conn, fresh.ticket_id, now, "card_posted",
                                         detail={"chat_id": item.chat_id, "message_id": sent.message_id, "digest": True})
                 await outbox.mark_sent_many(conn, fresh.row_ids, sent.message_id, now)
             return
+        self.stats["sent" if sent.fresh_card or item.kind != "card" else "edited"] += 1
         await outbox.mark_sent(conn, item.id, sent.message_id, now)
         if item.kind == "card":
             if sent.fresh_card:
