@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from bot.config import Config
 from tgemu import Emulator, Msg, User
 
-__all__ = ["ScaledClock", "config_for", "report", "peak_rss_mb", "ROOT", "TOKEN"]
+__all__ = ["ScaledClock", "config_for", "flat_of", "report", "peak_rss_mb", "ROOT", "TOKEN"]
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "123456:TEST-TOKEN"
@@ -52,9 +52,17 @@ def peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
-async def report(resident: User, timeout: float) -> Msg:
-    """The whole intake as a resident does it (cold flat at 和平苑); returns the receipt.
-    Counts 10 updates: 7 messages and 3 button presses."""
+def flat_of(n: int) -> str:
+    """A flat of its own for resident ``n`` (building-unit-room). Each report must be about a
+    different flat: a second report for a flat with an open ticket is recorded on that ticket
+    (Art. 23), so residents sharing one flat would file one ticket, not one each."""
+    return f"{n // 1000 + 1}-{n // 100 % 10 + 1}-{n % 100 + 101}"
+
+
+async def report(resident: User, timeout: float, *, flat: str = "3-2-501", search: str = "和平",
+                 community: str = "和平苑") -> Msg:
+    """The whole intake as a resident does it (a cold flat, by default at 和平苑); returns the
+    receipt. Counts 10 updates: 7 messages and 3 button presses."""
     async def nxt() -> Msg:
         return await resident.next_message(timeout=timeout)
 
@@ -62,11 +70,11 @@ async def report(resident: User, timeout: float) -> Msg:
     msg = await nxt()
     await resident.press(msg, "家中不热", timeout=timeout)
     await nxt()
-    await resident.send("和平")
+    await resident.send(search)
     msg = await nxt()
-    await resident.press(msg, "和平苑", timeout=timeout)
+    await resident.press(msg, community, timeout=timeout)
     await nxt()
-    await resident.send("3-2-501")
+    await resident.send(flat)
     await nxt()
     await resident.send("13912345678")
     await nxt()                               # "✔ phone" (removes the reply keyboard)

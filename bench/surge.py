@@ -1,11 +1,17 @@
-"""Surge: N reports for one centre within 10 minutes, with Telegram's flood limits on.
+"""Surge: N reports within a window (10 minutes by default), with Telegram's flood limits on,
+for one centre or spread over several (``--centres``: a city's cold snap reaches every centre).
 
 Time is accelerated: the emulator's limits, the bot's clock and the sender's clock all run on
 one ScaledClock, so every figure below is in simulated seconds. The theoretical minimum is the
 time Telegram's limits allow for the messages this run sent: for each chat its messages over
 its limit (1/s private, 20/min group) and all messages over the global 30/s; the largest.
 
-    .venv/bin/python -m bench.surge [--reports 1000] [--window 600] [--scale 4]
+    .venv/bin/python -m bench.surge [--reports 1000] [--centres 1] [--window 600] [--scale 4]
+
+With ``--centres N`` (1-5) the reports go round-robin to the example organisation's first N
+communities, each served by a repair centre of its own (the org file is copied with N repair
+centres, so each centre's group has its own 20-a-minute budget). Each resident reports a flat
+of their own: a second report for one flat is recorded on its open ticket (Art. 23).
 """
 from __future__ import annotations
 
@@ -15,22 +21,49 @@ import json
 import logging
 import os
 import random
+import re
 import sys
 import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 
-from bench.common import ROOT, TOKEN, ScaledClock, peak_rss_mb, report
+from bench.common import ROOT, TOKEN, ScaledClock, flat_of, peak_rss_mb, report
 from storage.timestamps import from_iso
 from tgemu import Emulator, EmulatorClient
 from demo.world import build_world
 from storage.db import open_database
+from bot.orgfile import load_org
+
+# The example organisation's communities: the word a resident types to find one, and its name.
+COMMUNITIES = (("heping", "和平", "和平苑"), ("xingfuli", "幸福", "幸福里"), ("yangguang", "阳光", "阳光花园"),
+               ("lijingwan", "丽景", "丽景湾"), ("jianshe", "建设", "建设小区"))
+_EXTRA_CENTRES = (("repair-east", "东区维修服务中心", "East Repair Centre", -1001000000103),
+                  ("repair-west", "西区维修服务中心", "West Repair Centre", -1001000000104),
+                  ("repair-central", "中区维修服务中心", "Central Repair Centre", -1001000000105))
+
+
+def org_for(centres: int) -> str:
+    """The example org file with ``centres`` repair centres, the k-th serving the k-th community
+    (centres 1 keeps the file as it is: every report goes to 和平苑's North Repair Centre)."""
+    text = (ROOT / "org.example.toml").read_text(encoding="utf-8")
+    if centres <= 1:
+        return text
+    repair = ["repair-north", "repair-south"] + [c[0] for c in _EXTRA_CENTRES]
+    extra = "".join(f'\n[[centres]]\nid = "{cid}"\nname_zh = "{zh}"\nname_en = "{en}"\nkind = "repair"\nchat_id = {chat}\n'
+                    for cid, zh, en, chat in _EXTRA_CENTRES[:max(0, centres - 2)])
+    head, sep, rest = text.partition("\n[[communities]]")
+    blocks = rest.split("\n[[communities]]")
+    for k, (cid, _, _) in enumerate(COMMUNITIES):
+        i = next(n for n, b in enumerate(blocks) if f'id = "{cid}"' in b)
+        blocks[i] = re.sub(r'repair = "[a-z-]+"', f'repair = "{repair[k % centres]}"', blocks[i])
+    return head + extra + sep + "\n[[communities]]".join(blocks)
+
 
 COUNTED = ("sendMessage", "sendPhoto", "editMessageText", "editMessageCaption", "editMessageReplyMarkup")
 
 
-async def run(reports: int, window: float, scale: float, seed: int) -> dict:
+async def run(reports: int, window: float, scale: float, seed: int, centres: int = 1) -> dict:
     random.seed(seed)
     clock = ScaledClock(scale)
     emulator = Emulator(clock=clock)
@@ -40,10 +73,12 @@ async def run(reports: int, window: float, scale: float, seed: int) -> dict:
     tg = clients[0]
     tmp = Path(tempfile.mkdtemp(prefix="heatbot-surge-"))
     db_path = tmp / "surge.db"
-    await build_world(tg, ROOT / "org.example.toml")   # the groups and people the org file names
+    org_path = tmp / "org.toml"
+    org_path.write_text(org_for(centres), encoding="utf-8")
+    await build_world(tg, org_path)   # the groups and people the org file names
     await tg.set_flood(True)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": emulator.api_base_url,
-           "HEATBOT_DB": str(db_path), "HEATBOT_ORG": str(ROOT / "org.example.toml"),
+           "HEATBOT_DB": str(db_path), "HEATBOT_ORG": str(org_path),
            "BENCH_SCALE": str(scale), "BENCH_WALL0": repr(clock.wall0)}
     # The bot runs in its own process, as in production, so it has a CPU of its own.
     bot = await asyncio.create_subprocess_exec(sys.executable, "-m", "bench.surge_bot", cwd=tmp, env=env,
@@ -59,7 +94,8 @@ async def run(reports: int, window: float, scale: float, seed: int) -> dict:
         # Arrivals spread evenly over the window (simulated seconds).
         await asyncio.sleep(max(0.0, clock.wall_delay(t0 + i * window / reports - clock.monotonic())))
         try:
-            await report(residents[i], timeout=120)
+            _, search, name = COMMUNITIES[i % centres]
+            await report(residents[i], timeout=120, flat=flat_of(i // centres), search=search, community=name)
         except Exception as e:  # a resident who never got an answer is a lost report
             failures.append(f"{type(e).__name__}: {str(e)[:80]}")
 
@@ -68,8 +104,14 @@ async def run(reports: int, window: float, scale: float, seed: int) -> dict:
     await asyncio.gather(*tasks)
     db = await open_database(db_path, migrate=False)
     conn = db.conn
-    while True:         # until the outbox has drained
-        async with conn.execute("SELECT COUNT(*) FROM outbox WHERE status = 'pending'") as cur:
+    # Until every ticket has its card and nothing for a resident waits. Not until the whole outbox
+    # has drained: in a surge longer than the 30-minute accept limit nobody here accepts, so the
+    # limits' reminders and escalations (Art. 13) keep coming as long as the bot runs.
+    while True:
+        async with conn.execute(
+            "SELECT (SELECT COUNT(*) FROM tickets WHERE card_message_id IS NULL) + (SELECT COUNT(*) FROM outbox "
+            "WHERE status = 'pending' AND purpose IN ('reply', 'resident_status'))"
+        ) as cur:
             if (await cur.fetchone())[0] == 0:
                 break
         await asyncio.sleep(0.2)
@@ -86,6 +128,8 @@ async def run(reports: int, window: float, scale: float, seed: int) -> dict:
         last_reply_iso, receipts, failed_receipts = await cur.fetchone()
     async with conn.execute("SELECT COUNT(*) FROM outbox WHERE status != 'sent'") as cur:
         undelivered = (await cur.fetchone())[0]
+    async with conn.execute("SELECT purpose, COUNT(*) FROM outbox WHERE status = 'pending' GROUP BY purpose ORDER BY 2 DESC") as cur:
+        still_pending = {r[0]: r[1] for r in await cur.fetchall()}
     async with conn.execute("SELECT COUNT(*) FROM ticket_events WHERE kind = 'card_posted' AND json_extract(detail, '$.digest') = 1") as cur:
         digested = (await cur.fetchone())[0]
     await db.close()
@@ -93,6 +137,7 @@ async def run(reports: int, window: float, scale: float, seed: int) -> dict:
     calls = await tg.calls()
     ok = [c for c in calls if c.ok and c.method in COUNTED]
     per_chat = Counter(int(c.params["chat_id"]) for c in ok)
+    centre_chats = {c.chat_id for c in load_org(org_path).centres}
     http_429 = sum(1 for c in calls if c.status == 429)
     bounds = [len(ok) / 30.0]
     for chat, n in per_chat.items():
@@ -100,20 +145,20 @@ async def run(reports: int, window: float, scale: float, seed: int) -> dict:
     theoretical = max(bounds)
     to_card = (last_card - start_at).total_seconds()
     to_reply = (from_iso(last_reply_iso) - start_at).total_seconds()
-    group_msgs = sum(n for chat, n in per_chat.items() if chat < 0)
+    group_msgs = sum(n for chat, n in per_chat.items() if chat in centre_chats)
     delivered = min(carded or 0, receipts or 0)
     lost = reports - delivered
     result = {
-        "reports": reports, "delivered": delivered, "lost": lost, "http_429": http_429,
+        "reports": reports, "centres": centres, "delivered": delivered, "lost": lost, "http_429": http_429,
         "seconds_to_last_card": round(to_card, 1), "seconds_to_last_reply": round(to_reply, 1),
         "theoretical_min_seconds": round(theoretical, 1), "ratio": round(max(to_card, to_reply) / theoretical, 3),
         "peak_rss_mb": stats.get("peak_rss_mb"),     # the bot's process
     }
-    print(f"surge: {reports} reports for one centre over {window:.0f} s (simulated; clock x{scale:g}, {wall:.0f} s of wall time)")
+    print(f"surge: {reports} reports for {centres} centre{'s' if centres > 1 else ''} over {window:.0f} s (simulated; clock x{scale:g}, {wall:.0f} s of wall time)")
     print(f"  tickets committed {tickets}, with a card {carded} ({digested} of them via digests), receipts sent {receipts}, failed {failed_receipts or 0}")
     print(f"  residents without an answer: {len(failures)}" + (f" (first: {failures[0]})" if failures else ""))
-    print(f"  outbox rows not sent: {undelivered}; sender: {({k: v for k, v in stats.items() if k != 'peak_rss_mb'})}")
-    print(f"  messages counted by Telegram's limits: {len(ok)} ({group_msgs} in the centre group), 429s: {http_429}")
+    print(f"  outbox rows not sent: {undelivered} (still pending: {still_pending or 'none'}); sender: {({k: v for k, v in stats.items() if k != 'peak_rss_mb'})}")
+    print(f"  messages counted by Telegram's limits: {len(ok)} ({group_msgs} in the centre groups), 429s: {http_429}")
     print(f"  last card at {to_card:.1f} s, last resident reply at {to_reply:.1f} s (the last report arrived by {last_arrival - t0:.0f} s)")
     print(f"  theoretical minimum {theoretical:.1f} s  ->  ratio {result['ratio']}  (goal <= 1.2, lost 0)")
     print(f"  peak RSS: bot {result['peak_rss_mb']} MB, emulator and residents {peak_rss_mb()} MB")
@@ -126,12 +171,14 @@ async def run(reports: int, window: float, scale: float, seed: int) -> dict:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--reports", type=int, default=1000)
+    p.add_argument("--centres", type=int, default=1, choices=range(1, 6), metavar="1-5",
+                   help="how many centres the reports are spread over (round-robin by community)")
     p.add_argument("--window", type=float, default=600.0, help="simulated seconds over which the reports arrive")
     p.add_argument("--scale", type=float, default=4.0, help="simulated seconds per wall second")
     p.add_argument("--seed", type=int, default=5)
     args = p.parse_args()
     logging.basicConfig(level=logging.ERROR)
-    result = asyncio.run(run(args.reports, args.window, args.scale, args.seed))
+    result = asyncio.run(run(args.reports, args.window, args.scale, args.seed, args.centres))
     print(json.dumps(result))
     return 0
 

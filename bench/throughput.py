@@ -24,7 +24,7 @@ from pathlib import Path
 from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
-from bench.common import TOKEN, UPDATES_PER_REPORT, config_for, peak_rss_mb, report
+from bench.common import TOKEN, UPDATES_PER_REPORT, config_for, flat_of, peak_rss_mb, report
 from bot import app as heatbot_app
 from bot.app import build_application
 from bot.config import SendSettings
@@ -38,7 +38,7 @@ async def heatbot_rate(emulator: Emulator, tg: EmulatorClient, residents: int, t
     await heatbot_app.start(app)
     people = [await tg.user(f"住户{i}", language_code="zh") for i in range(residents)]
     start = time.perf_counter()
-    await asyncio.gather(*(report(p, timeout=60) for p in people))
+    await asyncio.gather(*(report(p, timeout=60, flat=flat_of(i)) for i, p in enumerate(people)))
     svc = app.bot_data["svc"]
     while True:     # until every card is posted
         async with svc.db.conn.execute("SELECT COUNT(*) FROM tickets WHERE card_message_id IS NULL") as cur:

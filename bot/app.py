@@ -28,6 +28,7 @@ from bot import chatmove, desk, handover, outages
 from bot.sender import DeliveryHooks, OutboxSender
 from bot.vitals import start_vitals, vitals_of
 from bot.telegram_api import AnsweredRequest
+from bot.updates import ChatOrderedProcessor
 from bot.services import Services
 from bot.texts import Texts
 from bot.web import Listen, WebServer
@@ -45,6 +46,9 @@ log = logging.getLogger(__name__)
 # Only what handlers/ answers; other updates (edits, member changes, reactions) would wake the
 # bot for nothing. Channel posts: /whoami in a channel (handlers/registry.py).
 ALLOWED_UPDATES = ["message", "callback_query", "channel_post"]
+# Updates handled at once (of different chats; see bot/updates.py). Beyond a few dozen they only
+# queue on the database's one writer.
+CONCURRENT_UPDATES = 64
 
 
 class StartupError(Exception):
@@ -164,6 +168,8 @@ def build_application(config: Config, *, clock: Clock | None = None, sender_batc
         .base_file_url(config.file_base_url)
         .request(AnsweredRequest(connection_pool_size=256, connect_timeout=5, read_timeout=15, write_timeout=15))
         .get_updates_request(HTTPXRequest(read_timeout=30))
+        # Chats at once, each chat in order (bot/updates.py).
+        .concurrent_updates(ChatOrderedProcessor(CONCURRENT_UPDATES))
         .post_init(post_init)
         .post_stop(post_stop)
         .post_shutdown(post_shutdown)

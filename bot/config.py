@@ -41,8 +41,10 @@ class SendSettings:
     margin: float = 0.03
     pace_private_always: bool = False
     in_flight: int = 8
-    # Each new message in flight beyond one is one more possible duplicate after a crash.
-    new_in_flight: int = 1
+    # New messages sent and not yet recorded, across chats: each is one possible duplicate after
+    # a crash, never two in one chat (a chat has one send in flight at a time). One per chat at
+    # once is what lets a city's surge through (README, "Crash safety and the duplicates").
+    new_in_flight: int = 8
 
 
 @dataclass(frozen=True)

@@ -8,13 +8,21 @@ refusals (blocked by the user, chat not found, kicked from the group) are final,
 the ticket, and dispatch is told to call a resident who cannot be reached (once per ticket) or
 that a group is unreachable (once per group while it stays so).
 
-**Delivery is at-least-once, with one duplicate window.** A row is marked sent only after
-Telegram answered, in a transaction retried until it commits. If the process dies between
-Telegram's answer and that commit, the message is sent again on restart: Telegram's
-sendMessage has no idempotency key, so this is the one duplicate its semantics force on us.
-To keep that window to a single message, at most ``max_new_in_flight`` (default 1) new
-messages are in flight at once; edits are idempotent (a repeated edit is "not modified")
-and may overlap up to ``max_in_flight``.
+**Delivery is at-least-once, with a duplicate window of one message per chat.** A row is
+marked sent only after Telegram answered, in a transaction retried until it commits. If the
+process dies between Telegram's answer and that commit, the message is sent again on
+restart: Telegram's sendMessage has no idempotency key, so this is the duplicate its
+semantics force on us. A chat has one send in flight at a time (that also keeps its order),
+so a crash repeats at most one message per chat; at most ``max_new_in_flight`` (default 8)
+new messages are in flight at once, so at most that many in all. Edits are idempotent (a
+repeated edit is "not modified") and do not count against it. With ``max_new_in_flight`` 1
+the window is one message in all chats, at the cost of one new message per round trip: too
+slow for a city's surge (README, Benchmarks).
+
+Each send is recorded in its own transaction as soon as Telegram answers, not gathered into
+the sender's next pass: a person can press a button under a message the moment it appears,
+and the press is checked against the recorded message (bot/desk.py); a record waiting for the
+next pass lost that race in tests.
 
 **Cards** are rendered from the database when sent, so several changes to a ticket coalesce
 into one edit, and "message is not modified" counts as success. A card someone deleted is

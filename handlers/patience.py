@@ -6,8 +6,8 @@ message was then answered with an apology and dropped, so they had to type it ag
 the handler is run again after a pause, a bounded number of times — about as long as a person
 waits for an answer — and the person is told once that saving is slow and their message will
 be dealt with. Every domain action is one transaction that rolls back whole on failure, so a
-second run starts from where the first began. Updates are handled one at a time, so the ones
-behind it wait their turn and keep their order.
+second run starts from where the first began. A chat's updates are handled one at a time
+(bot/updates.py), so the ones behind it wait their turn and keep their order.
 
 A button press is retried too but not announced: a callback query can be answered only once,
 and the answer belongs to the action.

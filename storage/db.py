@@ -22,7 +22,7 @@ from pathlib import Path
 import aiosqlite
 
 __all__ = [
-    "Database", "DatabaseTooNew", "InstanceLock", "InstanceLocked", "MigrationError", "available_migrations",
+    "Database", "DatabaseTooNew", "fetch_one", "InstanceLock", "InstanceLocked", "MigrationError", "available_migrations",
     "migration_script", "open_database",
 ]
 
@@ -64,6 +64,16 @@ def available_migrations(directory: Path | None = None) -> list[tuple[int, str, 
         if version != expected:
             raise MigrationError(f"migration {name}: expected number {expected:04d} (no gaps)")
     return found
+
+
+async def fetch_one(conn: aiosqlite.Connection, sql: str, params: tuple = ()) -> sqlite3.Row | None:
+    """The first row of ``sql``, or None, in one round trip to the connection's thread.
+
+    ``async with conn.execute(...) as cur: await cur.fetchone()`` takes three (execute, fetch,
+    close), each a hand-over between threads that costs more than a small query itself; the
+    lookups every update makes (the user, their draft) use this instead."""
+    rows = await conn.execute_fetchall(sql, params)
+    return rows[0] if rows else None
 
 
 class Database:

@@ -8,6 +8,7 @@ from typing import Any
 
 import aiosqlite
 
+from storage.db import fetch_one
 from storage.timestamps import from_iso, to_iso
 
 __all__ = ["NewWizard", "get_wizard", "save_wizard", "delete_wizard", "claim_daily", "RegisterEntry", "NewEntry",
@@ -33,8 +34,7 @@ def _table(table: str) -> str:
 
 
 async def get_wizard(conn: aiosqlite.Connection, user_id: int, table: str = "desk_wizards") -> NewWizard | None:
-    async with conn.execute(f"SELECT user_id, chat_id, nonce, step, data FROM {_table(table)} WHERE user_id = ?", (user_id,)) as cur:
-        row = await cur.fetchone()
+    row = await fetch_one(conn, f"SELECT user_id, chat_id, nonce, step, data FROM {_table(table)} WHERE user_id = ?", (user_id,))
     return NewWizard(row[0], row[1], row[2], row[3], json.loads(row[4])) if row else None
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import aiosqlite
 
+from storage.db import fetch_one
 from storage.timestamps import to_iso
 
 __all__ = ["Draft", "get_draft", "save_draft", "delete_draft"]
@@ -23,8 +24,7 @@ class Draft:
 
 
 async def get_draft(conn: aiosqlite.Connection, user_id: int) -> Draft | None:
-    async with conn.execute("SELECT user_id, nonce, step, data FROM drafts WHERE user_id = ?", (user_id,)) as cur:
-        row = await cur.fetchone()
+    row = await fetch_one(conn, "SELECT user_id, nonce, step, data FROM drafts WHERE user_id = ?", (user_id,))
     return Draft(row[0], row[1], row[2], json.loads(row[3])) if row else None
 
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import aiosqlite
 
+from storage.db import fetch_one
+
 from rules.intake import community_queries, community_search_forms
 from rules.org import ApiChannel, Centre, Community, Staff
 from storage.roster import replace_roster
@@ -84,8 +86,7 @@ async def list_centres(conn: aiosqlite.Connection) -> list[Centre]:
 async def get_community(conn: aiosqlite.Connection, community_id: str | None) -> Community | None:
     if community_id is None:
         return None
-    async with conn.execute("SELECT id, name_zh, name_en FROM communities WHERE id = ?", (community_id,)) as cur:
-        row = await cur.fetchone()
+    row = await fetch_one(conn, "SELECT id, name_zh, name_en FROM communities WHERE id = ?", (community_id,))
     return Community(*row) if row else None
 
 

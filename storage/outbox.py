@@ -68,14 +68,15 @@ async def enqueue_card(conn: aiosqlite.Connection, chat_id: int, ticket_id: int,
 async def next_batch(conn: aiosqlite.Connection, limit: int, skip_chats: set[int] | frozenset[int] = frozenset()) -> list[OutboxItem]:
     """The oldest pending item of each chat, most urgent first. A chat whose oldest item is
     claimed (in flight at some sender) is left out: taking its next one would break its order."""
-    async with conn.execute(
+    # One round trip to the database thread (not three: execute, fetch, close): the sender
+    # runs this for every message it sends.
+    rows = await conn.execute_fetchall(
         "SELECT o.id, o.chat_id, o.kind, o.priority, o.ticket_id, o.purpose, o.payload, o.attempts FROM outbox o "
         "WHERE o.status = 'pending' AND o.claimed_by IS NULL "
         "AND o.id = (SELECT MIN(i.id) FROM outbox i WHERE i.status = 'pending' AND i.chat_id = o.chat_id) "
         "ORDER BY o.priority, o.id LIMIT ?",
         (limit + len(skip_chats),),
-    ) as cur:
-        rows = await cur.fetchall()
+    )
     items = [OutboxItem(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]), r[7]) for r in rows if r[1] not in skip_chats]
     return items[:limit]
 

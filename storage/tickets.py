@@ -9,6 +9,7 @@ from typing import Any
 
 import aiosqlite
 
+from storage.db import fetch_one
 from storage.timestamps import dump_json, from_iso, to_iso
 
 __all__ = [
@@ -125,8 +126,7 @@ async def insert_ticket(conn: aiosqlite.Connection, new: NewTicket) -> int:
 
 
 async def get_ticket(conn: aiosqlite.Connection, ticket_id: int) -> Ticket | None:
-    async with conn.execute(f"SELECT {_COLUMNS} FROM tickets WHERE id = ?", (ticket_id,)) as cur:
-        row = await cur.fetchone()
+    row = await fetch_one(conn, f"SELECT {_COLUMNS} FROM tickets WHERE id = ?", (ticket_id,))
     return _ticket(row) if row else None
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import aiosqlite
 
+from storage.db import fetch_one
 from storage.timestamps import to_iso
 
 __all__ = ["UserRow", "get_user", "set_language", "remember_contact"]
@@ -25,11 +26,10 @@ class UserRow:
 
 
 async def get_user(conn: aiosqlite.Connection, user_id: int) -> UserRow | None:
-    async with conn.execute(
-        "SELECT user_id, lang, lang_chosen, name, phone, community_id, community_text, address FROM users WHERE user_id = ?",
+    row = await fetch_one(
+        conn, "SELECT user_id, lang, lang_chosen, name, phone, community_id, community_text, address FROM users WHERE user_id = ?",
         (user_id,),
-    ) as cur:
-        row = await cur.fetchone()
+    )
     return UserRow(row[0], row[1], bool(row[2]), *row[3:]) if row else None
 
 

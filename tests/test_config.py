@@ -235,7 +235,7 @@ def test_the_senders_budgets_default_to_telegrams_published_limits():
     send = load_config(env=base_env(), env_file=None).send
     assert send == SendSettings()
     assert (send.private_per_s, send.group_per_min, send.global_per_s) == (1.0, 20.0, 30.0)
-    assert (send.in_flight, send.new_in_flight, send.pace_private_always) == (8, 1, False)
+    assert (send.in_flight, send.new_in_flight, send.pace_private_always) == (8, 8, False)
 
 
 def test_the_senders_settings_are_read_with_the_others():

@@ -222,7 +222,11 @@ class EmulatorClient:
 
     def __init__(self, control_url: str, timeout: float = 10.0) -> None:
         self.control_url = control_url.rstrip("/")
-        self._http = httpx.AsyncClient(base_url=self.control_url, timeout=timeout)
+        # Every connection the pool may open is kept alive: people wait on long polls at once,
+        # and with httpx's default (20 kept of 100) each poll beyond 20 opened a new TCP
+        # connection, most of the emulator's time in a city-sized bench.surge.
+        self._http = httpx.AsyncClient(base_url=self.control_url, timeout=timeout,
+                                       limits=httpx.Limits(max_connections=100, max_keepalive_connections=100))
 
     @classmethod
     def for_emulator(cls, emu: Emulator) -> EmulatorClient:

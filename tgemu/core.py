@@ -84,6 +84,9 @@ class Telegram:
         self.faults = FaultInjector()
         self._stopping = asyncio.Event()
         self._changed = asyncio.Event()
+        # Per chat, for waits on one chat's messages (every change to a message goes through
+        # touch()): a person waiting for the bot's answer is not woken by other chats' traffic.
+        self._chat_changed: dict[int, asyncio.Event] = {}
         self.reset()
 
     def reset(self) -> None:
@@ -126,6 +129,9 @@ class Telegram:
     def stop_waiting(self) -> None:
         """Shutting down: every waiter answers now."""
         self._stopping.set()
+        for event in self._chat_changed.values():
+            event.set()
+        self._chat_changed.clear()
         self.notify()
 
     def notify(self) -> None:
@@ -133,20 +139,30 @@ class Telegram:
         self._changed.set()
         self._changed = asyncio.Event()
 
-    async def wait_until(self, predicate: Callable[[], bool], timeout: float) -> bool:
+    async def wait_until(self, predicate: Callable[[], bool], timeout: float, chat_id: int | None = None) -> bool:
+        """Until ``predicate()`` holds (True) or ``timeout`` seconds pass (False). With
+        ``chat_id``, the predicate may depend only on that chat's messages: it is re-checked
+        when one of them changes, not on every change anywhere."""
+        # One deadline for the whole wait, not a wait_for (a task and a timer) per wake-up:
+        # every change wakes every waiter, and with thousands of people waiting at once (a
+        # city-sized bench.surge) re-arming a timer per waiter per change was most of the
+        # emulator's time.
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + max(timeout, 0.0)
-        while True:
-            if predicate():
+        try:
+            async with asyncio.timeout_at(loop.time() + max(timeout, 0.0)):
+                while not predicate():
+                    if self._stopping.is_set():
+                        return False
+                    if chat_id is None:
+                        await self._changed.wait()
+                    else:
+                        event = self._chat_changed.get(chat_id)
+                        if event is None:
+                            event = self._chat_changed[chat_id] = asyncio.Event()
+                        await event.wait()
                 return True
-            remaining = deadline - loop.time()
-            if remaining <= 0 or self._stopping.is_set():
-                return False
-            event = self._changed
-            try:
-                await asyncio.wait_for(event.wait(), remaining)
-            except TimeoutError:
-                return predicate()
+        except TimeoutError:
+            return predicate()
 
     async def sleep_or_stop(self, seconds: float) -> None:
         try:
@@ -161,6 +177,9 @@ class Telegram:
     def touch(self, msg: MessageRec) -> None:
         """Stamp a message's change with the next world-wide sequence number and wake waiters."""
         msg.seq = self.last_seq = next(self._seq)
+        event = self._chat_changed.pop(msg.chat_id, None)
+        if event is not None:
+            event.set()
         self.notify()
 
     def record_call(self, method: str, params: dict[str, Any], status: int, error: str | None) -> None:

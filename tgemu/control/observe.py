@@ -60,7 +60,7 @@ async def wait_message(tg: Telegram, request: web.Request) -> Any:
                 return m
         return None
 
-    if not await tg.wait_until(lambda: found() is not None, timeout):
+    if not await tg.wait_until(lambda: found() is not None, timeout, chat_id=chat.id):
         raise ControlError(408, f"no new bot message in chat {chat.id} within {timeout}s",
                            {"transcript_tail": tail(tg, chat)})
     msg = found()
@@ -74,7 +74,7 @@ async def wait_edited(tg: Telegram, request: web.Request) -> Any:
     b = await body(request)
     version = as_int(b.get("version", msg.version), "version")
     timeout = float(b.get("timeout", 5.0))
-    if not await tg.wait_until(lambda: msg.version > version, timeout):
+    if not await tg.wait_until(lambda: msg.version > version, timeout, chat_id=chat.id):
         raise ControlError(408, f"message {msg.message_id} was not edited within {timeout}s "
                                 f"(still version {msg.version})",
                            {"transcript_tail": tail(tg, chat)})
