@@ -25,7 +25,8 @@ from bot.config import LANGUAGES, Config
 from bot.orgapply import STARTUP, apply_org
 from bot.orgfile import load_org
 from bot import chatmove, desk, handover, outages
-from bot.sender import DeliveryHooks, OutboxSender
+from bot.delivery import DeliveryHooks
+from bot.sender import OutboxSender
 from bot.vitals import start_vitals, vitals_of
 from bot.telegram_api import AnsweredRequest
 from bot.updates import ChatOrderedProcessor

@@ -28,21 +28,7 @@ next pass lost that race in tests.
 into one edit, and "message is not modified" counts as success. A card someone deleted is
 posted afresh; the ticket is untouched.
 
-**Digests.** When a group's queue is longer than its budget lets out now (its pending rows
-exceed the free slots of its 20-a-minute window), new tickets waiting for their first card
-there are posted together as one digest message: one line and one Accept button per ticket
-(at most 100 buttons, 4096 characters). *The digest becomes each listed ticket's card* while
-the ticket is new: the ticket's (card_chat_id, card_message_id) point at the digest, so
-``desk.press`` authorises a press on the digest exactly as on a card. When the ticket changes
-(Accept), its full card is posted as a new message and becomes its card; the digest's button
-for it then answers "stale". Why not send every card later as well: a group's budget is the
-bottleneck in a surge (1,000 cards at 20 a minute take 50 minutes, beyond the 30-minute
-acceptance limit of Art. 13); a later card for every digested ticket would double the load
-exactly when the budget cannot keep up, and push every ticket's own card past its acceptance
-deadline. With the digest as card, every ticket is visible and can be accepted within a
-minute or two, and the budget is spent on the tickets a crew actually takes.
-A digest may reach the group ahead of unrelated messages queued before it there; everything
-about one ticket keeps its order (a ticket's photo or edits never overtake its card).
+**Digests** of new cards for a group over its budget: bot/digest.py.
 """
 from __future__ import annotations
 
@@ -51,8 +37,6 @@ import logging
 import random
 import sqlite3
 from collections import deque
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 from telegram import Bot, InputFile, ReplyParameters
@@ -62,49 +46,22 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, Re
 from bot import views
 from bot.budgets import PRIVATE_STRICT_FOR, MonotonicClock, SystemMonotonic, Window, window
 from bot.config import SendSettings
+from bot.delivery import DeliveryHooks, Permanent, Sent
+from bot.digest import post_digest
 from bot.telegram_api import markup_for, retry_after_seconds, start_attempt, telegram_answered
 from bot.payload import message
 from bot.services import Services
 from storage import outbox, reports, tickets
 from storage.outbox import OutboxItem
 
-__all__ = ["OutboxSender", "DeliveryHooks", "DIGEST_MAX_TICKETS"]
+__all__ = ["OutboxSender"]
 
 log = logging.getLogger(__name__)
 
 _NOT_MODIFIED = "message is not modified"
 _EDIT_GONE = ("message to edit not found", "message can't be edited")
-DIGEST_MAX_TICKETS = 100        # Telegram allows at most 100 inline buttons per message
-_DIGEST_BUTTONS_PER_ROW = 3
 _GLOBAL_429_CHATS = 3           # this many chats refused within a second = the bot is throttled
 _COMMIT_RETRY = 0.2
-
-
-@dataclass(frozen=True)
-class DeliveryHooks:
-    """What the sender cannot decide itself, handed in by the wiring (bot/app.py).
-
-    Payload keys beyond text/buttons/photo: ``"edit_of": <outbox id>`` edits the message that
-    row produced; ``"document": {...}`` sends the page ``render_document`` renders, with the
-    text as its caption. Each hook runs inside the sender's transaction."""
-    resident_unreachable: Callable[[Any, int, str], Awaitable[None]]               # (conn, ticket id, error)
-    group_unreachable: Callable[[Any, int, int | None, str], Awaitable[None]]      # (conn, chat id, ticket id, error)
-    render_document: Callable[[Any, dict[str, Any]], Awaitable[tuple[str, bytes]]]  # (conn, spec) -> (file name, bytes)
-    # A group upgraded to a supergroup (ChatMigrated): re-point what waits for it; False when
-    # the group is not one we know.
-    group_moved: Callable[[Any, int, int], Awaitable[bool]] | None = None             # (conn, old id, new id)
-
-
-class _Permanent(Exception):
-    pass
-
-
-@dataclass
-class _Sent:
-    message_id: int | None
-    fresh_card: bool = False
-    through_id: int | None = None                   # card refreshes satisfied by this send
-    digest: list[outbox.FreshCard] | None = None    # tickets a digest carried
 
 
 class OutboxSender:
@@ -330,7 +287,7 @@ class OutboxSender:
             log.warning("network error sending to chat %s (%s: %s); retrying in %.1f s", item.chat_id, type(e).__name__, e, backoff)
             self.hold(item.chat_id, backoff, "network")
             await self._commit(lambda conn: outbox.bump_attempts(conn, item.id, type(e).__name__))
-        except (Forbidden, _Permanent) as e:
+        except (Forbidden, Permanent) as e:
             await self._fail(item, str(e))
         except TelegramError as e:
             await self._fail(item, str(e))
@@ -340,7 +297,7 @@ class OutboxSender:
             log.exception("unexpected error delivering outbox item %s", item.id)
             if telegram_answered():
                 # Telegram took it: record it sent (without its message id) rather than send it twice.
-                await self._commit(lambda conn: self._record_sent(conn, item, _Sent(None)))
+                await self._commit(lambda conn: self._record_sent(conn, item, Sent(None)))
             elif item.attempts + 1 >= self.max_bug_attempts:
                 await self._fail(item, f"internal error: {type(e).__name__}")
             else:
@@ -378,7 +335,7 @@ class OutboxSender:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
 
-    async def _record_sent(self, conn, item: OutboxItem, sent: _Sent) -> None:
+    async def _record_sent(self, conn, item: OutboxItem, sent: Sent) -> None:
         now = self.svc.clock.now()
         if sent.digest is not None:
             self.stats["digests"] += 1
@@ -434,7 +391,7 @@ class OutboxSender:
         self.svc.wake_sender()
 
     # -------------------------------------------------------------------- sends
-    async def _send(self, item: OutboxItem) -> _Sent:
+    async def _send(self, item: OutboxItem) -> Sent:
         if item.kind == "card":
             return await self._send_card(item)
         payload = item.payload
@@ -464,25 +421,25 @@ class OutboxSender:
         else:
             msg = await self.bot.send_message(item.chat_id, payload["text"], parse_mode=ParseMode.HTML,
                                               reply_markup=markup, reply_parameters=reply)
-        return _Sent(msg.message_id)
+        return Sent(msg.message_id)
 
     async def _send_file(self, item: OutboxItem, payload: dict[str, Any], markup, reply):
         """A photo or document whose bytes were attached to the row when it was queued (a chart,
         a report page): ``"file": {"as": "photo" | "document", "name": ...}``."""
         data = await reports.attached_file(self.svc.db.conn, item.id)
         if data is None:
-            raise _Permanent("the file attached to this message is gone")
+            raise Permanent("the file attached to this message is gone")
         spec = payload["file"]
         send = self.bot.send_photo if spec.get("as") == "photo" else self.bot.send_document
         return await send(item.chat_id, InputFile(data, filename=spec.get("name") or "file"), caption=payload.get("text") or None,
                           parse_mode=ParseMode.HTML, reply_markup=markup, reply_parameters=reply)
 
-    async def _edit_of(self, item: OutboxItem, payload: dict[str, Any], markup) -> _Sent | None:
+    async def _edit_of(self, item: OutboxItem, payload: dict[str, Any], markup) -> Sent | None:
         """Edit the message an earlier row (same chat) produced. Skipped when a newer edit of it
         waits (coalescing); None (send afresh) when that message was never sent or is gone."""
         conn = self.svc.db.conn
         if await outbox.newer_edit_pending(conn, item.chat_id, item.id, payload["edit_of"]):
-            return _Sent(None)
+            return Sent(None)
         message_id = await outbox.sent_message_id(conn, payload["edit_of"], item.chat_id)
         if message_id is None:
             return None
@@ -492,13 +449,13 @@ class OutboxSender:
         except BadRequest as e:
             reason = str(e).lower()
             if _NOT_MODIFIED in reason:
-                return _Sent(message_id)
+                return Sent(message_id)
             if not any(s in reason for s in _EDIT_GONE):
                 raise
             return None
-        return _Sent(message_id)
+        return Sent(message_id)
 
-    async def _send_card(self, item: OutboxItem) -> _Sent:
+    async def _send_card(self, item: OutboxItem) -> Sent:
         # Rendered inside a transaction so the text and the refreshes it satisfies agree.
         async with self.svc.db.transaction() as conn:
             ticket = await tickets.get_ticket(conn, item.ticket_id)
@@ -514,30 +471,22 @@ class OutboxSender:
             try:
                 await self.bot.edit_message_text(text, chat_id=item.chat_id, message_id=edit_id,
                                                  parse_mode=ParseMode.HTML, reply_markup=markup)
-                return _Sent(edit_id, False, through)
+                return Sent(edit_id, False, through)
             except BadRequest as e:
                 reason = str(e).lower()
                 if _NOT_MODIFIED in reason:
-                    return _Sent(edit_id, False, through)
+                    return Sent(edit_id, False, through)
                 if not any(s in reason for s in _EDIT_GONE):
                     raise
                 # Someone deleted the card in the group: post a fresh one, the ticket is intact.
                 log.info("card of ticket %s is gone (%s); sending a fresh one", ticket.id, e)
         msg = await self.bot.send_message(item.chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
-        return _Sent(msg.message_id, True, through)
+        return Sent(msg.message_id, True, through)
 
-    async def _send_digest(self, item: OutboxItem) -> _Sent:
+    async def _send_digest(self, item: OutboxItem) -> Sent:
         """New tickets of one group in one message; falls back to the card if only one waits."""
-        async with self.svc.db.transaction() as conn:
-            fresh = await outbox.fresh_card_rows(conn, item.chat_id, DIGEST_MAX_TICKETS)
-            if len(fresh) < 2 or item.ticket_id not in {f.ticket_id for f in fresh}:
-                fresh = []
-            else:
-                count, text, buttons = await views.render_digest(conn, self.svc, [f.ticket_id for f in fresh])
-                fresh = fresh[:count]
-        if not fresh:
+        posted = await post_digest(self.bot, self.svc, item.chat_id, item.ticket_id)
+        if posted is None:
             return await self._send(item)
-        rows = [buttons[i:i + _DIGEST_BUTTONS_PER_ROW] for i in range(0, len(buttons), _DIGEST_BUTTONS_PER_ROW)]
-        log.info("group %s is over budget: posting %d new tickets as one digest", item.chat_id, len(fresh))
-        msg = await self.bot.send_message(item.chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup_for(message("", buttons=rows)))
-        return _Sent(msg.message_id, digest=fresh)
+        message_id, fresh = posted
+        return Sent(message_id, digest=fresh)

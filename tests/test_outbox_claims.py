@@ -23,7 +23,8 @@ from tgemu import EmulatorClient
 from bot.payload import message
 from bot import desk, outages
 from bot.config import SendSettings
-from bot.sender import DeliveryHooks, OutboxSender
+from bot.delivery import DeliveryHooks
+from bot.sender import OutboxSender
 from bot.services import Services
 from bot.texts import Texts
 from rules.policy import load_policy
