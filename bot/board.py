@@ -35,7 +35,7 @@ from storage.outbox import Priority, enqueue_message
 from storage.timestamps import to_iso
 
 __all__ = [
-    "Viewer", "Refused", "send_login_link", "login_link", "redeem_link", "webapp_login", "viewer_of", "list_view", "ticket_view",
+    "Viewer", "Refused", "send_login_link", "login_link", "redeem_link", "webapp_login", "viewer_of", "list_view", "ticket_view", "photo_of",
     "act", "ACTIONS", "BoardChanges",
 ]
 
@@ -192,13 +192,24 @@ async def list_view(svc: Services, viewer: Viewer, query: dict[str, str]) -> dic
             "centres": visible_centres, "filters": filters}
 
 
+async def _visible_ticket(conn, viewer: Viewer, number: int) -> tickets.Ticket:
+    ticket = await tickets.get_ticket(conn, number)
+    if ticket is None or not _visible(viewer, ticket.centre_id):
+        raise Refused(404, "ticket")
+    return ticket
+
+
+async def photo_of(svc: Services, viewer: Viewer, number: int) -> str | None:
+    """The Telegram file id of a ticket's photo, for a viewer who may see the ticket."""
+    async with svc.db.transaction() as conn:
+        return (await _visible_ticket(conn, viewer, number)).photo_file_id
+
+
 async def ticket_view(svc: Services, viewer: Viewer, number: int) -> dict[str, Any]:
     """One ticket: its card as the group reads it, the photo, the ledger, and the actions this
     viewer may take on it now."""
     async with svc.db.transaction() as conn:
-        ticket = await tickets.get_ticket(conn, number)
-        if ticket is None or not _visible(viewer, ticket.centre_id):
-            raise Refused(404, "ticket")
+        ticket = await _visible_ticket(conn, viewer, number)
         staff = viewer.staff
         show_contact = may_see_contact(staff, ticket.centre_id)
         card = svc.texts.render(viewer.lang, "staff.card", **await views.card_context(conn, svc, viewer.lang, ticket, show_contact))

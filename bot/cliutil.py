@@ -6,9 +6,9 @@ import os
 import sys
 from pathlib import Path
 
-from bot.config import database_path
+from bot.config import ConfigError, database_path
 
-__all__ = ["fail", "first_line", "reason", "db_arg", "help_for"]
+__all__ = ["fail", "first_line", "reason", "db_arg", "existing_db", "help_for"]
 
 
 def fail(message: str, code: int = 2) -> int:
@@ -28,6 +28,14 @@ def reason(e: BaseException) -> str:
 def db_arg(args: argparse.Namespace) -> Path:
     """``--db``, else ``HEATBOT_DB``, else heatbot.db; raises ConfigError as start-up would."""
     return database_path(getattr(args, "db", None) or os.environ.get("HEATBOT_DB") or "heatbot.db")
+
+
+def existing_db(args: argparse.Namespace) -> Path:
+    """:func:`db_arg` for a command that reads the database: it must exist (ConfigError, one line)."""
+    path = db_arg(args)
+    if not path.is_file():
+        raise ConfigError(f"no database at {path} (--db or HEATBOT_DB; `heatbot run` creates it)")
+    return path
 
 
 def help_for(parser: argparse.ArgumentParser):

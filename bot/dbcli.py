@@ -6,7 +6,7 @@ import asyncio
 import json
 from pathlib import Path
 
-from bot.cliutil import db_arg, fail, first_line, reason
+from bot.cliutil import db_arg, existing_db, fail, first_line, reason
 from bot.config import ConfigError
 
 __all__ = ["add_commands"]
@@ -27,12 +27,9 @@ def cmd_status(args: argparse.Namespace) -> int:
         return fail(message)
 
     try:
-        path = db_arg(args)
+        path = existing_db(args)
     except ConfigError as e:
         return refuse(str(e))
-
-    if not path.is_file():
-        return refuse(f"no database at {path} (set HEATBOT_DB)")
 
     async def read():
         db = await open_database(path, migrate=False)

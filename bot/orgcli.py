@@ -6,7 +6,7 @@ import asyncio
 import sys
 from pathlib import Path
 
-from bot.cliutil import db_arg, fail, first_line, help_for, reason
+from bot.cliutil import existing_db, fail, first_line, help_for, reason
 
 __all__ = ["add_commands"]
 
@@ -58,11 +58,9 @@ def cmd_org_apply(args: argparse.Namespace) -> int:
     except ConfigError as e:
         return fail(str(e))
     try:
-        db_path = db_arg(args)
+        db_path = existing_db(args)
     except ConfigError as e:
         return fail(str(e))
-    if not db_path.is_file():
-        return fail(f"no database at {db_path} (--db or HEATBOT_DB; `heatbot run` creates it)")
     by = args.by or getpass.getuser()
 
     class _DryRun(Exception):

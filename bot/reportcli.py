@@ -12,7 +12,7 @@ import time
 from datetime import date, datetime
 from pathlib import Path
 
-from bot.cliutil import db_arg, fail
+from bot.cliutil import existing_db, fail
 
 __all__ = ["add_commands", "cmd_report", "cmd_seed", "FORMATS"]
 
@@ -62,11 +62,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         return fail(str(e))
     lang = args.lang or settings.lang
     try:
-        path = db_arg(args)
+        path = existing_db(args)
     except ConfigError as e:
         return fail(str(e))
-    if not path.is_file():
-        return fail(f"no database at {path} (--db or HEATBOT_DB)")
 
     async def make():
         from storage.figures import tune_for_reading

@@ -285,10 +285,9 @@ async def photo(request: web.Request) -> web.Response:
     svc = services(request)
     try:
         viewer = await _viewer(request)
-        view = await board.ticket_view(svc, viewer, _number(request))
+        file_id = await board.photo_of(svc, viewer, _number(request))
     except Refused as refused:
         return web.Response(status=refused.status)
-    file_id = view["ticket"].photo_file_id
     if file_id is None:
         return web.Response(status=404)
     bot = request.app[APP_KEY].bot
