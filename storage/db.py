@@ -1,9 +1,13 @@
-"""The SQLite database: connection, WAL, migrations and transactions.
+"""The database: connection, WAL, migrations and transactions, for SQLite or PostgreSQL.
 
-One aiosqlite connection is shared by handlers, the outbox sender and the sweeper. aiosqlite
-runs statements one at a time, but an ``await`` inside a transaction would let another task's
+One connection is shared by handlers, the outbox sender and the sweeper: aiosqlite's for a
+file, or :mod:`storage.postgres`'s for a ``postgresql://`` URL, which offers the same calls.
+Statements run one at a time, but an ``await`` inside a transaction would let another task's
 statements slip into it, so every write goes through :meth:`Database.transaction`, which
-serialises transactions with an asyncio lock and uses ``BEGIN IMMEDIATE``.
+serialises transactions with an asyncio lock. Between processes, SQLite's ``BEGIN IMMEDIATE``
+takes the file's write lock; on PostgreSQL a transaction-scoped advisory lock does the same, so
+two instances on one database write one at a time, exactly as two on one file do, and every
+check-then-write the storage modules make holds on both.
 """
 from __future__ import annotations
 
@@ -21,9 +25,12 @@ from pathlib import Path
 
 import aiosqlite
 
+from storage import postgres
+from storage.dialect import DATABASE_ERRORS, POSTGRESQL, SQLITE, backend_of, is_postgres_url
+
 __all__ = [
-    "Database", "DatabaseTooNew", "fetch_one", "InstanceLock", "InstanceLocked", "MigrationError", "available_migrations",
-    "migration_script", "open_database",
+    "Database", "DatabaseTooNew", "DatabaseUnreachable", "fetch_one", "insert_id", "InstanceLock", "InstanceLocked", "MigrationError",
+    "available_migrations", "migration_script", "open_database",
 ]
 
 log = logging.getLogger(__name__)
@@ -37,17 +44,31 @@ class DatabaseTooNew(MigrationError):
     """The file was written by a newer heatbot; running old code on it could corrupt it."""
 
 
+class DatabaseUnreachable(Exception):
+    """A PostgreSQL server refused us or could not be reached (one line, no password)."""
+
+
+# Arbitrary keys for PostgreSQL's advisory locks, fixed forever: every heatbot instance on a
+# database must agree on them. One serialises writing transactions (SQLite's write lock), the
+# other lets one instance at a time migrate.
+WRITE_LOCK = 0x68656174     # "heat"
+MIGRATE_LOCK = 0x6d696772   # "migr"
+
+
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[A-Za-z0-9_]+\.sql$")
 
 
-def available_migrations(directory: Path | None = None) -> list[tuple[int, str, str]]:
+def available_migrations(directory: Path | None = None, backend: str = SQLITE) -> list[tuple[int, str, str]]:
     """(version, name, sql) for each ``NNNN_name.sql`` (shipped ones by default), in order.
 
     Numbers start at 0001 with no gap or repeat: a missing file would otherwise leave every
-    database that skipped it one table short without anybody noticing.
+    database that skipped it one table short without anybody noticing. PostgreSQL's files are
+    the same history, written in its dialect, in ``migrations/postgresql/``.
     """
     if directory is None:
         folder = resources.files("storage").joinpath("migrations")
+        if backend == POSTGRESQL:
+            folder = folder.joinpath("postgresql")
         files = [(f.name, f.read_text(encoding="utf-8")) for f in folder.iterdir() if f.name.endswith(".sql")]
     else:
         files = [(p.name, p.read_text(encoding="utf-8")) for p in Path(directory).iterdir() if p.name.endswith(".sql")]
@@ -76,10 +97,19 @@ async def fetch_one(conn: aiosqlite.Connection, sql: str, params: tuple = ()) ->
     return rows[0] if rows else None
 
 
+async def insert_id(conn, sql: str, params: tuple | dict = ()) -> int | None:
+    """Run an ``INSERT`` and return the new row's id (None when ``ON CONFLICT DO NOTHING``
+    skipped it): ``RETURNING id``, which both backends understand, where SQLite alone has
+    ``lastrowid``."""
+    rows = await conn.execute_fetchall(f"{sql} RETURNING id", params)
+    return rows[0][0] if rows else None
+
+
 class Database:
-    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
+    def __init__(self, conn: aiosqlite.Connection | postgres.PgConnection, path: Path | str) -> None:
         self.conn = conn
-        self.path = path
+        self.path = path        # the file, or a PostgreSQL URL without its password
+        self.backend = backend_of(conn)
         self._lock = asyncio.Lock()
         self._undoing: set[asyncio.Task] = set()
         # Set at the next commit, then replaced: a live view (the dispatch board) waits on it
@@ -89,7 +119,7 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         await self._lock.acquire()
-        begin = asyncio.ensure_future(self._execute("BEGIN IMMEDIATE"))
+        begin = asyncio.ensure_future(self._begin())
         try:
             await asyncio.shield(begin)
         except asyncio.CancelledError:
@@ -112,7 +142,7 @@ class Database:
         else:
             try:
                 await self.conn.execute("COMMIT")
-            except sqlite3.Error:
+            except DATABASE_ERRORS:
                 if self.conn.in_transaction:    # a failed COMMIT can leave it open
                     await self.conn.execute("ROLLBACK")
                 raise
@@ -125,8 +155,12 @@ class Database:
         """An event set when the next transaction of this process commits."""
         return self._next_commit
 
-    async def _execute(self, sql: str) -> None:
-        await self.conn.execute(sql)
+    async def _begin(self) -> None:
+        if self.backend == POSTGRESQL:
+            await self.conn.execute("BEGIN")
+            await self.conn.execute("SELECT pg_advisory_xact_lock(?)", (WRITE_LOCK,))
+        else:
+            await self.conn.execute("BEGIN IMMEDIATE")
 
     async def _undo_begin(self, begin: asyncio.Future) -> None:
         try:
@@ -143,6 +177,13 @@ class Database:
         await self.conn.close()
 
     async def user_version(self) -> int:
+        if self.backend == POSTGRESQL:
+            # heatbot_schema holds PostgreSQL's version, as PRAGMA user_version does SQLite's.
+            row = await fetch_one(self.conn, "SELECT to_regclass('heatbot_schema') IS NOT NULL")
+            if not row[0]:
+                return 0
+            row = await fetch_one(self.conn, "SELECT version FROM heatbot_schema")
+            return int(row[0]) if row else 0
         async with self.conn.execute("PRAGMA user_version") as cur:
             row = await cur.fetchone()
         return int(row[0])
@@ -153,14 +194,12 @@ class Database:
         Each migration and its ``user_version`` bump are one transaction: a failing one leaves the
         database exactly at the previous version. A database newer than the code is refused.
         """
-        migrations = available_migrations() if migrations is None else migrations
+        migrations = available_migrations(backend=self.backend) if migrations is None else migrations
         latest = migrations[-1][0] if migrations else 0
+        if self.backend == POSTGRESQL:
+            return await self._migrate_postgres(migrations, latest)
         current = await self.user_version()
-        if current > latest:
-            raise DatabaseTooNew(
-                f"database {self.path} is at schema version {current}, newer than this heatbot "
-                f"(knows up to {latest}); upgrade heatbot instead of running an old one on it"
-            )
+        self._refuse_newer(current, latest)
         for version, name, sql in migrations:
             if version <= current:
                 continue
@@ -184,6 +223,43 @@ class Database:
                     ) from e
             log.info("applied migration %s", name)
             current = version
+        return latest
+
+    def _refuse_newer(self, current: int, latest: int) -> None:
+        if current > latest:
+            raise DatabaseTooNew(
+                f"database {self.path} is at schema version {current}, newer than this heatbot "
+                f"(knows up to {latest}); upgrade heatbot instead of running an old one on it"
+            )
+
+    async def _migrate_postgres(self, migrations: list[tuple[int, str, str]], latest: int) -> int:
+        """As for SQLite, each migration and its version bump commit together. A session advisory
+        lock lets one instance migrate while others starting at the same moment wait, then find
+        the work done."""
+        async with self._lock:
+            await self.conn.execute("SELECT pg_advisory_lock(?)", (MIGRATE_LOCK,))
+            try:
+                current = await self.user_version()
+                self._refuse_newer(current, latest)
+                for version, name, sql in migrations:
+                    if version <= current:
+                        continue
+                    bump = ("CREATE TABLE heatbot_schema (version INTEGER NOT NULL);\n"
+                            f"INSERT INTO heatbot_schema VALUES ({int(version)});" if current == 0 else
+                            f"UPDATE heatbot_schema SET version = {int(version)};")
+                    try:
+                        await self.conn.executescript(f"BEGIN;\n{sql}\n;\n{bump}\nCOMMIT;")
+                    except DATABASE_ERRORS as e:
+                        if self.conn.in_transaction:
+                            await self.conn.execute("ROLLBACK")
+                        reason = str(e).splitlines()[0] if str(e) else type(e).__name__
+                        raise MigrationError(
+                            f"migration {name} failed ({reason}); database left at version {current}"
+                        ) from e
+                    log.info("applied migration %s", name)
+                    current = version
+            finally:
+                await self.conn.execute("SELECT pg_advisory_unlock(?)", (MIGRATE_LOCK,))
         return latest
 
 
@@ -260,7 +336,9 @@ def _create_private(path: Path) -> None:
 async def open_database(path: Path | str, *, migrate: bool = True) -> Database:
     """Open (creating it 0600 if new), switch to WAL and migrate. On any failure the connection
     is closed before the error propagates: its worker thread would otherwise keep the process
-    alive after the caller has given up."""
+    alive after the caller has given up. A ``postgresql://`` URL opens PostgreSQL instead."""
+    if isinstance(path, str) and is_postgres_url(path):
+        return await _open_postgres(path, migrate=migrate)
     path = Path(path)
     if str(path) != ":memory:":
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -273,6 +351,24 @@ async def open_database(path: Path | str, *, migrate: bool = True) -> Database:
         await conn.execute("PRAGMA foreign_keys=ON")
         await conn.execute("PRAGMA synchronous=NORMAL")
         db = Database(conn, path)
+        if migrate:
+            await db.migrate()
+    except BaseException:
+        await conn.close()
+        raise
+    return db
+
+
+async def _open_postgres(url: str, *, migrate: bool) -> Database:
+    where = postgres.describe_url(url)
+    try:
+        conn = await postgres.connect(url)
+    except DATABASE_ERRORS as e:
+        # psycopg's message names the host and the failure; it never contains the password.
+        reason = str(e).strip().splitlines()[-1] if str(e).strip() else type(e).__name__
+        raise DatabaseUnreachable(f"cannot connect to {where}: {reason}") from None
+    try:
+        db = Database(conn, where)
         if migrate:
             await db.migrate()
     except BaseException:

@@ -6,6 +6,7 @@ from datetime import datetime
 
 import aiosqlite
 
+from storage.db import insert_id
 from storage.timestamps import from_iso, to_iso
 
 __all__ = [
@@ -133,11 +134,10 @@ class Alert:
 
 
 async def add_alert(conn: aiosqlite.Connection, ticket_id: int, deadline_id: int | None, kind: str, now: datetime, late_minutes: int = 0) -> int:
-    cur = await conn.execute(
-        "INSERT INTO alerts(ticket_id, deadline_id, kind, created_at, late_minutes) VALUES (?, ?, ?, ?, ?)",
+    return await insert_id(
+        conn, "INSERT INTO alerts(ticket_id, deadline_id, kind, created_at, late_minutes) VALUES (?, ?, ?, ?, ?)",
         (ticket_id, deadline_id, kind, to_iso(now), late_minutes),
     )
-    return cur.lastrowid
 
 
 async def get_alert(conn: aiosqlite.Connection, alert_id: int) -> Alert | None:

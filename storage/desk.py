@@ -8,7 +8,7 @@ from typing import Any
 
 import aiosqlite
 
-from storage.db import fetch_one
+from storage.db import fetch_one, insert_id
 from storage.timestamps import from_iso, to_iso
 
 __all__ = ["NewWizard", "get_wizard", "save_wizard", "delete_wizard", "claim_daily", "RegisterEntry", "NewEntry",
@@ -53,7 +53,7 @@ async def delete_wizard(conn: aiosqlite.Connection, user_id: int, table: str = "
 
 async def claim_daily(conn: aiosqlite.Connection, day: str, now: datetime) -> bool:
     """True the first time ``day``'s count is claimed: a restart or a second sweep posts it once."""
-    cur = await conn.execute("INSERT OR IGNORE INTO desk_daily(day, sent_at) VALUES (?, ?)", (day, to_iso(now)))
+    cur = await conn.execute("INSERT INTO desk_daily(day, sent_at) VALUES (?, ?) ON CONFLICT DO NOTHING", (day, to_iso(now)))
     return cur.rowcount == 1
 
 
@@ -80,11 +80,10 @@ _ENTRY_COLUMNS = "kind, centre_id, staff_id, staff_name, source, text, ticket_id
 
 
 async def insert_entry(conn: aiosqlite.Connection, e: NewEntry) -> int:
-    cur = await conn.execute(
-        f"INSERT INTO register_entries({_ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    return await insert_id(
+        conn, f"INSERT INTO register_entries({_ENTRY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (e.kind, e.centre_id, e.staff_id, e.staff_name, e.source, e.text, e.ticket_id, e.entered_by, e.entered_name, to_iso(e.at)),
     )
-    return cur.lastrowid
 
 
 async def entries_between(conn: aiosqlite.Connection, start: datetime, end: datetime) -> list[RegisterEntry]:

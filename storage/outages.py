@@ -9,6 +9,7 @@ from typing import Any
 
 import aiosqlite
 
+from storage.db import insert_id
 from storage.timestamps import dump_json, from_iso, to_iso
 
 __all__ = [
@@ -102,14 +103,13 @@ async def _row(conn: aiosqlite.Connection, row) -> Outage:
 
 
 async def insert_outage(conn: aiosqlite.Connection, new: NewOutage, status: str) -> int:
-    cur = await conn.execute(
-        "INSERT INTO outages(kind, status, reason, buildings, pipe_diameter, valves, area, starts_at, ends_at, original_ends_at, "
+    outage_id = await insert_id(
+        conn, "INSERT INTO outages(kind, status, reason, buildings, pipe_diameter, valves, area, starts_at, ends_at, original_ends_at, "
         "short_notice, chat_id, created_by, created_name, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (new.kind, status, new.reason, new.buildings, new.pipe_diameter, new.valves, new.area, to_iso(new.starts_at),
          to_iso(new.ends_at), to_iso(new.ends_at), int(new.short_notice), new.chat_id, new.created_by, new.created_name,
          to_iso(new.created_at)),
     )
-    outage_id = cur.lastrowid
     await conn.executemany("INSERT INTO outage_communities(outage_id, community_id) VALUES (?, ?)",
                            [(outage_id, c) for c in new.communities])
     return outage_id
@@ -242,11 +242,10 @@ def _posting(r) -> Posting:
 
 async def create_posting(conn: aiosqlite.Connection, outage_id: int, centre_id: str, chat_id: int, communities: list[str],
                          due_at: datetime, next_at: datetime | None, stage: int = 0) -> int:
-    cur = await conn.execute(
-        "INSERT INTO outage_postings(outage_id, centre_id, chat_id, communities, due_at, stage, next_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    return await insert_id(
+        conn, "INSERT INTO outage_postings(outage_id, centre_id, chat_id, communities, due_at, stage, next_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
         (outage_id, centre_id, chat_id, json.dumps(communities), to_iso(due_at), stage, to_iso(next_at) if next_at else None),
     )
-    return cur.lastrowid
 
 
 async def set_posting_notice(conn: aiosqlite.Connection, posting_id: int, outbox_id: int) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 
 import aiosqlite
 
+from storage.db import insert_id
 from storage.timestamps import from_iso, to_iso
 
 __all__ = [
@@ -49,20 +50,16 @@ async def enqueue_message(
     conn: aiosqlite.Connection, chat_id: int, payload: dict[str, Any], *, priority: Priority,
     purpose: str, now: datetime, ticket_id: int | None = None,
 ) -> int:
-    cur = await conn.execute(
-        "INSERT INTO outbox(chat_id, kind, priority, ticket_id, purpose, payload, created_at) VALUES (?, 'message', ?, ?, ?, ?, ?)",
-        (chat_id, int(priority), ticket_id, purpose, json.dumps(payload, ensure_ascii=False), to_iso(now)),
-    )
-    return cur.lastrowid
+    return await insert_id(
+        conn, "INSERT INTO outbox(chat_id, kind, priority, ticket_id, purpose, payload, created_at) VALUES (?, 'message', ?, ?, ?, ?, ?)",
+        (chat_id, int(priority), ticket_id, purpose, json.dumps(payload, ensure_ascii=False), to_iso(now)))
 
 
 async def enqueue_card(conn: aiosqlite.Connection, chat_id: int, ticket_id: int, *, now: datetime) -> int:
     """Ask the sender to bring the ticket's card up to date (send it, or edit it in place)."""
-    cur = await conn.execute(
-        "INSERT INTO outbox(chat_id, kind, priority, ticket_id, purpose, payload, created_at) VALUES (?, 'card', ?, ?, 'card', '{}', ?)",
-        (chat_id, int(Priority.URGENT), ticket_id, to_iso(now)),
-    )
-    return cur.lastrowid
+    return await insert_id(
+        conn, "INSERT INTO outbox(chat_id, kind, priority, ticket_id, purpose, payload, created_at) VALUES (?, 'card', ?, ?, 'card', '{}', ?)",
+        (chat_id, int(Priority.URGENT), ticket_id, to_iso(now)))
 
 
 async def next_batch(conn: aiosqlite.Connection, limit: int, skip_chats: set[int] | frozenset[int] = frozenset()) -> list[OutboxItem]:

@@ -8,6 +8,7 @@ from datetime import date, datetime
 import aiosqlite
 
 from rules.org import Staff
+from storage.db import insert_id
 
 __all__ = [
     "LoggedChange", "AppliedFile", "HeldTicket", "last_applied", "record_apply", "recent_changes", "all_staff",
@@ -54,9 +55,9 @@ async def last_applied(conn: aiosqlite.Connection) -> AppliedFile | None:
 async def record_apply(conn: aiosqlite.Connection, now: datetime, by: str, path: str | None, text: str,
                        changes: list) -> int:
     """One apply and its changes (rules.orgdiff.Change); returns the apply's id."""
-    cur = await conn.execute("INSERT INTO org_applies(applied_at, applied_by, path, text) VALUES (?, ?, ?, ?)",
+    apply_id = await insert_id(
+        conn, "INSERT INTO org_applies(applied_at, applied_by, path, text) VALUES (?, ?, ?, ?)",
                              (now.isoformat(), by, path, text))
-    apply_id = cur.lastrowid
     await conn.executemany(
         "INSERT INTO org_changes(apply_id, section, item, label, change, field, old, new) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         [(apply_id, c.section, c.item, c.label, c.change, c.field, c.old, c.new) for c in changes])

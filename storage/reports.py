@@ -15,7 +15,7 @@ async def claim_report(conn: aiosqlite.Connection, period: str, now: datetime) -
     """True the first time ``period``'s report is claimed: a restart or a second sweep sends it
     once. Call it in the transaction that queues the report, so a crash before the commit leaves
     it unclaimed."""
-    cur = await conn.execute("INSERT OR IGNORE INTO report_marks(period, sent_at) VALUES (?, ?)", (period, to_iso(now)))
+    cur = await conn.execute("INSERT INTO report_marks(period, sent_at) VALUES (?, ?) ON CONFLICT DO NOTHING", (period, to_iso(now)))
     return cur.rowcount == 1
 
 

@@ -20,6 +20,7 @@ from datetime import datetime
 
 import aiosqlite
 
+from storage.db import insert_id
 from storage.timestamps import from_iso, to_iso
 
 __all__ = [
@@ -55,12 +56,10 @@ def _row(r) -> Request:
 
 async def create(conn: aiosqlite.Connection, ticket_id: int, kind: str, requested_by: int, now: datetime,
                  deadline_kind: str | None = None) -> int:
-    cur = await conn.execute(
-        "INSERT INTO requests(ticket_id, kind, deadline_kind, requested_by, requested_at, status) "
+    return await insert_id(
+        conn, "INSERT INTO requests(ticket_id, kind, deadline_kind, requested_by, requested_at, status) "
         "VALUES (?, ?, ?, ?, ?, 'awaiting_reply')",
-        (ticket_id, kind, deadline_kind, requested_by, to_iso(now)),
-    )
-    return cur.lastrowid
+        (ticket_id, kind, deadline_kind, requested_by, to_iso(now)))
 
 
 async def get(conn: aiosqlite.Connection, request_id: int) -> Request | None:

@@ -7,6 +7,7 @@ from datetime import date, datetime
 import aiosqlite
 
 from rules.roster import Roster, Shift
+from storage.db import insert_id
 from storage.timestamps import from_iso, to_iso
 
 __all__ = [
@@ -87,13 +88,11 @@ async def get_handover(conn: aiosqlite.Connection, handover_id: int) -> Handover
 async def record_handover(conn: aiosqlite.Connection, centre_id: str, shift_key: str, starts_at: datetime, ends_at: datetime,
                           now: datetime, *, posted: bool, chat_id: int | None, lead_due_at: datetime | None) -> int | None:
     """The row for one shift instance; ``None`` if it is there already (another sweep made it)."""
-    cur = await conn.execute(
-        "INSERT INTO handovers(centre_id, shift_key, starts_at, ends_at, posted, chat_id, created_at, lead_due_at) "
+    return await insert_id(
+        conn, "INSERT INTO handovers(centre_id, shift_key, starts_at, ends_at, posted, chat_id, created_at, lead_due_at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(centre_id, shift_key) DO NOTHING",
         (centre_id, shift_key, to_iso(starts_at), to_iso(ends_at), int(posted), chat_id, to_iso(now),
-         to_iso(lead_due_at) if lead_due_at else None),
-    )
-    return cur.lastrowid if cur.rowcount == 1 else None
+         to_iso(lead_due_at) if lead_due_at else None))
 
 
 async def acknowledge_handover(conn: aiosqlite.Connection, handover_id: int, user_id: int, name: str, now: datetime) -> bool:

@@ -9,7 +9,7 @@ from typing import Any
 
 import aiosqlite
 
-from storage.db import fetch_one
+from storage.db import fetch_one, insert_id
 from storage.timestamps import dump_json, from_iso, to_iso
 
 __all__ = [
@@ -119,10 +119,7 @@ class NewTicket:
 async def insert_ticket(conn: aiosqlite.Connection, new: NewTicket) -> int:
     names = [f.name for f in fields(NewTicket)]
     values = [to_iso(v) if isinstance(v, datetime) else v for v in (getattr(new, n) for n in names)]
-    cur = await conn.execute(
-        f"INSERT INTO tickets({', '.join(names)}, status) VALUES ({', '.join('?' * len(names))}, 'new')", values
-    )
-    return cur.lastrowid
+    return await insert_id(conn, f"INSERT INTO tickets({', '.join(names)}, status) VALUES ({', '.join('?' * len(names))}, 'new')", values)
 
 
 async def get_ticket(conn: aiosqlite.Connection, ticket_id: int) -> Ticket | None:
