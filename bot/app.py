@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from bot.texts import Texts
 from bot.web import Listen, WebServer
 from rules.policy import load_policy
 from storage.db import open_database
+from storage.dialect import DATABASE_ERRORS
 from storage.board import staff_languages
 
 __all__ = [
@@ -287,7 +287,7 @@ async def _begin_serving(app: Application, webhook: Webhook | None, http: Listen
     if app.post_init:
         try:
             await app.post_init(app)
-        except (OSError, sqlite3.Error) as e:
+        except (OSError, *DATABASE_ERRORS) as e:
             raise DatabaseUnusable(e) from e
     if webhook is not None:
         server = WebServer(app, Listen(webhook.listen, webhook.port), webhook_path=webhook.path, webhook_secret=webhook.secret)

@@ -12,6 +12,7 @@ import json
 import logging
 import signal
 import sys
+from pathlib import Path
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -76,7 +77,7 @@ async def _serve(app: Application, config: Config, quiet: _QuietStartup) -> None
         mode = f"webhook {webhook.url}, listening on {webhook.listen}:{webhook.port}" if webhook else "long polling"
         if webhook is None and config.http_port:
             mode += f", web server on {config.http_listen}:{config.http_port}"
-        banner = f"running as @{app.bot.username} ({mode}), database {config.db_path}; Ctrl-C stops"
+        banner = f"running as @{app.bot.username} ({mode}), database {config.db_label}; Ctrl-C stops"
         if config.log_format == "json":     # a log shipper reads every stderr line as JSON
             record = logging.LogRecord(__name__, logging.INFO, __file__, 0, banner, (), None)
             print(JsonFormatter().format(record), file=sys.stderr, flush=True)
@@ -115,7 +116,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bot.config import load_config
     from bot.orgfile import OrgFileError
     from rules.errors import PolicyError
-    from storage.db import InstanceLock, InstanceLocked, MigrationError
+    from storage.db import DatabaseUnreachable, InstanceLock, InstanceLocked, MigrationError
 
     try:
         config = load_config()
@@ -137,13 +138,16 @@ def cmd_run(args: argparse.Namespace) -> int:
         return fail(f"HEATBOT_ORG {e.path}: {first}{more}")
     except PolicyError as e:
         return fail(f"HEATBOT_POLICY: {first_line(e)}")
-    instance = InstanceLock(config.db_path)
+    # One process per SQLite file. Instances on one PostgreSQL database share the work instead
+    # (their transactions take turns; one sends at a time): README, "Several instances".
+    instance = InstanceLock(config.db_path) if isinstance(config.db_path, Path) else None
     try:
-        instance.acquire()       # before the database is touched; held until we exit
+        if instance is not None:
+            instance.acquire()       # before the database is touched; held until we exit
     except InstanceLocked as e:
         return fail(f"{e} (HEATBOT_DB)")
     except OSError as e:
-        return fail(f"cannot use the database HEATBOT_DB={config.db_path}: {reason(e)}")
+        return fail(f"cannot use the database HEATBOT_DB={config.db_label}: {reason(e)}")
     try:
         asyncio.run(_serve(app, config, quiet))
     except InvalidToken:
@@ -158,7 +162,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     except TelegramError as e:
         return fail(f"Telegram refused a start-up call: {first_line(e)}")
     except DatabaseUnusable as e:
-        return fail(f"cannot use the database HEATBOT_DB={config.db_path}: {reason(e.cause)}")
+        return fail(f"cannot use the database HEATBOT_DB={config.db_label}: {reason(e.cause)}")
     except CannotListen as e:
         where = (f"{config.webhook_listen}:{config.webhook_port}" if webhook_for(config)
                  else f"{config.http_listen}:{config.http_port}")
@@ -166,7 +170,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     except WebhookRefused as e:
         hook = webhook_for(config)
         return fail(f"Telegram refused the webhook {hook.url if hook else ''} (WEBHOOK_URL): {reason(e.cause)}")
-    except MigrationError as e:
+    except (MigrationError, DatabaseUnreachable) as e:
         return fail(first_line(e))
     except _PollingConflict:
         return fail("stopped: another process already polls Telegram with this bot's token (409 Conflict). Long "
@@ -175,7 +179,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        instance.release()
+        if instance is not None:
+            instance.release()
     return 0
 
 

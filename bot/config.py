@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from storage.postgres import describe_url
+
 __all__ = [
     "database_path",
     "Config", "ConfigError", "SendSettings", "ToolSettings", "load_config", "load_tool_settings", "read_env_file",
@@ -56,7 +58,7 @@ class Config:
     webhook_listen: str
     webhook_port: int
     webhook_secret: str | None
-    db_path: Path
+    db_path: Path | str         # a SQLite file, or a postgresql:// URL (which may hold a password)
     org_path: Path
     policy_path: Path | None
     lang: str
@@ -76,8 +78,13 @@ class Config:
     # board's links use it and staff get the board as a Mini App on the bot's menu button.
     public_url: str | None = None
 
-    def __repr__(self) -> str:  # never let the token reach a log through repr()
-        return f"Config(api_base_url={self.api_base_url!r}, db_path={str(self.db_path)!r}, webhook={bool(self.webhook_url)})"
+    @property
+    def db_label(self) -> str:
+        """The database for messages and logs: the file, or the URL without its password."""
+        return describe_url(self.db_path) if isinstance(self.db_path, str) else str(self.db_path)
+
+    def __repr__(self) -> str:  # never let the token or a database password reach a log through repr()
+        return f"Config(api_base_url={self.api_base_url!r}, db_path={self.db_label!r}, webhook={bool(self.webhook_url)})"
 
 
 _KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -153,10 +160,11 @@ def _settings(env: Mapping[str, str] | None, env_file: Path | None) -> _Getter:
 _SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
 
 
-def database_path(value: str) -> Path:
-    """``HEATBOT_DB`` as a SQLite file: a path, or ``sqlite:///relative`` / ``sqlite:////absolute``
-    (SQLAlchemy's spelling). Any other URL stops start-up with one line rather than becoming a
-    folder named after its scheme; the URL itself is not repeated, as it may carry a password."""
+def database_path(value: str) -> Path | str:
+    """``HEATBOT_DB``: a SQLite file (a path, or ``sqlite:///relative`` / ``sqlite:////absolute``,
+    SQLAlchemy's spelling), or PostgreSQL (``postgresql://user:password@host:port/name``, given
+    back as it is). Any other URL stops start-up with one line rather than becoming a folder named
+    after its scheme; the URL itself is not repeated, as it may carry a password."""
     scheme = _SCHEME_RE.match(value)
     if scheme and len(scheme.group(1)) > 1:     # "C:" is a Windows drive, not a scheme
         name = scheme.group(1).lower()
@@ -164,12 +172,19 @@ def database_path(value: str) -> Path:
             if not value.lower().startswith("sqlite:///") or len(value) == len("sqlite:///"):
                 raise ConfigError("HEATBOT_DB: a SQLite URL is sqlite:///relative/path or sqlite:////absolute/path")
             value = value[len("sqlite:///"):]
-        elif name in ("postgresql", "postgres") or name.startswith("postgresql+"):
-            raise ConfigError("HEATBOT_DB: PostgreSQL is not supported by this version of heatbot yet; "
-                              "give a SQLite file path (e.g. heatbot.db or sqlite:////var/lib/heatbot/heatbot.db)")
+        elif name in ("postgresql", "postgres"):
+            try:
+                describe_url(value, strict=True)
+            except ValueError:
+                raise ConfigError("HEATBOT_DB: not a PostgreSQL URL psycopg can read; the form is "
+                                  "postgresql://user:password@host:5432/heatbot") from None
+            return value
+        elif name.startswith("postgresql+"):
+            raise ConfigError(f"HEATBOT_DB: {name}:// names a driver; heatbot brings its own (psycopg): "
+                              f"write postgresql://user:password@host:5432/heatbot")
         else:
             raise ConfigError(f"HEATBOT_DB: unknown database URL scheme {name!r}; give a SQLite file path "
-                              f"(e.g. heatbot.db or sqlite:////var/lib/heatbot/heatbot.db)")
+                              f"(e.g. heatbot.db or sqlite:////var/lib/heatbot/heatbot.db) or a postgresql:// URL")
     path = Path(value)
     if path.is_dir():
         raise ConfigError(f"HEATBOT_DB is a directory, not a database file: {path}")

@@ -6,7 +6,7 @@ import asyncio
 import json
 from pathlib import Path
 
-from bot.cliutil import db_arg, existing_db, fail, first_line, reason
+from bot.cliutil import db_arg, db_label, existing_db, fail, first_line, reason
 from bot.config import ConfigError
 
 __all__ = ["add_commands"]
@@ -14,11 +14,10 @@ __all__ = ["add_commands"]
 
 def cmd_status(args: argparse.Namespace) -> int:
     """The outbox at a glance, read straight from HEATBOT_DB (no Telegram needed)."""
-    import sqlite3
-
     from bot.clock import SystemClock
     from bot.status import format_report, outbox_report, report_json
-    from storage.db import open_database
+    from storage.db import DatabaseUnreachable, open_database
+    from storage.dialect import DATABASE_ERRORS
 
     def refuse(message: str) -> int:
         if args.json:       # a script reading --json gets JSON, failure or not
@@ -42,12 +41,12 @@ def cmd_status(args: argparse.Namespace) -> int:
 
     try:
         report = asyncio.run(read())
-    except sqlite3.Error as e:
-        return refuse(f"cannot read the outbox in {path}: {first_line(e)}")
+    except (*DATABASE_ERRORS, DatabaseUnreachable) as e:
+        return refuse(f"cannot read the outbox in {db_label(path)}: {first_line(e)}")
     except OSError as e:
-        return refuse(f"cannot read the outbox in {path}: {reason(e)}")
+        return refuse(f"cannot read the outbox in {db_label(path)}: {reason(e)}")
     if report is None:
-        return refuse(f"{path} is not a heatbot database yet (no tables; `heatbot run` creates them)")
+        return refuse(f"{db_label(path)} is not a heatbot database yet (no tables; `heatbot run` creates them)")
     print(json.dumps(report_json(report), ensure_ascii=False, indent=2) if args.json else format_report(report))
     return 0
 

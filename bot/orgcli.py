@@ -6,7 +6,7 @@ import asyncio
 import sys
 from pathlib import Path
 
-from bot.cliutil import existing_db, fail, first_line, help_for, reason
+from bot.cliutil import db_label, existing_db, fail, first_line, help_for, reason
 
 __all__ = ["add_commands"]
 
@@ -32,6 +32,9 @@ def cmd_org_apply(args: argparse.Namespace) -> int:
     nothing. Two applies at once: the second waits for the first and is diffed against it."""
     import getpass
     import sqlite3
+
+    from storage.db import DatabaseUnreachable
+    from storage.dialect import DATABASE_ERRORS
 
     from bot.clock import SystemClock
     from bot.config import ConfigError, load_tool_settings
@@ -62,15 +65,19 @@ def cmd_org_apply(args: argparse.Namespace) -> int:
     except ConfigError as e:
         return fail(str(e))
     by = args.by or getpass.getuser()
+    where = db_label(db_path)
 
     class _DryRun(Exception):
+        pass
+
+    class _NotCurrent(Exception):
         pass
 
     async def apply():
         db = await open_database(db_path, migrate=False)
         try:
             if await db.user_version() != available_migrations()[-1][0]:
-                raise sqlite3.DatabaseError("its schema is not this heatbot's version: run `heatbot run` with this "
+                raise _NotCurrent("its schema is not this heatbot's version: run `heatbot run` with this "
                                             "version once, then apply")
             waited = 0.0
             while True:
@@ -96,10 +103,10 @@ def cmd_org_apply(args: argparse.Namespace) -> int:
         result, dry = e.args[0], True
     except sqlite3.OperationalError as e:
         if "locked" in str(e):
-            return fail(f"{db_path} stayed busy for over 30 s (another `org apply`?); nothing was changed")
-        return fail(f"cannot apply to {db_path}: {first_line(e)}; nothing was changed")
-    except sqlite3.Error as e:
-        return fail(f"cannot apply to {db_path}: {first_line(e)}; nothing was changed")
+            return fail(f"{where} stayed busy for over 30 s (another `org apply`?); nothing was changed")
+        return fail(f"cannot apply to {where}: {first_line(e)}; nothing was changed")
+    except (*DATABASE_ERRORS, DatabaseUnreachable, _NotCurrent) as e:
+        return fail(f"cannot apply to {where}: {first_line(e)}; nothing was changed")
     for old, new in result.moved.items():
         print(f"{path}: chat {old} was upgraded to supergroup {new}; applied as {new} (change it in the file)")
     if not result.changes:

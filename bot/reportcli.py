@@ -6,13 +6,14 @@ import argparse
 import asyncio
 import logging
 import os
-import sqlite3
 import sys
 import time
 from datetime import date, datetime
 from pathlib import Path
 
-from bot.cliutil import existing_db, fail
+from bot.cliutil import db_label, existing_db, fail
+from storage.db import DatabaseUnreachable
+from storage.dialect import DATABASE_ERRORS
 
 __all__ = ["add_commands", "cmd_report", "cmd_seed", "FORMATS"]
 
@@ -74,12 +75,12 @@ def cmd_report(args: argparse.Namespace) -> int:
             await tune_for_reading(db.conn)
             version = await db.user_version()
             if version < _REPORT_SCHEMA:
-                raise ValueError(f"{path} is at schema version {version}; start the bot once (or `heatbot seed`) to bring it "
+                raise ValueError(f"{db_label(path)} is at schema version {version}; start the bot once (or `heatbot seed`) to bring it "
                                  f"to {_REPORT_SCHEMA}")
             if args.centre:
                 async with db.conn.execute("SELECT 1 FROM centres WHERE id = ?", (args.centre,)) as cur:
                     if await cur.fetchone() is None:
-                        raise ValueError(f"--centre {args.centre!r} is not a centre in {path}")
+                        raise ValueError(f"--centre {args.centre!r} is not a centre in {db_label(path)}")
             return await build_report(db.conn, period, tz=tz, rules=policy.assessment, made_at=datetime.now(tz),
                                       centre_id=args.centre, complaints_threshold=policy.followup.complaints_to_dispatch,
                                       with_tickets=args.format == "xlsx")
@@ -89,7 +90,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     began = time.perf_counter()
     try:
         report = asyncio.run(make())
-    except (sqlite3.Error, OSError, ValueError) as e:
+    except (*DATABASE_ERRORS, DatabaseUnreachable, OSError, ValueError) as e:
         return fail(f"cannot make the report: {str(e).splitlines()[0]}")
     out = Path(args.out)
     try:
@@ -144,7 +145,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
     began = time.perf_counter()
     try:
         written = asyncio.run(fill())
-    except (sqlite3.Error, OSError, ValueError, MigrationError) as e:
+    except (*DATABASE_ERRORS, DatabaseUnreachable, OSError, ValueError, MigrationError) as e:
         return fail(f"cannot seed {args.db}: {str(e).splitlines()[0]}")
     print(f"heatbot: {written} tickets over {args.days} days from {start} seeded into {args.db} "
           f"in {time.perf_counter() - began:.1f} s (seed {args.seed})", file=sys.stderr)

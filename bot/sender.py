@@ -35,7 +35,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import sqlite3
 from collections import deque
 from typing import Any
 
@@ -52,6 +51,7 @@ from bot.telegram_api import markup_for, retry_after_seconds, start_attempt, tel
 from bot.payload import message
 from bot.services import Services
 from storage import outbox, reports, tickets
+from storage.dialect import DATABASE_ERRORS, OPERATIONAL_ERRORS
 from storage.outbox import OutboxItem
 
 __all__ = ["OutboxSender"]
@@ -291,7 +291,7 @@ class OutboxSender:
             await self._fail(item, str(e))
         except TelegramError as e:
             await self._fail(item, str(e))
-        except (asyncio.CancelledError, sqlite3.Error):
+        except (asyncio.CancelledError, *DATABASE_ERRORS):
             raise
         except Exception as e:  # a bug of ours must not stall the chat's queue forever
             log.exception("unexpected error delivering outbox item %s", item.id)
@@ -330,7 +330,7 @@ class OutboxSender:
                 async with self.svc.db.transaction() as conn:
                     await write(conn)
                 return
-            except sqlite3.OperationalError as e:
+            except OPERATIONAL_ERRORS as e:
                 log.warning("database busy recording a delivery (%s); retrying in %.1f s", e, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)

@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -25,13 +24,13 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.texts import pick_language
+from storage.dialect import OPERATIONAL_ERRORS, is_transient
 
-__all__ = ["Patience", "PATIENCE_KEY", "patient", "is_transient"]
+__all__ = ["Patience", "PATIENCE_KEY", "patient"]
 
 log = logging.getLogger(__name__)
 
 PATIENCE_KEY = "patience"
-_TRANSIENT = ("database is locked", "database is busy", "database table is locked", "database or disk is full")
 
 Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[object]]
 
@@ -42,11 +41,6 @@ class Patience:
     (5 s), so the default gives a held lock about 90 s, a full disk time to be freed."""
 
     waits: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
-
-
-def is_transient(error: BaseException) -> bool:
-    """A database that is busy or full now and may not be in a moment; not a bug of ours."""
-    return isinstance(error, sqlite3.OperationalError) and any(s in str(error).lower() for s in _TRANSIENT)
 
 
 async def _tell_slow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -72,7 +66,7 @@ def patient(handler: Handler) -> Handler:
         for attempt, wait in enumerate(patience.waits, start=1):
             try:
                 return await handler(update, context)
-            except sqlite3.OperationalError as error:
+            except OPERATIONAL_ERRORS as error:
                 if not is_transient(error):
                     raise
                 log.warning("update %s: %s (try %d); trying again in %.1f s", update.update_id, error, attempt, wait)

@@ -26,7 +26,7 @@ from sqlparse import tokens as T
 from sqlparse.lexer import Lexer
 
 __all__ = [
-    "DATABASE_ERRORS", "POSTGRESQL", "SQLITE", "backend_of", "is_postgres_url", "is_transient", "to_pyformat",
+    "DATABASE_ERRORS", "OPERATIONAL_ERRORS", "POSTGRESQL", "SQLITE", "backend_of", "is_postgres_url", "is_transient", "to_pyformat",
 ]
 
 SQLITE: Final = "sqlite"
@@ -35,10 +35,14 @@ POSTGRESQL: Final = "postgresql"
 # Any error a database operation can raise, whichever backend is in use.
 DATABASE_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, psycopg.Error)
 
+# The errors of a database that is unavailable (busy, full, unreachable) rather than of a bad
+# statement, whichever backend.
+OPERATIONAL_ERRORS: tuple[type[Exception], ...] = (sqlite3.OperationalError, psycopg.OperationalError)
+
 _POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 # SQLite's words for a database that is busy or full now and may not be in a moment.
-_SQLITE_TRANSIENT = ("locked", "busy", "full", "disk i/o")
+_SQLITE_TRANSIENT = ("database is locked", "database is busy", "database table is locked", "database or disk is full")
 
 
 def is_postgres_url(value: str) -> bool:
@@ -57,8 +61,8 @@ def is_transient(error: BaseException) -> bool:
     syntax error is a bug, not bad luck, and retrying would only repeat it."""
     if isinstance(error, sqlite3.OperationalError):
         return any(s in str(error).lower() for s in _SQLITE_TRANSIENT)
-    if isinstance(error, psycopg.errors.SerializationFailure | psycopg.errors.DeadlockDetected):
-        return True
+    # psycopg's OperationalError covers a lost connection, a server shutting down, and the
+    # serialisation and deadlock failures a transaction may simply be run again after.
     return isinstance(error, psycopg.OperationalError)
 
 

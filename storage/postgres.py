@@ -154,11 +154,14 @@ def _params(params: Any) -> Any:
     return tuple(params) if params else None
 
 
-def describe_url(url: str) -> str:
-    """``url`` without its password, for messages and logs."""
+def describe_url(url: str, *, strict: bool = False) -> str:
+    """``url`` without its password, for messages and logs (``strict``: ValueError if psycopg
+    cannot read it; its message is not passed on, as it may quote the password)."""
     try:
         info = psycopg.conninfo.conninfo_to_dict(url)
     except psycopg.ProgrammingError:
+        if strict:
+            raise ValueError("not a PostgreSQL URL") from None
         return "postgresql://…"
     host = info.get("host") or "localhost"
     port = f":{info['port']}" if info.get("port") else ""

@@ -94,7 +94,8 @@ def test_webhook_settings_are_read_when_webhook_url_is_set():
         ({"HEATBOT_ORG": str(ROOT)}, "HEATBOT_ORG"),
         ({"HEATBOT_POLICY": "/nonexistent/policy.toml"}, "HEATBOT_POLICY"),
         ({"HEATBOT_DB": str(ROOT)}, "HEATBOT_DB"),
-        ({"HEATBOT_DB": "postgresql://heat:secret@db.example:5432/heatbot"}, "HEATBOT_DB"),
+        ({"HEATBOT_DB": "postgresql+asyncpg://heat:secret@db.example:5432/heatbot"}, "HEATBOT_DB"),
+        ({"HEATBOT_DB": "postgresql://heat:secret@db.example:5432/heatbot?sslmode"}, "HEATBOT_DB"),
         ({"HEATBOT_DB": "mysql://heat@db.example/heatbot"}, "HEATBOT_DB"),
         ({"HEATBOT_DB": "sqlite://heatbot.db"}, "HEATBOT_DB"),
         ({"HEATBOT_LOG_LEVEL": "LOUD"}, "HEATBOT_LOG_LEVEL"),
@@ -111,7 +112,7 @@ def test_webhook_settings_are_read_when_webhook_url_is_set():
         "tz-unknown", "tz-path", "tz-offset",
         "org-missing-file", "org-is-a-directory",
         "policy-missing-file",
-        "db-is-a-directory", "db-postgresql-url", "db-unknown-scheme", "db-sqlite-url-two-slashes",
+        "db-is-a-directory", "db-postgresql-driver-url", "db-postgresql-unreadable-url", "db-unknown-scheme", "db-sqlite-url-two-slashes",
         "log-level-unknown", "log-format-unknown",
     ],
 )
@@ -138,12 +139,14 @@ def test_heatbot_db_takes_a_path_or_a_sqlite_url(value: str, path: str):
     assert load_config(env=base_env(HEATBOT_DB=value), env_file=None).db_path == Path(path)
 
 
-def test_a_postgresql_url_is_refused_without_repeating_its_password_or_making_a_folder(tmp_path: Path, monkeypatch):
+def test_a_postgresql_url_is_kept_as_a_url_and_its_password_never_shown(tmp_path: Path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    with pytest.raises(ConfigError) as caught:
-        load_config(env=base_env(HEATBOT_DB="postgresql://heat:hunter2pass@db:5432/heatbot"), env_file=None)
-    assert "PostgreSQL" in str(caught.value) and "hunter2pass" not in str(caught.value)
-    assert list(tmp_path.iterdir()) == []
+    url = "postgresql://heat:hunter2pass@db:5432/heatbot"
+    config = load_config(env=base_env(HEATBOT_DB=url), env_file=None)
+    assert config.db_path == url
+    assert config.db_label == "postgresql://heat@db:5432/heatbot"
+    assert "hunter2pass" not in repr(config)
+    assert list(tmp_path.iterdir()) == []       # no folder named "postgresql:"
 
 
 def test_the_token_never_appears_in_the_config_repr_or_str():
