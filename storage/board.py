@@ -94,9 +94,12 @@ class BoardRow:
 # requests, each from an index that holds only what is open (migration 0011), joined here.
 _TICKETS = ("SELECT id, category, level, status, centre_id, community_id, community_text, address, "
             "COALESCE(arrived_by, accepted_by), reopen_count FROM tickets WHERE status <> 'closed'")
-# SQLite returns the bare column (kind) of the row that gave MIN(due_at): the next limit's kind.
-_LIMITS = "SELECT ticket_id, kind, MIN(due_at), MAX(delayed) FROM deadlines WHERE state = 'open' GROUP BY ticket_id"
-_REQUESTS = ("SELECT ticket_id, MAX(kind = 'return'), MAX(kind IN ('delay', 'return') AND status = 'pending') "
+# Each open ticket's next limit (its kind and time) and whether any running limit was delayed.
+_LIMITS = ("SELECT ticket_id, kind, due_at, delayed FROM (SELECT ticket_id, kind, due_at, "
+           "ROW_NUMBER() OVER (PARTITION BY ticket_id ORDER BY due_at, id) AS n, MAX(delayed) OVER (PARTITION BY ticket_id) "
+           "AS delayed FROM deadlines WHERE state = 'open') AS limits WHERE n = 1")
+_REQUESTS = ("SELECT ticket_id, MAX(CASE WHEN kind = 'return' THEN 1 ELSE 0 END), "
+             "MAX(CASE WHEN kind IN ('delay', 'return') AND status = 'pending' THEN 1 ELSE 0 END) "
              "FROM requests GROUP BY ticket_id")
 
 

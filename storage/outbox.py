@@ -217,8 +217,9 @@ async def mark_sent_many(conn: aiosqlite.Connection, item_ids: list[int] | tuple
 async def card_is_digest(conn: aiosqlite.Connection, ticket_id: int, chat_id: int, message_id: int) -> bool:
     """Whether the ticket's card message is a digest (the ledger says so; it is never pruned)."""
     async with conn.execute(
-        "SELECT 1 FROM ticket_events WHERE ticket_id = ? AND kind = 'card_posted' AND json_extract(detail, '$.digest') = 1 "
-        "AND json_extract(detail, '$.chat_id') = ? AND json_extract(detail, '$.message_id') = ? LIMIT 1",
+        "SELECT 1 FROM ticket_events WHERE ticket_id = ? AND kind = 'card_posted' "
+        "AND CAST(json_extract(detail, '$.digest') AS INTEGER) = 1 "
+        "AND CAST(json_extract(detail, '$.chat_id') AS BIGINT) = ? AND CAST(json_extract(detail, '$.message_id') AS BIGINT) = ? LIMIT 1",
         (ticket_id, chat_id, message_id),
     ) as cur:
         return await cur.fetchone() is not None
@@ -280,7 +281,8 @@ async def sent_row(conn: aiosqlite.Connection, chat_id: int, message_id: int) ->
 async def newer_edit_pending(conn: aiosqlite.Connection, chat_id: int, row_id: int, edit_of: int) -> bool:
     """A later row waits to edit the same message: this edit can be skipped (coalescing)."""
     async with conn.execute(
-        "SELECT 1 FROM outbox WHERE status = 'pending' AND chat_id = ? AND id > ? AND json_extract(payload, '$.edit_of') = ? LIMIT 1",
+        "SELECT 1 FROM outbox WHERE status = 'pending' AND chat_id = ? AND id > ? "
+        "AND CAST(json_extract(payload, '$.edit_of') AS BIGINT) = ? LIMIT 1",
         (chat_id, row_id, edit_of),
     ) as cur:
         return await cur.fetchone() is not None

@@ -90,10 +90,10 @@ async def open_tickets_held_by(conn: aiosqlite.Connection, user_ids: list[int]) 
         return []
     marks = ",".join("?" * len(user_ids))
     async with conn.execute(
-        f"SELECT id, printf('%04d', id), centre_id, accepted_by FROM tickets WHERE accepted_by IN ({marks}) "
+        f"SELECT id, centre_id, accepted_by FROM tickets WHERE accepted_by IN ({marks}) "
         "AND status != 'closed' ORDER BY id", user_ids,
     ) as cur:
-        return [HeldTicket(*r) for r in await cur.fetchall()]
+        return [HeldTicket(r[0], f"{r[0]:04d}", r[1], r[2]) for r in await cur.fetchall()]
 
 
 async def chat_moves(conn: aiosqlite.Connection) -> dict[int, int]:
