@@ -2,21 +2,21 @@
 -- The dispatch board (bot/web/board.py): one-time login links and browser sessions. Only the
 -- SHA-256 of each token is kept, so a copy of the database opens no session.
 CREATE TABLE board_logins (
-    token_hash  TEXT PRIMARY KEY,
+    token_hash  TEXT COLLATE "C" PRIMARY KEY,
     user_id     BIGINT NOT NULL,
-    lang        TEXT NOT NULL,      -- the language of the chat that asked for it
-    created_at  TEXT NOT NULL,
-    expires_at  TEXT NOT NULL,
-    used_at     TEXT                -- set once: a link works a single time
+    lang        TEXT COLLATE "C" NOT NULL, -- the language of the chat that asked for it
+    created_at  TEXT COLLATE "C" NOT NULL,
+    expires_at  TEXT COLLATE "C" NOT NULL,
+    used_at     TEXT COLLATE "C"    -- set once: a link works a single time
 );
 CREATE TABLE board_sessions (
-    token_hash  TEXT PRIMARY KEY,
+    token_hash  TEXT COLLATE "C" PRIMARY KEY,
     user_id     BIGINT NOT NULL,
-    csrf        TEXT NOT NULL,      -- sent back in every form; a cross-site form cannot know it
-    via         TEXT NOT NULL,      -- link | webapp
-    lang        TEXT NOT NULL,      -- the pages' language: the user's, as in their chat with the bot
-    created_at  TEXT NOT NULL,
-    expires_at  TEXT NOT NULL
+    csrf        TEXT COLLATE "C" NOT NULL, -- sent back in every form; a cross-site form cannot know it
+    via         TEXT COLLATE "C" NOT NULL, -- link | webapp
+    lang        TEXT COLLATE "C" NOT NULL, -- the pages' language: the user's, as in their chat with the bot
+    created_at  TEXT COLLATE "C" NOT NULL,
+    expires_at  TEXT COLLATE "C" NOT NULL
 );
 CREATE INDEX board_sessions_expiry ON board_sessions(expires_at);
 -- The board lists open tickets; closed ones are most of the table after a season. Both
