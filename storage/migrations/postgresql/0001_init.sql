@@ -158,3 +158,29 @@ CREATE TABLE outbox (
 );
 CREATE INDEX outbox_pending ON outbox(status, chat_id, id);
 CREATE INDEX outbox_pending_priority ON outbox(status, priority, id);
+
+-- SQLite's functions that heatbot's shared SQL uses, with SQLite's meaning, so each query is
+-- written once for both backends (storage/dialect.py). Stored times are ISO text in UTC.
+-- json_extract(doc, '$.a.b'): the value as text; JSON true/false as 1/0 and null as NULL, as
+-- SQLite gives them. A query comparing it with a number casts it (CAST(... AS INTEGER)).
+CREATE FUNCTION json_extract(doc TEXT, path TEXT) RETURNS TEXT
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE jsonb_typeof(v) WHEN 'boolean' THEN CASE WHEN v = 'true'::jsonb THEN '1' ELSE '0' END
+                                ELSE v #>> '{}' END
+    FROM (SELECT doc::jsonb #> string_to_array(substr(path, 3), '.') AS v) AS j
+$$;
+-- julianday(time text): days since noon UTC, 24 November 4714 BC, fractional.
+CREATE FUNCTION julianday(t TEXT) RETURNS DOUBLE PRECISION
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT extract(epoch FROM (t || CASE WHEN t ~ '(Z|[+-]\d\d:\d\d)$' THEN '' ELSE 'Z' END)::timestamptz) / 86400.0 + 2440587.5
+$$;
+-- date(time text, '+N minutes'): the calendar day (YYYY-MM-DD) of a UTC time shifted by N
+-- minutes, which is how the figures find a local day.
+CREATE FUNCTION date(t TEXT, modifier TEXT) RETURNS TEXT
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT to_char((t::timestamp) + make_interval(mins => substring(modifier FROM '^([+-]?\d+) minutes?$')::int), 'YYYY-MM-DD')
+$$;
+-- json_group_array(value): the values as a JSON array (text), '[]' for none.
+CREATE FUNCTION heatbot_json_array(items TEXT[]) RETURNS TEXT
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT COALESCE(array_to_json(items)::text, '[]') $$;
+CREATE AGGREGATE json_group_array(TEXT) (SFUNC = array_append, STYPE = TEXT[], FINALFUNC = heatbot_json_array, INITCOND = '{}');
