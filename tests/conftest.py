@@ -22,7 +22,8 @@ from tgemu import Emulator, EmulatorClient
 from demo.world import World, build_world
 
 # leak_guard: the run fails, naming the test, if a thread or child process outlives the session.
-pytest_plugins = ["tgemu.pytest_plugin", "tests.leak_guard"]
+# pg: the throwaway PostgreSQL server scripts/test started, and a fresh database per test.
+pytest_plugins = ["tgemu.pytest_plugin", "tests.leak_guard", "tests.pg"]
 
 ROOT = Path(__file__).resolve().parent.parent
 ORG_FILE = ROOT / "org.example.toml"
