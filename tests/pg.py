@@ -96,8 +96,8 @@ def temporary_database(server_url: str, template: str | None = None) -> Iterator
 def pg_server() -> str:
     url = os.environ.get(SERVER_ENV)
     if not url:
-        pytest.skip(f"no PostgreSQL: {SERVER_ENV} is not set (`make test` starts a throwaway server; "
-                    f"or run `bash scripts/postgres start DIR` and export its URL as {SERVER_ENV})")
+        pytest.skip(f"no PostgreSQL: {SERVER_ENV} is not set (`make test` sets it when it can start a "
+                    f"throwaway server; or run `bash scripts/postgres start DIR` and export the URL it prints)")
     try:
         with psycopg.connect(url, connect_timeout=10) as conn:
             version = conn.info.server_version

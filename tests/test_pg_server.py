@@ -115,13 +115,14 @@ def _postgres(*args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture
 def fresh_dirs() -> Iterator[Callable[[], str]]:
-    """New folders under the system's temp folder: as root the server runs as user postgres,
-    which must reach them (pytest's own tmp_path is closed to other users). Whatever a test
-    leaves running is stopped."""
+    """New folders for servers. As root the server runs as user postgres, which must reach them:
+    pytest's own tmp_path (and a TMPDIR under /root) is closed to other users, /tmp is not.
+    Whatever a test leaves running is stopped."""
     dirs: list[str] = []
+    parent = "/tmp" if os.geteuid() == 0 else None
 
     def make() -> str:
-        dirs.append(tempfile.mkdtemp(prefix="heatbot-pg-"))
+        dirs.append(tempfile.mkdtemp(prefix="heatbot-pg-", dir=parent))
         return dirs[-1]
 
     yield make
