@@ -5,7 +5,6 @@ the real code.
 """
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,9 +20,7 @@ from bot.clock import FakeClock
 from bot.config import Config
 from tgemu import Emulator, EmulatorClient
 from demo.world import World, build_world
-from storage.db import open_database
 from storage.dialect import POSTGRESQL, SQLITE
-from tests.pg import create_database, database_name, drop_database, temporary_database
 
 # leak_guard: the run fails, naming the test, if a thread or child process outlives the session.
 # pg: the throwaway PostgreSQL server scripts/test started, and a fresh database per test.
@@ -62,20 +59,6 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "heatbot.db"
 
 
-@pytest.fixture(scope="session")
-def pg_template(pg_server: str) -> Iterator[str]:
-    """A PostgreSQL database migrated once per run; each test's database is a copy of it
-    (about 40 ms, where migrating each would take seconds)."""
-    url = create_database(pg_server)
-
-    async def migrate() -> None:
-        db = await open_database(url)
-        await db.close()        # PostgreSQL copies a template only while nobody is connected
-    asyncio.run(migrate())
-    yield database_name(url)
-    drop_database(pg_server, database_name(url))
-
-
 @pytest.fixture(params=[SQLITE, POSTGRESQL])
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Path | str]:
     """The bot's database, once a SQLite file and once a fresh PostgreSQL database (skipped,
@@ -83,9 +66,7 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Path | 
     if request.param == SQLITE:
         yield tmp_path / "heatbot.db"
         return
-    server, template = request.getfixturevalue("pg_server"), request.getfixturevalue("pg_template")
-    with temporary_database(server, template) as url:
-        yield url
+    yield request.getfixturevalue("pg_database")
 
 
 @pytest.fixture

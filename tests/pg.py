@@ -20,6 +20,7 @@ names only need to be unique on the server, which a random suffix makes them.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import uuid
@@ -31,6 +32,8 @@ import psycopg
 import pytest
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
+
+from storage.db import open_database
 
 __all__ = [
     "SERVER_ENV", "create_database", "database_exists", "database_name", "database_url",
@@ -115,4 +118,25 @@ def pg_server() -> str:
 @pytest.fixture
 def pg_url(pg_server: str) -> Iterator[str]:
     with temporary_database(pg_server) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_server: str) -> Iterator[str]:
+    """A PostgreSQL database migrated once per run; each test's database is a copy of it
+    (about 40 ms, where migrating each would take seconds)."""
+    url = create_database(pg_server)
+
+    async def migrate() -> None:
+        db = await open_database(url)
+        await db.close()        # PostgreSQL copies a template only while nobody is connected
+    asyncio.run(migrate())
+    yield database_name(url)
+    drop_database(pg_server, database_name(url))
+
+
+@pytest.fixture
+def pg_database(pg_server: str, pg_template: str) -> Iterator[str]:
+    """A fresh database with heatbot's schema: a copy of :func:`pg_template`."""
+    with temporary_database(pg_server, pg_template) as url:
         yield url
