@@ -56,7 +56,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
     from storage.backup import BackupError, backup
 
     try:
-        info = backup(db_arg(args), Path(args.out))
+        info = backup(_sqlite_file(args, "backup"), Path(args.out))
     except (ConfigError, BackupError) as e:
         return fail(str(e))
     except OSError as e:
@@ -72,7 +72,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
     from storage.db import InstanceLocked
 
     try:
-        db = db_arg(args)
+        db = _sqlite_file(args, "restore")
         info, kept = restore(Path(args.file), db, SystemClock().now())
     except (ConfigError, BackupError, InstanceLocked) as e:
         return fail(str(e))
@@ -83,6 +83,15 @@ def cmd_restore(args: argparse.Namespace) -> int:
     print(f"{db}: restored from {info.path} ({info.tickets} tickets, schema version {info.schema_version}); "
           f"start the bot to bring the schema up to date")
     return 0
+
+
+def _sqlite_file(args: argparse.Namespace, command: str) -> Path:
+    """The SQLite file ``backup`` and ``restore`` work on; PostgreSQL has its own tools."""
+    db = db_arg(args)
+    if not isinstance(db, Path):
+        raise ConfigError(f"`heatbot {command}` works on a SQLite file; {db_label(db)} is PostgreSQL: use "
+                          f"{'pg_dump' if command == 'backup' else 'pg_restore'} (README, 'Backups')")
+    return db
 
 
 def add_commands(sub) -> None:

@@ -59,6 +59,25 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "heatbot.db"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "sqlite_only: the test is about the SQLite file itself (backups, "
+                                       "WAL, file locks); it runs on SQLite only")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test about the SQLite file (marked sqlite_only, or asking for ``db_path``, the file the
+    bot writes on SQLite) is not run a second time on PostgreSQL, rather than skipped there."""
+    keep, drop = [], []
+    for item in items:
+        spec = getattr(item, "callspec", None)
+        on_pg = spec is not None and spec.params.get("database") == POSTGRESQL
+        about_file = item.get_closest_marker("sqlite_only") or "db_path" in getattr(item, "fixturenames", ())
+        (drop if on_pg and about_file else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 @pytest.fixture(params=[SQLITE, POSTGRESQL])
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Path | str]:
     """The bot's database, once a SQLite file and once a fresh PostgreSQL database (skipped,

@@ -76,9 +76,10 @@ async def test_a_backup_that_cannot_go_ahead_says_why_in_one_line(tmp_path, db_p
     elif case == "no-database":
         env, word = child_env(HEATBOT_DB=str(tmp_path / "nope.db")), "nope.db"
     else:
-        env, word = child_env(HEATBOT_DB="postgresql://heat:pw@db/heatbot"), "PostgreSQL"
+        env, word = child_env(HEATBOT_DB="postgresql://heat:hunter2pw@db/heatbot"), "pg_dump"
     run: Run = await heatbot("backup", *args, env=env, cwd=tmp_path)
     run.assert_one_clear_line(word)
+    assert "hunter2pw" not in run.err + run.out
     if case == "out-exists":
         assert out.read_bytes() == b"precious"
 
