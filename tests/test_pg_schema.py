@@ -451,3 +451,34 @@ def test_text_compares_and_sorts_as_in_sqlite_in_a_database_created_with_a_chine
         # The database's own order differs, so it is the columns' collation that keeps SQLite's.
         assert [r[0] for r in conn.execute(query.replace("name_zh", 'name_zh COLLATE "default"'))] != expected
     assert "Repair_south" in expected and "北区维修服务中心" in expected and "repair-north" not in expected
+
+
+# SQLite's functions the shared SQL uses, defined in PostgreSQL's 0001 (storage/dialect.py): the
+# values the code reads from the ledger's details, stored times, and local-day shifts. Objects and
+# arrays are not compared: jsonb spaces them differently, and no query extracts one.
+JSON_CASES = [(doc, path) for doc in ('{"limit": "accept", "late": true, "n": 5, "r": 4.5}',
+                                      '{"late": false, "to": "repair-north", "x": null}', '{"centre": "中心"}', "{}")
+              for path in ("$.limit", "$.late", "$.n", "$.r", "$.to", "$.x", "$.centre", "$.missing")]
+TIMES = ["2026-01-15T01:00:00.000000Z", "2026-01-15T16:30:00.123456Z", "2025-12-31T23:59:59.999999Z"]
+
+
+@needs_pg
+def test_sqlites_functions_give_sqlites_answers_on_postgresql(pg):
+    lite = sqlite3.connect(":memory:")
+    try:
+        for doc, path in JSON_CASES:
+            expected = lite.execute("SELECT json_extract(?, ?)", (doc, path)).fetchone()[0]
+            got = pg.execute("SELECT json_extract(%s, %s)", (doc, path)).fetchone()[0]
+            assert got == (None if expected is None else str(expected)), (doc, path)
+        for t in TIMES:
+            days, *local = lite.execute("SELECT julianday(?), date(?, '+480 minutes'), date(?, '-300 minutes')",
+                                        (t, t, t)).fetchone()
+            got_days, *got_local = pg.execute("SELECT julianday(%s), date(%s, '+480 minutes'), date(%s, '-300 minutes')",
+                                              (t, t, t)).fetchone()
+            assert got_days == pytest.approx(days, abs=1e-7)      # SQLite keeps milliseconds
+            assert got_local == local, t
+        values = "SELECT '1' AS v UNION ALL SELECT NULL UNION ALL SELECT 'a\"b' UNION ALL SELECT '中'"
+        for query in (f"SELECT json_group_array(v) FROM ({values}) AS s", "SELECT json_group_array(v) FROM (SELECT 'x' AS v WHERE 1 = 0) AS s"):
+            assert pg.execute(query).fetchone()[0] == lite.execute(query).fetchone()[0]
+    finally:
+        lite.close()
