@@ -5,15 +5,14 @@ comparisons order rows the same way; and the one data migration (0002) turns old
 the same deadlines.
 
 The SQLite side is built by the real runner (``storage.db.open_database``). The PostgreSQL side
-needs a server: ``HEATBOT_TEST_PG`` is an admin URL (e.g.
-``postgresql://postgres@/postgres?host=/tmp/pg&port=5433``); each test creates a database of its
-own there and drops it afterwards. Each PostgreSQL file is applied in one transaction, as the
-runner will apply it, so a statement that cannot run in one (CREATE INDEX CONCURRENTLY, VACUUM)
-fails here. Without the URL only the checks of the files themselves run.
+needs the server ``HEATBOT_TEST_PG`` names (``make test`` starts one; tests/pg.py): each test gets
+a database of its own there, dropped afterwards, and is skipped without a server (only the
+checks of the files themselves run then). Each PostgreSQL file is applied in one transaction, as
+the runner applies it, so a statement that cannot run in one (CREATE INDEX CONCURRENTLY, VACUUM)
+fails here.
 """
 from __future__ import annotations
 
-import os
 import re
 import sqlite3
 import uuid
@@ -21,20 +20,15 @@ from collections.abc import Iterator
 from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import psycopg
 import pytest
 
 import storage
 from storage.db import available_migrations, open_database
+from tests.pg import database_url, drop_database
 
-PG_URL = os.environ.get("HEATBOT_TEST_PG")
 PG_DIR = Path(storage.__file__).resolve().parent / "migrations" / "postgresql"
-
-needs_pg = pytest.mark.skipif(
-    not PG_URL, reason="HEATBOT_TEST_PG is not set (an admin URL of a PostgreSQL server, e.g. "
-                       "postgresql://postgres@/postgres?host=/tmp/pg&port=5433)")
 
 # The column PostgreSQL's twins add so ``ORDER BY rowid`` works (SQLite has it implicitly).
 ROWID = "rowid"
@@ -180,24 +174,23 @@ def apply(conn, files: list[tuple[int, str, str]]) -> None:
 
 
 @contextmanager
-def new_database(options: str = "") -> Iterator:
-    """A connection to a new, empty database on the HEATBOT_TEST_PG server, dropped afterwards."""
-    if not PG_URL:
-        pytest.skip("HEATBOT_TEST_PG is not set")
-    name = f"heatbot_schema_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_URL, autocommit=True) as admin:
+def new_database(server_url: str, options: str) -> Iterator:
+    """A connection to a new database created with ``options``, dropped afterwards."""
+    name = f"heatbot_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server_url, autocommit=True) as admin:
         admin.execute(f"CREATE DATABASE {name} {options}")
     try:
-        with psycopg.connect(psycopg.conninfo.make_conninfo(PG_URL, dbname=name), autocommit=True) as conn:
+        with psycopg.connect(database_url(server_url, name), autocommit=True) as conn:
             yield conn
     finally:
-        with psycopg.connect(PG_URL, autocommit=True) as admin:
-            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        drop_database(server_url, name)
 
 
 @pytest.fixture
-def pg_empty() -> Iterator:
-    with new_database() as conn:
+def pg_empty(pg_url: str) -> Iterator:
+    """A connection to a new, empty database (tests/pg.py: on the server HEATBOT_TEST_PG names,
+    dropped after the test; the test is skipped without one)."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
         yield conn
 
 
@@ -225,9 +218,9 @@ def test_the_postgresql_migrations_leave_the_schema_version_to_the_runner():
             f"{name} manages its own transaction; the runner gives each file one"
 
 
-@needs_pg
-async def test_the_runner_brings_a_new_postgresql_database_to_the_newest_version_with_these_files_once(sqlite_db, pg_empty):
-    url = urlsplit(PG_URL)._replace(path=f"/{pg_empty.info.dbname}").geturl()
+async def test_the_runner_brings_a_new_postgresql_database_to_the_newest_version_with_these_files_once(sqlite_db, pg_url,
+                                                                                                       pg_empty):
+    url = pg_url
     for _ in range(2):      # the second start finds nothing to do
         db = await open_database(url)
         try:
@@ -239,12 +232,10 @@ async def test_the_runner_brings_a_new_postgresql_database_to_the_newest_version
 
 # --- The schema -----------------------------------------------------------------------------
 
-@needs_pg
 def test_postgresql_has_the_same_tables_as_sqlite(sqlite_db, pg):
     assert set(pg_schema(pg).tables) == set(sqlite_schema(sqlite_db).tables)
 
 
-@needs_pg
 def test_every_table_has_the_same_columns_in_the_same_order_with_the_same_nullness_and_defaults(sqlite_db, pg):
     lite, post = sqlite_schema(sqlite_db), pg_schema(pg)
     for name, table in lite.tables.items():
@@ -256,7 +247,6 @@ def test_every_table_has_the_same_columns_in_the_same_order_with_the_same_nullne
             assert theirs.type in SQLITE_TO_PG_TYPES[mine.type], f"{name}.{mine.name}: {mine.type} became {theirs.type}"
 
 
-@needs_pg
 def test_every_table_has_the_same_primary_key_foreign_keys_and_unique_constraints(sqlite_db, pg):
     lite, post = sqlite_schema(sqlite_db), pg_schema(pg)
     for name, table in lite.tables.items():
@@ -266,12 +256,10 @@ def test_every_table_has_the_same_primary_key_foreign_keys_and_unique_constraint
         assert theirs.uniques == table.uniques, name
 
 
-@needs_pg
 def test_every_index_has_the_same_name_table_columns_uniqueness_and_partialness(sqlite_db, pg):
     assert pg_schema(pg).indexes == sqlite_schema(sqlite_db).indexes
 
 
-@needs_pg
 def test_telegram_ids_and_row_ids_are_64_bit_and_the_database_assigns_the_ids_the_code_leaves_out(sqlite_db, pg):
     lite, post = sqlite_schema(sqlite_db), pg_schema(pg)
     identity = {(r[0], r[1]): r[2] for r in pg.execute(
@@ -296,7 +284,6 @@ def test_telegram_ids_and_row_ids_are_64_bit_and_the_database_assigns_the_ids_th
             assert identity.get((name, key)) == "BY DEFAULT", f"{name}: the database assigns its id"
 
 
-@needs_pg
 def test_every_text_column_compares_by_bytes_as_sqlite_does(pg):
     loose = pg.execute(
         "SELECT table_name || '.' || column_name FROM information_schema.columns "
@@ -322,7 +309,6 @@ LEDGER_ROWS = {
 }
 
 
-@needs_pg
 @pytest.mark.parametrize("ledger", LEDGERS)
 @pytest.mark.parametrize("change", ["UPDATE {t} SET kind = 'forged'", "DELETE FROM {t}"])
 def test_a_ledger_refuses_to_be_changed_on_both_backends_with_the_same_message(sqlite_db, pg, ledger, change):
@@ -341,7 +327,6 @@ def test_a_ledger_refuses_to_be_changed_on_both_backends_with_the_same_message(s
     assert pg.execute(f"SELECT kind FROM {ledger}").fetchall() == left == [("filed" if ledger == "ticket_events" else "created",)]
 
 
-@needs_pg
 @pytest.mark.parametrize("ledger", LEDGERS)
 def test_a_ledger_cannot_be_emptied_by_truncate_either(pg, ledger):
     for insert in LEDGER_ROWS[ledger]:
@@ -385,7 +370,6 @@ ROWID_SCRIPTS = {
 }
 
 
-@needs_pg
 @pytest.mark.parametrize("table", sorted(ROWID_TABLES))
 def test_order_by_rowid_gives_the_same_order_on_both_backends(sqlite_db, pg, table):
     key, script = ROWID_SCRIPTS[table]
@@ -399,7 +383,6 @@ def test_order_by_rowid_gives_the_same_order_on_both_backends(sqlite_db, pg, tab
     assert len(expected) == 3
 
 
-@needs_pg
 async def test_tickets_filed_before_the_deadline_clock_get_the_same_deadlines_on_both_backends(tmp_path: Path, pg_empty):
     statuses = ["new", "accepted", "arrived", "closed"]
     tickets = [
@@ -431,8 +414,7 @@ NAMES = ["北区维修服务中心", "南区维修服务中心", "管网管理�
          "network station", "1-10-101", "1-2-301", "2026-01-15T01:00:00.000000Z", "2026-01-15"]
 
 
-@needs_pg
-def test_text_compares_and_sorts_as_in_sqlite_in_a_database_created_with_a_chinese_locale(sqlite_db):
+def test_text_compares_and_sorts_as_in_sqlite_in_a_database_created_with_a_chinese_locale(sqlite_db, pg_server):
     """A company's IT creates the database with its own locale; zh sorts Chinese by pinyin and
     ignores case and punctuation. The columns' own collation keeps SQLite's byte order."""
     rows = [(f"c{n}", name, "x", "x") for n, name in enumerate(NAMES)]
@@ -442,7 +424,7 @@ def test_text_compares_and_sorts_as_in_sqlite_in_a_database_created_with_a_chine
         expected = [r[0] for r in lite.execute(query)]
     with ExitStack() as stack:
         try:
-            conn = stack.enter_context(new_database("TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'zh'"))
+            conn = stack.enter_context(new_database(pg_server, "TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'zh'"))
         except psycopg.errors.FeatureNotSupported as e:      # a server built without ICU
             pytest.skip(f"this PostgreSQL server has no ICU: {e}")
         apply(conn, pg_files())
@@ -462,7 +444,6 @@ JSON_CASES = [(doc, path) for doc in ('{"limit": "accept", "late": true, "n": 5,
 TIMES = ["2026-01-15T01:00:00.000000Z", "2026-01-15T16:30:00.123456Z", "2025-12-31T23:59:59.999999Z"]
 
 
-@needs_pg
 def test_sqlites_functions_give_sqlites_answers_on_postgresql(pg):
     lite = sqlite3.connect(":memory:")
     try:
