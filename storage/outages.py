@@ -330,9 +330,10 @@ async def progress(conn: aiosqlite.Connection, outage_id: int, audience: str = "
     """Residents' messages of an outage by delivery state; "blocked" are the permanent
     failures where the person blocked the bot or deleted the chat."""
     async with conn.execute(
-        "SELECT COUNT(*), SUM(o.status = 'pending'), SUM(o.status = 'sent'), "
-        "SUM(o.status = 'failed' AND (lower(o.error) LIKE '%blocked%' OR lower(o.error) LIKE '%deactivated%' "
-        "OR lower(o.error) LIKE '%chat not found%')) "
+        "SELECT COUNT(*), SUM(CASE WHEN o.status = 'pending' THEN 1 ELSE 0 END), "
+        "SUM(CASE WHEN o.status = 'sent' THEN 1 ELSE 0 END), "
+        "SUM(CASE WHEN o.status = 'failed' AND (lower(o.error) LIKE '%blocked%' OR lower(o.error) LIKE '%deactivated%' "
+        "OR lower(o.error) LIKE '%chat not found%') THEN 1 ELSE 0 END) "
         "FROM outage_messages m JOIN outbox o ON o.id = m.outbox_id WHERE m.outage_id = ? AND m.audience = ?",
         (outage_id, audience),
     ) as cur:
@@ -436,7 +437,7 @@ async def subscribers_of(conn: aiosqlite.Connection, community_ids: list[str] | 
         return []
     marks = ",".join("?" * len(community_ids))
     async with conn.execute(
-        "SELECT s.user_id, MIN(s.chat_id), COALESCE(CASE WHEN u.lang_chosen = 1 THEN u.lang END, MIN(s.lang)) "
+        "SELECT s.user_id, MIN(s.chat_id), COALESCE(MAX(CASE WHEN u.lang_chosen = 1 THEN u.lang END), MIN(s.lang)) "
         f"FROM subscriptions s LEFT JOIN users u ON u.user_id = s.user_id WHERE s.community_id IN ({marks}) "
         "GROUP BY s.user_id ORDER BY s.user_id",
         tuple(community_ids),

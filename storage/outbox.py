@@ -198,13 +198,13 @@ class FreshCard:
 async def fresh_card_rows(conn: aiosqlite.Connection, chat_id: int, limit: int) -> list[FreshCard]:
     """New tickets waiting for their first card in ``chat_id``, oldest first (digest candidates)."""
     async with conn.execute(
-        "SELECT o.ticket_id, GROUP_CONCAT(o.id) FROM outbox o JOIN tickets t ON t.id = o.ticket_id "
+        "SELECT o.ticket_id, json_group_array(CAST(o.id AS TEXT)) FROM outbox o JOIN tickets t ON t.id = o.ticket_id "
         "WHERE o.status = 'pending' AND o.kind = 'card' AND o.chat_id = ? AND t.status = 'new' AND t.card_message_id IS NULL "
         "GROUP BY o.ticket_id ORDER BY MIN(o.id) LIMIT ?",
         (chat_id, limit),
     ) as cur:
         rows = await cur.fetchall()
-    return [FreshCard(r[0], tuple(sorted(int(x) for x in str(r[1]).split(",")))) for r in rows]
+    return [FreshCard(r[0], tuple(sorted(int(x) for x in json.loads(r[1])))) for r in rows]
 
 
 async def mark_sent_many(conn: aiosqlite.Connection, item_ids: list[int] | tuple[int, ...], message_id: int | None, now: datetime) -> None:

@@ -136,11 +136,11 @@ class OpenTicket:
 async def open_tickets_of(conn: aiosqlite.Connection, centre_id: str) -> list[OpenTicket]:
     """A centre's open tickets with their next open limit, soonest first (none last)."""
     async with conn.execute(
-        "SELECT t.id, t.category, t.status, t.community_id, t.community_text, t.address, "
+        "SELECT * FROM (SELECT t.id, t.category, t.status, t.community_id, t.community_text, t.address, "
         "(SELECT d.kind FROM deadlines d WHERE d.ticket_id = t.id AND d.state = 'open' ORDER BY d.due_at LIMIT 1), "
         "(SELECT MIN(d.due_at) FROM deadlines d WHERE d.ticket_id = t.id AND d.state = 'open') AS next_due "
-        "FROM tickets t WHERE t.centre_id = ? AND t.status != 'closed' "
-        "ORDER BY next_due IS NULL, next_due, t.id", (centre_id,),
+        "FROM tickets t WHERE t.centre_id = ? AND t.status != 'closed') AS open_tickets "
+        "ORDER BY next_due IS NULL, next_due, id", (centre_id,),
     ) as cur:
         rows = await cur.fetchall()
     return [OpenTicket(r[0], r[1], r[2], r[3], r[4], r[5], r[6], from_iso(r[7]) if r[7] else None) for r in rows]

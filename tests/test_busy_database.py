@@ -18,6 +18,9 @@ from handlers.patience import PATIENCE_KEY, Patience
 from storage import drafts
 from tests.story import report_to_address
 
+# SQLite's file lock and busy timeout; PostgreSQL's faults are in tests/test_postgres_faults.py.
+pytestmark = pytest.mark.sqlite_only
+
 
 @asynccontextmanager
 async def write_lock(path) -> AsyncIterator[None]:
