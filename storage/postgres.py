@@ -16,6 +16,7 @@ from typing import Any
 
 import psycopg
 from psycopg.pq import TransactionStatus
+from psycopg.types.numeric import IntDumper, NumericLoader
 
 from storage.dialect import POSTGRESQL, to_pyformat
 
@@ -51,6 +52,23 @@ class Row:
 
     def __repr__(self) -> str:
         return f"Row{self._values!r}"
+
+
+class _FlagDumper(IntDumper):
+    """Python's True/False as 1/0: heatbot's flags are INTEGER columns, as in SQLite, and
+    PostgreSQL will not put a boolean into one."""
+
+    def dump(self, obj: bool) -> bytes:
+        return b"1" if obj else b"0"
+
+
+class _NumberLoader(NumericLoader):
+    """NUMERIC (what SUM over BIGINT and AVG give) as int or float, as SQLite returns them,
+    rather than Decimal, which the rest of the code never expects."""
+
+    def load(self, data) -> int | float:
+        value = super().load(data)
+        return int(value) if value == value.to_integral_value() else float(value)
 
 
 def _row_factory(cursor: psycopg.AsyncCursor) -> Any:
@@ -130,15 +148,27 @@ class PgConnection:
         return await cur.fetchall()
 
     async def executemany(self, sql: str, seq: Iterable[Any]) -> None:
+        await self._reconnect_if_lost()
         async with self._conn.cursor() as cur:
             await cur.executemany(to_pyformat(sql), list(seq))
 
     async def executescript(self, sql: str) -> None:
         """Several statements with no parameters, as written (a migration)."""
+        await self._reconnect_if_lost()
         async with self._conn.cursor() as cur:
             await cur.execute(sql.encode())       # bytes: psycopg leaves % and ? alone
 
+    async def _reconnect_if_lost(self) -> None:
+        """A server restarted or a connection cut by the network: connect again before the next
+        statement. The statement that met the loss failed with an OperationalError, which
+        callers treat as "try again" (storage.dialect.is_transient); a transaction it was part
+        of was never committed, so nothing half-done is left behind."""
+        if self._conn.closed or self._conn.broken:
+            log.warning("the connection to PostgreSQL was lost; connecting again")
+            self._conn = await _open(self._url)
+
     async def _run(self, sql: str, params: Any) -> PgCursor:
+        await self._reconnect_if_lost()
         async with self._conn.cursor() as cur:
             await cur.execute(to_pyformat(sql), _params(params))
             rows = await cur.fetchall() if cur.description is not None else []
@@ -170,8 +200,14 @@ def describe_url(url: str, *, strict: bool = False) -> str:
 
 
 async def connect(url: str) -> PgConnection:
+    return PgConnection(await _open(url), url)
+
+
+async def _open(url: str) -> psycopg.AsyncConnection:
     conn = await psycopg.AsyncConnection.connect(
         url, autocommit=True, cursor_factory=psycopg.AsyncClientCursor, row_factory=_row_factory,
         connect_timeout=CONNECT_TIMEOUT, application_name="heatbot",
     )
-    return PgConnection(conn, url)
+    conn.adapters.register_dumper(bool, _FlagDumper)
+    conn.adapters.register_loader("numeric", _NumberLoader)
+    return conn
