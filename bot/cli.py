@@ -170,7 +170,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     except WebhookRefused as e:
         hook = webhook_for(config)
         return fail(f"Telegram refused the webhook {hook.url if hook else ''} (WEBHOOK_URL): {reason(e.cause)}")
-    except (MigrationError, DatabaseUnreachable) as e:
+    except DatabaseUnreachable as e:
+        return fail(f"HEATBOT_DB: {first_line(e)}")
+    except MigrationError as e:
         return fail(first_line(e))
     except _PollingConflict:
         return fail("stopped: another process already polls Telegram with this bot's token (409 Conflict). Long "

@@ -364,8 +364,10 @@ async def _open_postgres(url: str, *, migrate: bool) -> Database:
     try:
         conn = await postgres.connect(url)
     except DATABASE_ERRORS as e:
-        # psycopg's message names the host and the failure; it never contains the password.
-        reason = str(e).strip().splitlines()[-1] if str(e).strip() else type(e).__name__
+        # libpq's message: "connection to server at … failed: FATAL:  role … does not exist".
+        # The last failure is the one to show; it never contains the password.
+        text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        reason = text.rsplit("failed: ", 1)[-1].removeprefix("FATAL:").strip()
         raise DatabaseUnreachable(f"cannot connect to {where}: {reason}") from None
     try:
         db = Database(conn, where)
