@@ -149,8 +149,8 @@ async def test_an_old_round_follow_up_button_is_stale_after_the_ticket_is_closed
 
 async def test_not_solved_on_a_ticket_dispatch_closed_as_out_of_scope_is_explained_not_reopened(scene, world):
     question = await scene.finish(world.crew(5001))
-    await scene.conn.execute("UPDATE tickets SET outcome = 'out_of_scope' WHERE id = 1")
-    await scene.conn.commit() if scene.conn.in_transaction else None
+    async with scene.app.bot_data["svc"].db.transaction() as conn:
+        await conn.execute("UPDATE tickets SET outcome = 'out_of_scope' WHERE id = 1")
     answer = await scene.resident.press(question, "👎 还没解决")
     assert answer.text == "这张工单不属于服务范围，不能重新打开。"
     told = await scene.resident.next_message()
