@@ -1,4 +1,4 @@
-"""``heatbot status``, ``backup`` and ``restore``: the database, read or copied without Telegram."""
+"""``heatbot status``, ``backup``, ``restore`` and ``db copy``: the database, read or copied without Telegram."""
 from __future__ import annotations
 
 import argparse
@@ -6,7 +6,7 @@ import asyncio
 import json
 from pathlib import Path
 
-from bot.cliutil import db_arg, db_label, existing_db, fail, first_line, reason
+from bot.cliutil import db_arg, db_label, existing_db, fail, first_line, help_for, reason
 from bot.config import ConfigError
 
 __all__ = ["add_commands"]
@@ -94,8 +94,38 @@ def _sqlite_file(args: argparse.Namespace, command: str) -> Path:
     return db
 
 
+def cmd_db_copy(args: argparse.Namespace) -> int:
+    """Copy a SQLite database into an empty PostgreSQL one (storage/copy.py), verified."""
+    from bot.config import database_path
+    from storage.copy import CopyError, copy_database
+
+    try:
+        source = database_path(args.source)
+    except ConfigError as e:
+        return fail(str(e))
+    if not isinstance(source, Path):
+        return fail("--from must be a SQLite database file (the database to move to PostgreSQL)")
+    try:
+        report = copy_database(source, args.to)
+    except CopyError as e:
+        return fail(str(e))
+    except OSError as e:
+        return fail(f"cannot copy {source}: {reason(e)}")
+    width = max(len(name) for name, _ in report.rows)
+    digits = len(f"{report.total:,}")
+    print(f"copied {report.source} (schema version {report.schema_version}) to {report.target}")
+    for name, rows in sorted(report.rows):
+        print(f"  {name:<{width}}  {rows:>{digits},}")
+    print(f"  {'total':<{width}}  {report.total:>{digits},}")
+    print(f"verified: rows per table and the ledgers' checksums match; {report.seconds:.1f} s")
+    if report.bot_running:
+        print(f"note: a bot was running on {report.source}; what it wrote after the copy began is not in the copy. "
+              f"Stop it and copy again into a new database before switching HEATBOT_DB.")
+    return 0
+
+
 def add_commands(sub) -> None:
-    """The ``status``, ``backup`` and ``restore`` subcommands, for bot.cli.build_parser."""
+    """The ``status``, ``backup``, ``restore`` and ``db`` subcommands, for bot.cli.build_parser."""
     p = sub.add_parser("status", help="outbox depth by priority, oldest waiting message, permanent failures")
     p.add_argument("--db", help="database file (default: HEATBOT_DB)")
     p.add_argument("--json", action="store_true")
@@ -109,3 +139,11 @@ def add_commands(sub) -> None:
     p.add_argument("file", help="a file written by `heatbot backup`")
     p.add_argument("--db", help="database file (default: HEATBOT_DB)")
     p.set_defaults(func=cmd_restore)
+
+    db_parser = sub.add_parser("db", help="move the database: copy a SQLite database into PostgreSQL")
+    db_parser.set_defaults(func=help_for(db_parser))
+    db = db_parser.add_subparsers(dest="db_command", metavar="SUBCOMMAND")
+    p = db.add_parser("copy", help="copy a SQLite database into a new, empty PostgreSQL database, verified")
+    p.add_argument("--from", dest="source", required=True, metavar="FILE", help="the SQLite database (heatbot.db)")
+    p.add_argument("--to", required=True, metavar="URL", help="the PostgreSQL database, postgresql://user@host/db (must be empty)")
+    p.set_defaults(func=cmd_db_copy)
