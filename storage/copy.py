@@ -221,6 +221,7 @@ def _copy(src: sqlite3.Connection, pg: psycopg.Connection, where: str) -> list[t
         raise CopyError(f"{where} is not empty ({len(full)} heatbot tables hold rows, e.g. {full[0]}); "
                         f"copy into a new, empty database")
     plan = _plan(src, pg, names)
+    foreign_keys = _set_foreign_keys_aside(pg)
     copied: list[tuple[str, int]] = []
     digests: dict[str, str] = {}
     for table in plan:
@@ -229,6 +230,7 @@ def _copy(src: sqlite3.Connection, pg: psycopg.Connection, where: str) -> list[t
         copied.append((table.name, count))
         if digest is not None:
             digests[table.name] = digest.hexdigest()
+    _restore_foreign_keys(pg, foreign_keys)
     for table in plan:
         _advance_sequences(pg, table)
     _verify(src, pg, copied, digests)
@@ -310,6 +312,38 @@ def _parents_first(pg: psycopg.Connection, names: list[str]) -> list[str]:
         ordered.extend(ready)
         done.update(ready)
     return ordered
+
+
+def _set_foreign_keys_aside(pg: psycopg.Connection) -> list[tuple[str, str, str]]:
+    """Drop the foreign keys for the copy; :func:`_restore_foreign_keys` adds them back,
+    checking every row at once. Checked row by row, they made COPY about twice as slow
+    (measured: 885,000 ledger rows, 15 s with, 9 s without, re-adding 0.2 s); pg_restore loads
+    data the same way. Inside the transaction nobody else sees the table without them, and a
+    rollback brings them back. A user who may not alter the tables (not their owner) copies
+    with the keys in place, only slower.
+    (table, constraint, definition) of each dropped key."""
+    keys = [(t, n, d) for t, n, d in pg.execute(
+        "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid) FROM pg_constraint c"
+        " JOIN pg_namespace s ON s.oid = c.connamespace WHERE c.contype = 'f' AND s.nspname = current_schema()"
+        " ORDER BY 1, 2")]
+    try:
+        with pg.transaction():          # a savepoint: a refusal leaves the keys as they were
+            for table, name, _ in keys:
+                pg.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT {}").format(sql.SQL(table), sql.Identifier(name)))
+    except psycopg.errors.InsufficientPrivilege:
+        log.info("not the tables' owner: copying with the foreign keys checked row by row")
+        return []
+    return keys
+
+
+def _restore_foreign_keys(pg: psycopg.Connection, keys: list[tuple[str, str, str]]) -> None:
+    for table, name, definition in keys:
+        try:
+            pg.execute(sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} {}").format(
+                sql.SQL(table), sql.Identifier(name), sql.SQL(definition)))
+        except psycopg.Error as e:
+            raise CopyError(f"the copied rows break a foreign key of {table}: {_safe_reason(e)}; "
+                            f"the copy was rolled back, nothing is left in the target") from None
 
 
 def _quote(name: str) -> str:
