@@ -29,7 +29,7 @@ from demo.world import World
 from rules.policy import load_policy
 from storage import tickets
 from storage.copy import COPY_LOCK
-from storage.db import open_database
+from storage.db import InstanceLock, open_database
 from storage.drafts import Draft
 from tests.conftest import make_config
 from tests.story import report_cold_flat
@@ -169,6 +169,25 @@ async def wait_until_sent(url: str, ids: list[int], within: float = 15) -> None:
             break
         await asyncio.sleep(0.1)
     assert [s for (s,) in rows] == ["sent"] * len(ids)
+
+
+async def test_a_copy_taken_while_the_bot_serves_is_one_consistent_moment_and_says_the_bot_was_running(
+        bot, tg: EmulatorClient, world: World, db_path: Path, tmp_path: Path, pg_url: str):
+    await report_cold_flat(await tg.user("张三", language_code="zh"))
+    with InstanceLock(db_path):             # as `heatbot run` holds it
+        running = asyncio.ensure_future(copy(db_path, pg_url, tmp_path))
+        # The bot goes on filing while the copy reads: it is not blocked, and the copy holds
+        # this ticket whole or not at all.
+        await report_cold_flat(await tg.user("李四", language_code="zh"), address="5-1-101")
+        run = await running
+    assert run.code == 0, run.err
+    assert "a bot was running" in run.out
+    [(copied,)] = pg_rows(pg_url, "SELECT COUNT(*) FROM tickets")
+    assert copied in (1, 2)
+    # Each copied ticket has its ledger, its clocks and its card's message; nothing of a ticket
+    # outside the snapshot came along.
+    assert pg_rows(pg_url, "SELECT DISTINCT ticket_id FROM ticket_events ORDER BY 1") == [(n,) for n in range(1, copied + 1)]
+    assert pg_rows(pg_url, "SELECT DISTINCT ticket_id FROM deadlines ORDER BY 1") == [(n,) for n in range(1, copied + 1)]
 
 
 def foreign_keys(url: str) -> set[tuple]:
