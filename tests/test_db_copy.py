@@ -7,7 +7,6 @@ database per test; skipped with the reason when no server is configured).
 from __future__ import annotations
 
 import asyncio
-import os
 import sqlite3
 import uuid
 from collections.abc import Iterator
@@ -369,25 +368,3 @@ async def test_a_role_the_server_does_not_let_in_is_one_line_without_the_passwor
     run = await copy(season, url_as(pg_url, user=role, password=password), tmp_path)
     run.assert_one_clear_line("cannot connect", role)
     assert password not in run.out + run.err
-
-
-# ------------------------------------------------------------------ until tests/pg.py lands on main
-
-if not (Path(__file__).parent / "pg.py").exists():
-    @pytest.fixture(scope="session")
-    def pg_server() -> str:
-        url = os.environ.get("HEATBOT_TEST_PG")
-        if not url:
-            pytest.skip("no PostgreSQL: HEATBOT_TEST_PG is not set")
-        return url
-
-    @pytest.fixture
-    def pg_url(pg_server: str) -> Iterator[str]:
-        name = f"heatbot_test_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(pg_server, autocommit=True) as admin:
-            admin.execute(f"CREATE DATABASE {name}")
-        try:
-            yield urlunsplit(urlsplit(pg_server)._replace(path="/" + name))
-        finally:
-            with psycopg.connect(pg_server, autocommit=True) as admin:
-                admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
