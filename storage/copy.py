@@ -14,7 +14,8 @@
   up to date by starting heatbot on it once, a newer one needs a newer heatbot. The source is
   never changed.
 - **The target is migrated** (:func:`storage.db.open_database`), then must be **empty**: not
-  one row in any heatbot table. Copying into a database that already serves a company would
+  one row in any heatbot table (a database already holding rows, or another application's
+  tables, is refused before it is migrated, so a refusal changes nothing). Copying into a database that already serves a company would
   mix two companies' tickets under colliding ids.
 - **One PostgreSQL transaction**, holding the advisory lock :data:`COPY_LOCK` (and the bots'
   write lock, so nobody writes meanwhile): a second ``db copy`` into the same database waits,
@@ -116,7 +117,7 @@ def copy_database(source: Path, target: str, *, clock: Callable[[], float] = tim
             bot_running = False
         try:
             with _connect(target, where) as pg:
-                _refuse_foreign(pg, where)
+                _refuse_occupied(pg, where)
             _migrate(target)
             with _connect(target, where) as pg:
                 rows = _copy(src, pg, where)
@@ -188,13 +189,25 @@ def _tables(pg: psycopg.Connection) -> list[str]:
         "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename")]
 
 
-def _refuse_foreign(pg: psycopg.Connection, where: str) -> None:
-    """A database with tables of some other application is not ours to migrate into."""
+def _refuse_occupied(pg: psycopg.Connection, where: str) -> None:
+    """Refuse, before migrating anything, a database that holds another application's tables or
+    heatbot rows already. (The check that counts is repeated under the lock in :func:`_copy`.)"""
     tables = _tables(pg)
-    pg.rollback()
-    if tables and "heatbot_schema" not in tables:
-        shown = ", ".join(tables[:3]) + (", …" if len(tables) > 3 else "")
-        raise CopyError(f"{where} is not empty: it holds tables that are not heatbot's ({shown}); copy into a new database")
+    try:
+        if tables and "heatbot_schema" not in tables:
+            shown = ", ".join(tables[:3]) + (", …" if len(tables) > 3 else "")
+            raise CopyError(f"{where} is not empty: it holds tables that are not heatbot's ({shown}); "
+                            f"copy into a new database")
+        _refuse_rows(pg, where, [t for t in tables if t not in _BOOKKEEPING])
+    finally:
+        pg.rollback()
+
+
+def _refuse_rows(pg: psycopg.Connection, where: str, names: list[str]) -> None:
+    full = _non_empty(pg, names)
+    if full:
+        raise CopyError(f"{where} is not empty ({len(full)} heatbot tables hold rows, e.g. {full[0]}); "
+                        f"copy into a new, empty database")
 
 
 def _migrate(target: str) -> None:
@@ -216,10 +229,7 @@ def _copy(src: sqlite3.Connection, pg: psycopg.Connection, where: str) -> list[t
     # And the bots' write lock: a bot started on the target meanwhile waits for the commit.
     pg.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
     names = [t for t in _tables(pg) if t not in _BOOKKEEPING]
-    full = _non_empty(pg, names)
-    if full:
-        raise CopyError(f"{where} is not empty ({len(full)} heatbot tables hold rows, e.g. {full[0]}); "
-                        f"copy into a new, empty database")
+    _refuse_rows(pg, where, names)
     plan = _plan(src, pg, names)
     foreign_keys = _set_foreign_keys_aside(pg)
     copied: list[tuple[str, int]] = []
@@ -366,7 +376,7 @@ def _copy_table(src: sqlite3.Connection, pg: psycopg.Connection, table: _Table, 
                 if ledger is not None:
                     _digest_rows(digest, batch, ledger)
     except psycopg.Error as e:
-        raise CopyError(f"cannot copy table {table.name} (after {count} rows): {_safe_reason(e)}; nothing was copied") from None
+        raise CopyError(f"cannot copy table {table.name}: {_safe_reason(e)}; nothing was copied") from None
     log.debug("copied %d rows of %s", count, table.name)
     return count
 
@@ -387,9 +397,10 @@ def _safe_reason(e: psycopg.Error) -> str:
     resident's phone number or address. The column it was in is enough to find it."""
     diag = e.diag
     if isinstance(e, psycopg.errors.DataError):
-        column = re.search(r"column (\w+)", diag.context or "")
-        at = f" in column {column.group(1)}" if column else ""
-        return f"a value PostgreSQL cannot store{at} ({type(e).__name__})"
+        # The context reads "COPY tickets, line 7, column accepted_by: \"…the value…\"".
+        where = re.search(r"line (\d+), column (\w+)", diag.context or "")
+        at = f" (row {where.group(1)} in rowid order, column {where.group(2)})" if where else ""
+        return f"a value PostgreSQL cannot store{at}: {type(e).__name__}"
     return diag.message_primary or _last_line(e)
 
 

@@ -226,6 +226,47 @@ async def test_a_seeded_season_arrives_whole_with_its_order_keys_and_append_only
         conn.rollback()
 
 
+def private_copy(season: Path, to: Path) -> Path:
+    with sqlite3.connect(season) as a, sqlite3.connect(to) as b:
+        a.backup(b)
+    return to
+
+
+async def test_text_and_files_that_copy_must_escape_arrive_byte_for_byte(season: Path, tmp_path: Path, pg_url: str):
+    source = private_copy(season, tmp_path / "source.db")
+    awkward = "tab\there\nnew line\\N not null, back\\slash \\. 暖气片冰凉 🔥 '\"quotes\""
+    every_byte = bytes(range(256))
+    with sqlite3.connect(source) as conn:
+        conn.execute("INSERT INTO ticket_events (ticket_id, at, kind, actor, detail) VALUES (1, '2026-01-01T00:00:00Z', "
+                     "'note', ?, ?)", (awkward, awkward))
+        conn.execute("INSERT INTO outbox (chat_id, kind, priority, purpose, payload, created_at, file) "
+                     "VALUES (-100, 'message', 2, 'report', ?, '2026-01-01T00:00:00Z', ?)", (awkward, every_byte))
+        conn.execute("UPDATE tickets SET temperature = 14.25, description = ? WHERE id = 2", (awkward,))
+    run = await copy(source, pg_url, tmp_path)
+    assert run.code == 0, run.err
+    assert pg_rows(pg_url, "SELECT actor, detail FROM ticket_events WHERE kind = 'note' ORDER BY id DESC LIMIT 1") == [(awkward, awkward)]
+    assert pg_rows(pg_url, "SELECT payload, file FROM outbox WHERE purpose = 'report'") == [(awkward, every_byte)]
+    assert pg_rows(pg_url, "SELECT temperature, description FROM tickets WHERE id = 2") == [(14.25, awkward)]
+
+
+@pytest.mark.parametrize(("fault", "words"), [
+    # SQLite keeps text in an INTEGER column; PostgreSQL cannot.
+    ("UPDATE tickets SET accepted_by = '139-1234-5678' WHERE id = 7", ("tickets", "row 7", "column accepted_by")),
+    # A ledger row of a ticket that is not there (SQLite checks foreign keys only when asked to).
+    ("INSERT INTO ticket_events (ticket_id, at, kind, detail) VALUES (999999, '2026-01-01T00:00:00Z', 'note', '139-1234-5678')",
+     ("ticket_events", "foreign key", "ticket_events_ticket_id_fkey")),
+])
+async def test_a_row_postgresql_refuses_is_named_without_its_values_and_nothing_is_copied(
+        season: Path, tmp_path: Path, pg_url: str, fault: str, words: tuple[str, ...]):
+    source = private_copy(season, tmp_path / "source.db")
+    with sqlite3.connect(source) as conn:
+        conn.execute(fault)
+    run = await copy(source, pg_url, tmp_path)
+    run.assert_one_clear_line(*words)
+    assert "1234" not in run.err and "999999" not in run.err    # values (a phone number, perhaps) are never printed
+    assert pg_total(pg_url) == 0
+
+
 # ------------------------------------------------------------------ refusals, each one line
 
 
