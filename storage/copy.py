@@ -14,18 +14,21 @@
   up to date by starting heatbot on it once, a newer one needs a newer heatbot. The source is
   never changed.
 - **The target is migrated** (:func:`storage.db.open_database`), then must be **empty**: not
-  one row in any heatbot table (a database already holding rows, or another application's
-  tables, is refused before it is migrated, so a refusal changes nothing). Copying into a database that already serves a company would
-  mix two companies' tickets under colliding ids.
+  one row in any heatbot table. Copying into a database that already serves a company would
+  mix two companies' tickets under colliding ids. A database already holding rows, or another
+  application's tables, is refused before it is migrated, so a refusal changes nothing.
 - **One PostgreSQL transaction**, holding the advisory lock :data:`COPY_LOCK` (and the bots'
   write lock, so nobody writes meanwhile): a second ``db copy`` into the same database waits,
   then finds it no longer empty and refuses. A failure anywhere rolls everything back.
+- **Everything the company owns is copied**: every table but the schema version and the
+  sender lease (which names the old bot's process; the new bot takes its own).
 - **COPY, not INSERT**: psycopg's ``cursor.copy()`` streams rows in PostgreSQL's COPY protocol,
-  many times faster than row-by-row INSERTs. Ids are copied as they are; COPY writes identity
+  its bulk-loading path, instead of one statement per row. Ids are copied as they are; COPY writes identity
   columns too (even GENERATED ALWAYS ones, as ``OVERRIDING SYSTEM VALUE`` would), so the
   ``rowid`` columns that stand in for SQLite's implicit rowid get SQLite's values and the
-  code's ``ORDER BY rowid`` keeps its order. Tables are filled parents first (foreign keys).
-  The ledgers refuse UPDATE and DELETE by trigger; inserting is what they allow.
+  code's ``ORDER BY rowid`` keeps its order. The foreign keys are set aside meanwhile and
+  added back (checked in one pass) before the commit, as pg_restore does. The ledgers refuse
+  UPDATE and DELETE by trigger; inserting is what they allow.
 - **Sequences** are then set past the largest id, so the next ticket gets the next number.
 - **Verified before commit**: rows per table counted again on both sides, and the two ledgers'
   (id, owner, kind, time) compared by checksum. Any difference rolls back.
@@ -60,6 +63,11 @@ COPY_LOCK = 0x636f7079
 
 # PostgreSQL's own schema bookkeeping (the schema version); never copied, never counted.
 _BOOKKEEPING = frozenset({"heatbot_schema"})
+
+# Tables whose rows belong to the process that wrote them, not to the company: left empty in
+# the copy (the table must still be empty there, like every other). The sender lease names the
+# old bot's process; copied, it would keep the new bot from sending until it ran out.
+_NOT_COPIED = frozenset({"sender_lease"})
 
 # The append-only ledgers, checked row by row (cheaply, by checksum) after copying:
 # (table, the column naming what the row belongs to).
@@ -230,7 +238,7 @@ def _copy(src: sqlite3.Connection, pg: psycopg.Connection, where: str) -> list[t
     pg.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
     names = [t for t in _tables(pg) if t not in _BOOKKEEPING]
     _refuse_rows(pg, where, names)
-    plan = _plan(src, pg, names)
+    plan = _plan(src, pg, [t for t in names if t not in _NOT_COPIED])
     foreign_keys = _set_foreign_keys_aside(pg)
     copied: list[tuple[str, int]] = []
     digests: dict[str, str] = {}
@@ -263,7 +271,7 @@ def _plan(src: sqlite3.Connection, pg: psycopg.Connection, names: list[str]) -> 
     Both schemas come from the same migration history, so they should agree; a column or table
     on one side only is refused rather than dropped silently."""
     sqlite_tables = {r[0] for r in src.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")}
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")} - _NOT_COPIED
     missing = sorted(sqlite_tables - set(names))
     if missing:
         raise CopyError(f"the PostgreSQL schema has no table {missing[0]}, which the SQLite database has; "
