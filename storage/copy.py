@@ -31,7 +31,8 @@
   UPDATE and DELETE by trigger; inserting is what they allow.
 - **Sequences** are then set past the largest id, so the next ticket gets the next number.
 - **Verified before commit**: rows per table counted again on both sides, and the two ledgers'
-  (id, owner, kind, time) compared by checksum. Any difference rolls back.
+  (id, owner, kind, time) compared by checksum. Any difference rolls back. After the commit,
+  ``ANALYZE`` gives the planner its statistics.
 """
 from __future__ import annotations
 
@@ -253,7 +254,21 @@ def _copy(src: sqlite3.Connection, pg: psycopg.Connection, where: str) -> list[t
         _advance_sequences(pg, table)
     _verify(src, pg, copied, digests)
     pg.commit()
+    _analyze(pg, [t.name for t in plan])
     return copied
+
+
+def _analyze(pg: psycopg.Connection, names: list[str]) -> None:
+    """Statistics for the planner now, as after pg_restore: autovacuum would gather them within
+    a minute or so, and until then the bot's first queries would be planned blind (measured:
+    2.7 s for the 100,000-ticket season). The copy is committed already; a failure here only
+    leaves it to autovacuum."""
+    try:
+        pg.execute(sql.SQL("ANALYZE {}").format(sql.SQL(", ").join(map(sql.Identifier, names))))
+        pg.commit()
+    except psycopg.Error as e:
+        pg.rollback()
+        log.warning("ANALYZE after the copy failed (%s); autovacuum will gather the statistics", _last_line(e))
 
 
 def _non_empty(pg: psycopg.Connection, names: list[str]) -> list[str]:
