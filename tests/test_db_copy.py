@@ -331,7 +331,8 @@ async def wait_for_copies_waiting(conn: psycopg.Connection, n: int, runs: list[a
     give_up = loop.time() + within
     while True:
         [(waiting,)] = conn.execute(
-            "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND objid = %s",
+            "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND objid = %s"
+            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
             (COPY_LOCK & 0xFFFFFFFF,)).fetchall()
         if waiting == n:
             return
