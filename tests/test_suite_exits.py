@@ -18,7 +18,7 @@ FAILING_TESTS = '''
 from pathlib import Path
 
 from storage.db import open_database
-from tests.conftest import bot, clock, db_path, world  # noqa: F401  (fixtures)
+from tests.conftest import bot, clock, database, db_path, world  # noqa: F401  (fixtures)
 from tests.test_crash_restart import _spawn
 
 
