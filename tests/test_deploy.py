@@ -3,8 +3,10 @@ or systemd needed to check it)."""
 from __future__ import annotations
 
 import configparser
+import os
 import re
 import shlex
+import subprocess
 import tomllib
 from pathlib import Path
 
@@ -55,27 +57,143 @@ def test_the_image_is_slim_runs_as_a_non_root_user_and_checks_health():
     users = [arg for op, arg in steps if op == "USER"]
     assert users and users[-1] not in ("root", "0")
     assert [arg for op, arg in steps if op == "CMD"][-1] == '["heatbot", "run"]'
+    # The entrypoint (deploy/entrypoint.sh) runs CMD with PGPASSWORD from a compose secret.
+    assert [arg for op, arg in steps if op == "ENTRYPOINT"][-1] == '["heatbot-entrypoint"]'
+    assert ("COPY", "--chmod=0755 deploy/entrypoint.sh /usr/local/bin/heatbot-entrypoint") in steps
     [health] = [arg for op, arg in steps if op == "HEALTHCHECK"]
     assert "/healthz" in health
     for op, arg in steps:                                  # everything copied exists in the repository
         if op == "COPY":
-            *sources, _target = arg.split()
+            *sources, _target = [word for word in arg.split() if not word.startswith("--")]
             for source in sources:
                 assert (ROOT / source).exists(), source
 
 
-def test_the_compose_file_puts_a_tls_proxy_in_front_of_the_webhook_and_keeps_metrics_inside():
-    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text(encoding="utf-8"))
-    bot, proxy = compose["services"]["heatbot"], compose["services"]["proxy"]
-    assert bot["build"]["dockerfile"] == "deploy/Dockerfile" and (DEPLOY / bot["env_file"]).with_suffix(".env.example").exists()
-    port = bot["environment"]["WEBHOOK_PORT"]
-    assert "ports" not in bot and port in bot["expose"]     # only the proxy faces the network
-    assert bot["environment"]["WEBHOOK_URL"].startswith("https://")
+def compose(name: str) -> dict:
+    return yaml.safe_load((DEPLOY / name).read_text(encoding="utf-8"))
+
+
+def heatbots(services: dict) -> dict[str, dict]:
+    """The services that run the bot: those built from deploy/Dockerfile."""
+    return {name: s for name, s in services.items() if s.get("build", {}).get("dockerfile") == "deploy/Dockerfile"}
+
+
+def caddy_site(name: str) -> tuple[list[str], list[str], str]:
+    """The Caddyfile's public path patterns, the upstreams they are proxied to, and the whole text
+    (heatbot's Caddyfiles have one site: one `@public path` matcher handed to one reverse_proxy,
+    and a catch-all `handle` for the rest)."""
+    lines = (DEPLOY / name).read_text(encoding="utf-8").splitlines()
+    text = "\n".join(line for line in lines if not line.lstrip().startswith("#"))
+    [public] = re.findall(r"^\s*@public path (.+)$", text, re.M)
+    [upstreams] = re.findall(r"^\s*reverse_proxy (.+?)(?: \{)?$", text, re.M)
+    assert re.search(r"handle @public \{\s+reverse_proxy ", text)
+    return public.split(), upstreams.split(), text
+
+
+def reachable(patterns: list[str], path: str) -> bool:
+    """Whether Caddy's path matcher with ``patterns`` matches ``path`` (exact, or a prefix before
+    a trailing ``*``: the only forms these Caddyfiles use)."""
+    assert all("*" not in p[:-1] for p in patterns)
+    return any(path.startswith(p[:-1]) if p.endswith("*") else path == p for p in patterns)
+
+
+def test_caddy_lets_the_internet_reach_the_webhook_the_board_and_the_api_and_nothing_else():
+    from bot.app import Webhook
+    from bot.web.open311 import PREFIX
+
+    hook = "/" + Webhook(listen="", port=0, url="").path
+    for name in ("Caddyfile", "Caddyfile.sqlite"):
+        public, _upstreams, text = caddy_site(name)
+        for path in (hook, "/board", "/board/", "/board/login", "/board/t/17/photo", "/board/static/board.js",
+                     f"{PREFIX}/services.json", f"{PREFIX}/requests/4.json"):
+            assert reachable(public, path), (name, path)
+        for path in ("/metrics", "/metrics/", "/healthz", "/", "/telegramx", "/boardroom"):
+            assert not reachable(public, path), (name, path)
+        # Everything else gets Caddy's own 404: it never reaches the bot.
+        assert re.search(r"handle \{\s+respond 404\s+\}", text), name
+
+
+def test_the_postgresql_compose_file_runs_postgres_two_instances_and_caddy_in_front_of_both():
+    import psycopg
+
+    from bot.config import database_path
+
+    services = compose("compose.yaml")["services"]
+    volumes, secrets = compose("compose.yaml")["volumes"], compose("compose.yaml")["secrets"]
+    postgres = services["postgres"]
+    assert postgres["image"] == "postgres:16"
+    assert "pg_isready" in postgres["healthcheck"]["test"]
+    [data] = [v for v in postgres["volumes"] if v.endswith(":/var/lib/postgresql/data")]
+    assert data.split(":")[0] in volumes                   # a named volume, not a folder in the container
+    # The password is a compose secret read from a file: nowhere in the compose file itself.
+    assert "POSTGRES_PASSWORD" not in postgres["environment"]
+    secret = postgres["environment"]["POSTGRES_PASSWORD_FILE"].removeprefix("/run/secrets/")
+    assert secret in postgres["secrets"] and set(secrets[secret]) == {"file"}
+
+    bots = heatbots(services)
+    assert len(bots) == 2
+    for name, bot in bots.items():
+        env = bot["environment"]
+        url = database_path(env["HEATBOT_DB"])            # read as the bot reads it: a PostgreSQL URL
+        assert isinstance(url, str)
+        info = psycopg.conninfo.conninfo_to_dict(url)
+        assert info["host"] == "postgres" and "password" not in info, name
+        assert "PGPASSWORD" not in env and env["PGPASSWORD_FILE"] == f"/run/secrets/{secret}", name
+        assert secret in bot["secrets"], name
+        assert bot["depends_on"]["postgres"]["condition"] == "service_healthy", name
+        assert env["WEBHOOK_URL"].startswith("https://") and env["HEATBOT_LOG_FORMAT"] == "json", name
+        assert "ports" not in bot and env["WEBHOOK_PORT"] in bot["expose"], name   # only Caddy faces the network
+        assert (DEPLOY / bot["env_file"]).with_suffix(".env.example").exists(), name
+    assert len({yaml.safe_dump(bot, sort_keys=True) for bot in bots.values()}) == 1     # the same instance twice
+
+    proxy = services["proxy"]
+    assert "443:443" in proxy["ports"] and "./Caddyfile:/etc/caddy/Caddyfile:ro" in proxy["volumes"]
+    assert set(proxy["depends_on"]) == set(bots)
+    _public, upstreams, text = caddy_site("Caddyfile")
+    assert sorted(upstreams) == sorted(f"{name}:{bot['environment']['WEBHOOK_PORT']}" for name, bot in bots.items())
+    assert re.search(r"^\s*health_uri /healthz$", text, re.M)
+
+
+def test_the_sqlite_compose_file_keeps_one_instance_on_its_file_behind_caddy():
+    from bot.config import database_path
+
+    services = compose("compose.sqlite.yaml")["services"]
+    [(name, bot)] = heatbots(services).items()
+    env = bot["environment"]
+    assert isinstance(database_path(env["HEATBOT_DB"]), Path)
     assert any(v.endswith(":/var/lib/heatbot") for v in bot["volumes"])
-    assert "443:443" in proxy["ports"]
-    caddy = (DEPLOY / "Caddyfile").read_text(encoding="utf-8")
-    assert f"reverse_proxy heatbot:{port}" in caddy
-    assert re.search(r"@internal path /metrics\s+respond @internal 404", caddy)
+    assert "ports" not in bot and env["WEBHOOK_PORT"] in bot["expose"]
+    assert env["WEBHOOK_URL"].startswith("https://")
+    proxy = services["proxy"]
+    assert "443:443" in proxy["ports"] and "./Caddyfile.sqlite:/etc/caddy/Caddyfile:ro" in proxy["volumes"]
+    _public, upstreams, _text = caddy_site("Caddyfile.sqlite")
+    assert upstreams == [f"{name}:{env['WEBHOOK_PORT']}"]
+
+
+def entrypoint(env: dict[str, str], *command: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["sh", str(DEPLOY / "entrypoint.sh"), *command], env={"PATH": os.environ["PATH"], **env},
+                          capture_output=True, text=True, timeout=10)
+
+
+def test_the_image_entrypoint_hands_the_secret_file_to_libpq_as_pgpassword(tmp_path):
+    secret = tmp_path / "postgres_password"
+    secret.write_text("s3cret pass\n", encoding="utf-8")
+    shown = entrypoint({"PGPASSWORD_FILE": str(secret)}, "sh", "-c", 'printf "%s|%s" "$PGPASSWORD" "${PGPASSWORD_FILE-unset}"')
+    assert shown.returncode == 0 and shown.stdout == "s3cret pass|unset"
+    untouched = entrypoint({"PGPASSWORD": "given"}, "sh", "-c", 'printf %s "$PGPASSWORD"')
+    assert untouched.returncode == 0 and untouched.stdout == "given"
+
+
+def test_the_image_entrypoint_refuses_a_missing_empty_or_doubled_password_with_one_line(tmp_path):
+    empty = tmp_path / "empty"
+    empty.write_text("\n", encoding="utf-8")
+    secret = tmp_path / "secret"
+    secret.write_text("s3cret", encoding="utf-8")
+    for env in ({"PGPASSWORD_FILE": str(tmp_path / "missing")}, {"PGPASSWORD_FILE": str(empty)},
+                {"PGPASSWORD_FILE": str(secret), "PGPASSWORD": "other"}):
+        refused = entrypoint(env, "sh", "-c", "echo ran")
+        assert refused.returncode == 2 and "ran" not in refused.stdout, env
+        assert len(refused.stderr.splitlines()) == 1 and "s3cret" not in refused.stderr, env
 
 
 def test_the_example_environment_file_names_only_settings_the_bot_reads():
