@@ -51,6 +51,71 @@ def test_the_backup_timer_runs_heatbot_backup_into_a_new_file_each_night():
     assert timer["Install"]["WantedBy"] == "timers.target"
 
 
+def test_the_nightly_dump_unit_runs_pg_dump_in_the_postgres_container_into_a_new_file():
+    service = unit("heatbot-pgdump.service")["Service"]
+    assert service["Type"] == "oneshot" and service["UMask"] == "0077"
+    assert "docker compose -f /opt/heatbot/deploy/compose.yaml exec -T postgres pg_dump -U heatbot -Fc heatbot" \
+        in service["ExecStart"]
+    assert "/var/backups/heatbot/heatbot-$(date +%%Y%%m%%d-%%H%%M).dump" in service["ExecStart"]
+    timer = unit("heatbot-pgdump.timer")
+    assert timer["Timer"]["OnCalendar"] and timer["Timer"]["Persistent"] == "true"
+    assert timer["Install"]["WantedBy"] == "timers.target"
+
+
+# Docker stands in for the machine the unit runs on (no daemon in the tests): `docker compose -f
+# FILE exec -T postgres pg_dump ...` runs the real pg_dump here against the test's database.
+_DOCKER = """#!/bin/sh
+[ "$1 $2 $4 $5 $6 $7" = "compose -f exec -T postgres pg_dump" ] || { echo "unexpected: $*" >&2; exit 64; }
+if [ -n "${FAIL_AFTER_SOME:-}" ]; then printf 'PGDMP half'; exit 1; fi
+exec pg_dump -Fc "$DUMPED_DATABASE"
+"""
+
+
+def run_dump_unit(tmp_path: Path, **env: str) -> Path:
+    """Runs heatbot-pgdump.service's ExecStart as systemd would (``%%`` is ``%``, its UMask set),
+    its folder moved under ``tmp_path``; gives the folder."""
+    backups, bin_dir = tmp_path / "backups", tmp_path / "bin"
+    backups.mkdir(parents=True)
+    bin_dir.mkdir(parents=True)
+    (bin_dir / "docker").write_text(_DOCKER, encoding="utf-8")
+    (bin_dir / "docker").chmod(0o755)
+    service = unit("heatbot-pgdump.service")["Service"]
+    command = shlex.split(service["ExecStart"].replace("%%", "%"))
+    command = [part.replace("/var/backups/heatbot", str(backups)) for part in command]
+    umask = int(service["UMask"], 8)
+    subprocess.run(command, env={"PATH": f"{bin_dir}:{os.environ['PATH']}", **env}, timeout=60,
+                   preexec_fn=lambda: os.umask(umask))     # as systemd sets it
+    return backups
+
+
+def table_counts(url: str) -> dict[str, int]:
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(url) as conn:
+        tables = [row[0] for row in conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'")]
+        return {t: conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(t))).fetchone()[0] for t in tables}
+
+
+def test_the_nightly_dump_restores_with_the_readmes_pg_restore_and_a_failed_one_leaves_no_file(tmp_path, pg_database, pg_url):
+    import psycopg
+
+    with psycopg.connect(pg_database, autocommit=True) as conn:          # something to carry over
+        conn.execute("INSERT INTO org_settings(key, value) VALUES ('dump-test', 'kept')")
+    [dump] = run_dump_unit(tmp_path / "good", DUMPED_DATABASE=pg_database).iterdir()
+    assert re.fullmatch(r"heatbot-\d{8}-\d{4}\.dump", dump.name) and dump.stat().st_mode & 0o077 == 0
+    # README, "Backups and upgrades": pg_restore --clean --if-exists --single-transaction, from stdin.
+    with dump.open("rb") as stdin:
+        subprocess.run(["pg_restore", "-d", pg_url, "--clean", "--if-exists", "--single-transaction"],
+                       stdin=stdin, check=True, timeout=60)
+    assert table_counts(pg_url) == table_counts(pg_database)
+    with psycopg.connect(pg_url) as conn:
+        assert conn.execute("SELECT value FROM org_settings WHERE key = 'dump-test'").fetchone() == ("kept",)
+
+    assert list(run_dump_unit(tmp_path / "bad", DUMPED_DATABASE=pg_database, FAIL_AFTER_SOME="1").iterdir()) == []
+
+
 def test_the_image_is_slim_runs_as_a_non_root_user_and_checks_health():
     steps = dockerfile()
     assert steps[0] == ("FROM", "python:3.11-slim")
