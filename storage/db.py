@@ -350,11 +350,18 @@ async def open_database(path: Path | str, *, migrate: bool = True) -> Database:
         await _enable_wal(conn, path)
         await conn.execute("PRAGMA foreign_keys=ON")
         await conn.execute("PRAGMA synchronous=NORMAL")
-        db = Database(conn, path)
+    except BaseException:
+        await conn.close()
+        raise
+    return await _ready(Database(conn, path), migrate)
+
+
+async def _ready(db: Database, migrate: bool) -> Database:
+    try:
         if migrate:
             await db.migrate()
     except BaseException:
-        await conn.close()
+        await db.conn.close()
         raise
     return db
 
@@ -369,14 +376,7 @@ async def _open_postgres(url: str, *, migrate: bool) -> Database:
         text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         reason = text.rsplit("failed: ", 1)[-1].removeprefix("FATAL:").strip()
         raise DatabaseUnreachable(f"cannot connect to {where}: {reason}") from None
-    try:
-        db = Database(conn, where)
-        if migrate:
-            await db.migrate()
-    except BaseException:
-        await conn.close()
-        raise
-    return db
+    return await _ready(Database(conn, where), migrate)
 
 
 class InstanceLocked(Exception):
