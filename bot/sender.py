@@ -29,13 +29,22 @@ into one edit, and "message is not modified" counts as success. A card someone d
 posted afresh; the ticket is untouched.
 
 **Digests** of new cards for a group over its budget: bot/digest.py.
+
+**One sender per bot.** Several instances on one PostgreSQL database each run a sender, but
+only the holder of the bot's sender lease (bot/lease.py) claims and sends rows; the others
+wait for the lease. The holder asks the lease before every Telegram call, by its own clock, and
+renews it first when its trusted time is up, so a sender that was paused past its lease sends
+nothing until it knows whether it still holds it.
 """
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import random
 from collections import deque
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from telegram import Bot, InputFile, ReplyParameters
@@ -47,6 +56,7 @@ from bot.budgets import PRIVATE_STRICT_FOR, MonotonicClock, SystemMonotonic, Win
 from bot.config import SendSettings
 from bot.delivery import DeliveryHooks, Permanent, Sent
 from bot.digest import post_digest
+from bot.lease import SenderLease, boottime, bot_id_of
 from bot.telegram_api import markup_for, retry_after_seconds, start_attempt, telegram_answered
 from bot.payload import message
 from bot.services import Services
@@ -54,7 +64,7 @@ from storage import outbox, reports, tickets
 from storage.dialect import DATABASE_ERRORS, OPERATIONAL_ERRORS
 from storage.outbox import OutboxItem
 
-__all__ = ["OutboxSender"]
+__all__ = ["LeaseLost", "OutboxSender"]
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +78,8 @@ class OutboxSender:
     def __init__(
         self, bot: Bot, svc: Services, hooks: DeliveryHooks, *, batch: int = 16, max_backoff: float = 30.0,
         settings: SendSettings | None = None, monotonic: MonotonicClock | None = None,
+        lease_monotonic: Callable[[], float] = boottime, lease_wall: Callable[[], datetime] | None = None,
     ) -> None:
-        self.bot = bot
         self.svc = svc
         self.hooks = hooks
         self.batch = batch
@@ -91,10 +101,15 @@ class OutboxSender:
         self._unreachable_chats: set[int] = set()
         self._task: asyncio.Task | None = None
         self.claimer = outbox.new_claimer()     # on the rows this sender has in flight
+        # The lease runs on real time (its own clocks, injectable for tests), not the bot's.
+        self.lease = SenderLease(svc.db, bot_id_of(bot.token), self.claimer, monotonic=lease_monotonic,
+                                 on_taken=svc.wake_sender, **({"wall": lease_wall} if lease_wall else {}))
+        self.bot = _LeaseGuard(bot, self.lease)
         self.stats = {"sent": 0, "edited": 0, "digests": 0, "http_429": 0, "retries": 0, "failed": 0}
 
     # ----------------------------------------------------------------- lifecycle
     def start(self) -> None:
+        self.lease.start()
         self._task = asyncio.create_task(self._run(), name="outbox-sender")
 
     @property
@@ -118,8 +133,10 @@ class OutboxSender:
             task.cancel()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
-        # Rows whose sends were cut off go back for the next sender to take.
+        # Rows whose sends were cut off go back for the next sender to take, and the lease
+        # with them, so another instance need not wait for it to expire.
         await self._commit(lambda conn: outbox.release_claims_of(conn, self.claimer))
+        await self.lease.stop()
 
     def _now(self) -> float:
         return self.clock.monotonic()
@@ -186,6 +203,8 @@ class OutboxSender:
     async def pump(self) -> float | None:
         """Start every send the budgets allow now; return how long until more may be allowed
         (None: nothing to wait for but new rows or a send finishing)."""
+        if not await self.lease.check():
+            return None         # another instance sends; the lease wakes us if we take it
         now = self._now()
         if now < self._global_hold:
             return self._global_hold - now
@@ -267,7 +286,15 @@ class OutboxSender:
         """One try at one row; returns whether Telegram counted it against the flood limits."""
         start_attempt()
         try:
+            if not await self.lease.check():
+                raise LeaseLost
             sent = await (self._send_digest(item) if digest else self._send(item))
+        except LeaseLost:
+            # Not sent (or not all of it: an edit may have gone): the row goes back, for the
+            # lease's new holder, which releases every other sender's claims anyway.
+            log.warning("outbox item %s not sent: this instance no longer holds the sender lease", item.id)
+            await self._commit(lambda conn: outbox.release_claim(conn, item.id, self.claimer))
+            return False
         except RetryAfter as e:
             delay = retry_after_seconds(e)
             self.stats["http_429"] += 1
@@ -490,3 +517,30 @@ class OutboxSender:
             return await self._send(item)
         message_id, fresh = posted
         return Sent(message_id, digest=fresh)
+
+
+class LeaseLost(Exception):
+    """The sender lease ran out before a Telegram call; nothing was sent by that call."""
+
+
+class _LeaseGuard:
+    """The bot as the sender uses it: each call first asks whether the lease is still ours by
+    this process's clock (no round trip, so it is safe inside a transaction too); the sender
+    renewed it just before, in :meth:`OutboxSender._attempt`, if that was due."""
+
+    def __init__(self, bot: Bot, lease: SenderLease) -> None:
+        self._bot = bot
+        self._lease = lease
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._bot, name)
+        if not callable(attr) or not inspect.iscoroutinefunction(attr):
+            return attr
+        lease = self._lease
+
+        async def guarded(*args: Any, **kwargs: Any) -> Any:
+            if not lease.held:
+                raise LeaseLost
+            return await attr(*args, **kwargs)
+
+        return guarded

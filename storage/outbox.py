@@ -20,7 +20,7 @@ from storage.db import insert_id
 from storage.timestamps import from_iso, to_iso
 
 __all__ = [
-    "sent_row", "new_claimer", "claim", "release_claim", "release_claims_of", "release_stale_claims",
+    "sent_row", "new_claimer", "claimer_is_dead", "claim", "release_claim", "release_claims_of", "release_stale_claims",
     "Priority", "OutboxItem", "enqueue_message", "enqueue_card", "next_batch", "mark_sent",
     "mark_failed", "bump_attempts", "pending_count", "supersede_cards", "depth_by_priority",
     "pending_in_chat", "last_pending_card_id", "fresh_card_rows", "FreshCard", "mark_sent_many",
@@ -125,10 +125,10 @@ async def release_claims_of(conn: aiosqlite.Connection, claimer: str) -> int:
     return cur.rowcount
 
 
-def _claimer_is_dead(claimer: str) -> bool:
+def claimer_is_dead(claimer: str) -> bool:
     """Whether the process named in ``claimer`` has certainly ended. Only a process of this
-    host can be checked; another host's claims are left alone (they will need a lease, which
-    the multi-instance work brings)."""
+    host can be checked; another host's claims are left alone (a new holder of the sender
+    lease releases them: bot/lease.py)."""
     parts = claimer.split(":")
     if len(parts) != 4 or parts[0] != socket.gethostname() or not parts[1].isdigit():
         return False
@@ -152,7 +152,7 @@ async def release_stale_claims(conn: aiosqlite.Connection) -> int:
         claimers = [r[0] for r in await cur.fetchall()]
     released = 0
     for claimer in claimers:
-        if _claimer_is_dead(claimer):
+        if claimer_is_dead(claimer):
             released += await release_claims_of(conn, claimer)
     return released
 

@@ -37,7 +37,7 @@ LEDGERS = ("ticket_events", "outage_events")
 # Tables whose INTEGER PRIMARY KEY the code always supplies (a Telegram user or chat id, or
 # another table's id): a plain BIGINT key. Every other one is assigned by the database.
 SUPPLIED_KEYS = {"users", "staff", "drafts", "outage_messages", "outage_wizards", "desk_wizards",
-                 "register_wizards", "followups", "chat_moves"}
+                 "register_wizards", "followups", "chat_moves", "sender_lease"}
 SQLITE_TO_PG_TYPES = {"INTEGER": {"bigint", "integer"}, "TEXT": {"text"}, "REAL": {"double precision"},
                       "BLOB": {"bytea"}}
 # pg_constraint.confdeltype -> SQLite's foreign_key_list on_delete.
