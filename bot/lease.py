@@ -27,6 +27,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from storage import lease as leases
@@ -34,7 +35,7 @@ from storage.db import Database
 from storage.dialect import DATABASE_ERRORS
 from storage.outbox import claimer_is_dead
 
-__all__ = ["LEASE_FOR", "RENEW_EVERY", "RETRY_EVERY", "SAFETY_MARGIN", "SenderLease", "bot_id_of", "boottime"]
+__all__ = ["LeaseState", "LEASE_FOR", "RENEW_EVERY", "RETRY_EVERY", "SAFETY_MARGIN", "SenderLease", "bot_id_of", "boottime"]
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,14 @@ def _utcnow() -> datetime:
 def bot_id_of(token: str) -> int:
     """The bot's id: the digits before ':' in its token (the part that is not secret)."""
     return int(token.split(":", 1)[0])
+
+
+@dataclass(frozen=True)
+class LeaseState:
+    """For /healthz: whether this instance sends, and who holds the lease by the database (None:
+    nobody, or an expired holder). A standby is healthy while ``holder`` is someone."""
+    held: bool
+    holder: str | None
 
 
 class SenderLease:
@@ -99,6 +108,11 @@ class SenderLease:
             return False
         await self._take()
         return self.held
+
+    async def state(self, conn) -> LeaseState:
+        row = await leases.current(conn, self.bot_id)
+        holder = row.holder if row is not None and row.expires_at > self._wall() else None
+        return LeaseState(self.held, holder)
 
     # --------------------------------------------------------------- the loop
     async def tick(self) -> bool:

@@ -2,8 +2,10 @@
 container's health check or systemd).
 
 Healthy means: the application runs, the database answers within two seconds, the outbox
-sender's loop runs, and the deadline sweeper finished a pass recently. The body says which part
-failed and how far behind the two loops are, so an operator can tell "down" from "slow".
+sender's loop runs and some instance holds the sender lease (this one, or another on the same
+PostgreSQL database: a standby that does not send is healthy), and the deadline sweeper
+finished a pass recently. The body says which part failed and how far behind the two loops
+are, so an operator can tell "down" from "slow".
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import time
 
 from aiohttp import web
 
+from bot.lease import LeaseState
 from bot.vitals import vitals_of
 from bot.web.common import APP_KEY, services
 from storage import outbox
@@ -33,19 +36,25 @@ async def healthz(request: web.Request) -> web.Response:
     if svc is None or not app.running:
         return web.json_response({"ok": False, "running": False}, status=503)
     body: dict = {"running": True}
+    sender = app.bot_data.get("sender")
     try:
-        async def probe() -> tuple[int, float | None]:
+        async def probe() -> tuple[int, float | None, LeaseState | None]:
             pending = await outbox.pending_count(svc.db.conn)
             oldest = await outbox.oldest_pending_at(svc.db.conn)
-            return pending, (svc.clock.now() - oldest).total_seconds() if oldest else None
-        pending, oldest_age = await asyncio.wait_for(probe(), DB_TIMEOUT)
+            lease = await sender.lease.state(svc.db.conn) if sender is not None else None
+            return pending, (svc.clock.now() - oldest).total_seconds() if oldest else None, lease
+        pending, oldest_age, lease = await asyncio.wait_for(probe(), DB_TIMEOUT)
         body["database"] = {"ok": True}
     except Exception as e:      # a locked, gone or slow database: say so, do not raise
         log.warning("health check: database did not answer: %s", type(e).__name__)
         body["database"] = {"ok": False, "error": type(e).__name__}
-        pending, oldest_age = None, None
-    sender = app.bot_data.get("sender")
-    body["sender"] = {"ok": bool(sender is not None and sender.alive), "pending": pending,
+        pending, oldest_age, lease = None, None, None
+    # Several instances on one database: one sends (the lease's holder), the others stand by and
+    # are healthy while some instance holds the lease; nobody holding it is a fault.
+    body["sender"] = {"ok": bool(sender is not None and sender.alive and (lease is None or lease.held or lease.holder)),
+                      "lease": None if lease is None else ("held" if lease.held else "standby"),
+                      "lease_holder": None if lease is None else (sender.claimer if lease.held else lease.holder),
+                      "pending": pending,
                       "oldest_waiting_s": None if oldest_age is None else round(max(0.0, oldest_age), 1)}
     vitals = vitals_of(app.bot_data)
     age = vitals.sweep_age(time.monotonic())

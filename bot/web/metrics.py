@@ -68,7 +68,11 @@ async def _families(request: web.Request) -> list[Metric]:
             sends.add_metric([result], stats.get(key, 0))
         flood = CounterMetricFamily("heatbot_telegram_429", "Flood-limit answers (429 Too Many Requests) from Telegram")
         flood.add_metric([], stats.get("http_429", 0))
-        families += [sends, flood]
+        held = GaugeMetricFamily("heatbot_sender_lease_held", "1 while this instance holds the sender lease (it sends); 0 on a standby")
+        held.add_metric([], 1 if sender.lease.held else 0)
+        taken = CounterMetricFamily("heatbot_sender_lease_taken", "Times this instance became the sender")
+        taken.add_metric([], sender.lease.taken)
+        families += [sends, flood, held, taken]
 
     vitals = vitals_of(app.bot_data)
     sweeps = CounterMetricFamily("heatbot_sweeps", "Deadline sweeper passes")
