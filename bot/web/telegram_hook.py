@@ -2,8 +2,8 @@
 
 The secret header is checked first (``setWebhook``'s ``secret_token``: Telegram sends it in
 ``X-Telegram-Bot-Api-Secret-Token``), so a forged update from anyone who can reach the port is
-refused with 403 before it is read. An accepted update goes onto the Application's update
-queue, exactly where long polling puts it.
+refused with 403 before it is read. An accepted update is handled by the Application's update
+processor, as a polled one is, and answered 200 once it has been handled.
 """
 from __future__ import annotations
 
@@ -36,7 +36,12 @@ async def receive(request: web.Request) -> web.Response:
         return web.Response(status=400)
     if update is None:
         return web.Response(status=400)
-    await app.update_queue.put(update)
+    if not app.running:
+        return web.Response(status=503)     # starting or stopping: Telegram delivers it again
+    # Answered once handled, not once queued: an instance killed while handling an update never
+    # answers, and Telegram delivers it again (behind a load balancer, to another instance), so
+    # a crash loses no update. Handled as long polling's are (bot/updates.py: chat order).
+    await app.update_processor.process_update(update, app.process_update(update))
     return web.Response(status=200)
 
 
