@@ -1,7 +1,7 @@
 """One sender per bot at a time (issue 16, several instances): the sender lease.
 
-Each test runs on SQLite and, when a PostgreSQL server is available, on PostgreSQL, with one
-connection per "instance" as separate processes would have. The lease runs on real time; here
+Each test runs on SQLite and on PostgreSQL (the ``database`` fixture; skipped without a server),
+with one connection per "instance" as separate processes would have. The lease runs on real time; here
 its clocks are injected (:class:`LeaseClock`) and moved by the test, so nothing sleeps out a
 lease. The senders' Telegram is the emulator.
 """
@@ -64,19 +64,12 @@ class LeaseClock:
         self.t += seconds
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def target(request, tmp_path: Path) -> str:
-    """Where the instances' database is: a SQLite file, or a fresh PostgreSQL database."""
-    if request.param == "sqlite":
-        return str(tmp_path / "heatbot.db")
-    return request.getfixturevalue("pg_url")
-
-
 @pytest.fixture
-async def two_databases(target: str) -> AsyncIterator[tuple[Database, Database]]:
-    first = await open_database(target)
+async def two_databases(database: Path | str) -> AsyncIterator[tuple[Database, Database]]:
+    """Two connections to the database (``database``: SQLite, then PostgreSQL), as two instances have."""
+    first = await open_database(database)
     try:
-        second = await open_database(target)
+        second = await open_database(database)
         try:
             yield first, second
         finally:
@@ -296,13 +289,13 @@ async def _one_sends_then_the_other(senders: list[OutboxSender], tg: EmulatorCli
 
 
 async def test_a_standby_instance_is_healthy_says_who_sends_and_sends_once_the_lease_is_free(
-        emulator: Emulator, world, db_path: Path, clock: FakeClock):
+        emulator: Emulator, world, database: Path | str, clock: FakeClock):
     other = "otherhost:4242:-:0badcafe"          # another instance, on another host, sending
-    db = await open_database(db_path)
+    db = await open_database(database)
     try:
         async with db.transaction() as conn:
             await leases.take(conn, BOT_ID, other, datetime.now(UTC), timedelta(minutes=5))
-        app = build_application(make_config(emulator, db_path), clock=clock)
+        app = build_application(make_config(emulator, database), clock=clock)
         await heatbot_app.start(app, http=Listen("127.0.0.1", 0))
         try:
             async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{app.bot_data['web'].port}", timeout=10) as web:
