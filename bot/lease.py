@@ -106,7 +106,9 @@ class SenderLease:
             return True
         if self._valid_until is None:
             return False
-        await self._take()
+        async with self._lock:
+            if not self.held and self._valid_until is not None:     # not renewed by a send meanwhile
+                await self._take_locked()
         return self.held
 
     async def state(self, conn) -> LeaseState:

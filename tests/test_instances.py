@@ -200,10 +200,14 @@ def _key(m: Msg) -> tuple[str, tuple]:
 
 async def _resident(resident: User, n: int) -> None:
     walker = Walker(resident)
-    await walker.say("/start")
-    for k in range(REPORTS_EACH):
-        receipt = await walker.report(f"{n + 1}-{k + 1}-101")
-        assert "报修已提交" in receipt.text, receipt.text
+    try:
+        await walker.say("/start")
+        for k in range(REPORTS_EACH):
+            receipt = await walker.report(f"{n + 1}-{k + 1}-101")
+            assert "报修已提交" in receipt.text, receipt.text
+    except Exception as e:
+        # The whole conversation, to tell a lost or doubled update from a doubled message.
+        raise AssertionError(f"{e}\n--- {resident.first_name}'s chat:\n{await resident.render_transcript()}") from e
 
 
 async def _late_tickets(db: Database, residents: list[User]) -> None:
