@@ -30,6 +30,7 @@ import aiosqlite
 
 from rules.policy import Policy, Source, assess
 from storage.db import Database
+from storage.dialect import POSTGRESQL, SQLITE
 from storage.timestamps import to_iso
 
 __all__ = ["SeedPlan", "seed"]
@@ -115,10 +116,11 @@ async def seed(db: Database, policy: Policy, plan: SeedPlan, tz: tzinfo, *, now:
     The organisation must already be in the database. Returns the number of tickets written."""
     rng = random.Random(plan.seed)
     conn = db.conn
-    # A big page cache for the bulk write: the place indexes (tickets_flat, tickets_building)
-    # take rows in random order, and SQLite's default 8 MB cache makes each of those a disk read
-    # once the file outgrows it.
-    await conn.execute("PRAGMA cache_size = -262144")
+    if db.backend == SQLITE:
+        # A big page cache for the bulk write: the place indexes (tickets_flat, tickets_building)
+        # take rows in random order, and SQLite's default 8 MB cache makes each of those a disk
+        # read once the file outgrows it. (PostgreSQL's cache is the server's.)
+        await conn.execute("PRAGMA cache_size = -262144")
     async with conn.execute("SELECT community_id, kind, centre_id FROM community_centres ORDER BY community_id, kind") as cur:
         routing: dict[tuple[str, str], str] = {(r[0], r[1]): r[2] for r in await cur.fetchall()}
     communities = sorted({c for c, _ in routing})
@@ -172,6 +174,8 @@ async def seed(db: Database, policy: Policy, plan: SeedPlan, tz: tzinfo, *, now:
     await w.flush()
     async with db.transaction() as conn:
         await _register_and_notices(conn, rng, plan, start, now, list(centre_kinds), dispatchers)
+        if db.backend == POSTGRESQL:
+            await _advance_identities(conn)
     log.info("seeded %d tickets over %d days", written, plan.days)
     return written
 
@@ -394,6 +398,14 @@ def _write(w: _Writer, tid: int, a, state, dl, community: str, received: datetim
     for kind, (due, original, st, met_at, late, flags) in dl.items():
         w.deadlines.append((tid, kind, to_iso(due), to_iso(original), st, 0, None if st != "open" else to_iso(due), met_at, late,
                             int(bool(flags & 2))))
+
+
+async def _advance_identities(conn) -> None:
+    """PostgreSQL: the seed writes ticket and outage ids itself, which an identity column does
+    not notice; move each past the largest id, or the bot's next ticket would take an id the
+    seed used. (SQLite's next rowid is always past the largest.)"""
+    for table in ("tickets", "outages"):
+        await conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), MAX(id)) FROM {table} HAVING MAX(id) IS NOT NULL")
 
 
 async def _register_and_notices(conn: aiosqlite.Connection, rng: random.Random, plan: SeedPlan, start: datetime, now: datetime,

@@ -30,6 +30,7 @@ import aiosqlite
 from rules.assessment import (
     LIMITS, CentreFigures, CountedEvent, CrewFigures, DayCount, Durations, LimitFigures,
 )
+from storage.dialect import SQLITE, backend_of
 from storage.timestamps import from_iso, to_iso
 
 __all__ = [
@@ -46,7 +47,10 @@ RESETS_OF_LIMIT = {"accept": ("transferred",), "onsite": ("reopened",), "close":
 async def tune_for_reading(conn: aiosqlite.Connection) -> None:
     """For a report tool's own connection (never the bot's shared one): a 256 MB page cache and
     memory-mapped reads. A month's report touches a month of ledger rows scattered through a
-    file of several GB; with SQLite's default 8 MB cache each of those is a fresh read."""
+    file of several GB; with SQLite's default 8 MB cache each of those is a fresh read.
+    PostgreSQL's cache is the server's (shared_buffers), not the connection's: nothing to do."""
+    if backend_of(conn) != SQLITE:
+        return
     await conn.execute("PRAGMA cache_size = -262144")
     await conn.execute("PRAGMA mmap_size = 8589934592")
 
@@ -71,7 +75,7 @@ def _routes(source: str) -> str:
                COALESCE((SELECT json_extract(h.detail, '$.centre') FROM ticket_events h WHERE h.ticket_id = k.ticket_id
                          AND h.kind = 'routed' ORDER BY h.at, h.id LIMIT 1), '') AS routed,
                EXISTS (SELECT 1 FROM ticket_events x WHERE x.ticket_id = k.ticket_id AND x.kind = 'transferred') AS moved
-        FROM (SELECT DISTINCT ticket_id FROM ({source})) k
+        FROM (SELECT DISTINCT ticket_id FROM ({source}) AS s) AS k
     )"""
 
 
@@ -110,7 +114,7 @@ ontime AS (
     WHERE NOT EXISTS (SELECT 1 FROM ticket_events l WHERE l.ticket_id = s.ticket_id AND l.kind = 'late' AND l.at = s.at
                       AND json_extract(l.detail, '$.limit') = s.lim)
       AND NOT (s.lim = 'report' AND EXISTS (SELECT 1 FROM ticket_events r WHERE r.id = s.id
-                                            AND json_extract(r.detail, '$.late') = 1))
+                                            AND CAST(json_extract(r.detail, '$.late') AS INTEGER) = 1))
 ),
 overdue AS (
     SELECT o.id, o.ticket_id, o.at, json_extract(o.detail, '$.limit') AS lim
@@ -145,7 +149,7 @@ judged AS (
     UNION ALL SELECT ticket_id, lim, at, 1, NULL, id FROM late_alone
 )
 SELECT j.ticket_id, j.lim, {_holder('j.ticket_id', 'j.at')} AS centre, j.at, j.late, j.actor_id,
-       (SELECT json_extract(l2.detail, '$.minutes') FROM ticket_events l2 WHERE l2.ticket_id = j.ticket_id AND l2.kind = 'late'
+       (SELECT CAST(json_extract(l2.detail, '$.minutes') AS INTEGER) FROM ticket_events l2 WHERE l2.ticket_id = j.ticket_id AND l2.kind = 'late'
           AND json_extract(l2.detail, '$.limit') = j.lim AND l2.at >= j.at ORDER BY l2.at LIMIT 1) AS minutes
 FROM judged j
 """
@@ -174,14 +178,14 @@ def _at(text: str) -> datetime:
 
 async def _judged(conn: aiosqlite.Connection, start: datetime, end: datetime, centre_id: str | None,
                   *, late_only: bool = False) -> list[_Judged]:
-    sql = f"SELECT * FROM ({_JUDGED}) WHERE (:centre IS NULL OR centre = :centre)" + (" AND late = 1" if late_only else "")
+    sql = f"SELECT * FROM ({_JUDGED}) AS judged WHERE (:centre IS NULL OR centre = :centre)" + (" AND late = 1" if late_only else "")
     async with conn.execute(sql, _args(start, end, centre=centre_id)) as cur:
         return [_Judged(r[0], r[1], r[2] or "", _at(r[3]), bool(r[4]), r[5], r[6]) for r in await cur.fetchall()]
 
 
 async def _limit_counts(conn: aiosqlite.Connection, start: datetime, end: datetime,
                         centre_id: str | None) -> dict[str, dict[str, LimitFigures]]:
-    sql = f"SELECT centre, lim, COUNT(*), SUM(late) FROM ({_JUDGED}) WHERE (:centre IS NULL OR centre = :centre) GROUP BY centre, lim"
+    sql = f"SELECT centre, lim, COUNT(*), SUM(late) FROM ({_JUDGED}) AS judged WHERE (:centre IS NULL OR centre = :centre) GROUP BY centre, lim"
     out: dict[str, dict[str, LimitFigures]] = {}
     async with conn.execute(sql, _args(start, end, centre=centre_id)) as cur:
         for centre, lim, judged, late in await cur.fetchall():
@@ -209,12 +213,13 @@ async def _durations(conn: aiosqlite.Connection, start: datetime, end: datetime,
         FROM d WHERE (:centre IS NULL OR centre = :centre)
     )
     SELECT step, centre, MAX(total),
-           MAX(CASE WHEN n = MAX(1, CAST(((total * 50) + 99) / 100 AS INTEGER)) THEN minutes END),
-           MAX(CASE WHEN n = MAX(1, CAST(((total * 90) + 99) / 100 AS INTEGER)) THEN minutes END)
+           MAX(CASE WHEN n = (total * 50 + 99) / 100 THEN minutes END),
+           MAX(CASE WHEN n = (total * 90 + 99) / 100 THEN minutes END)
     FROM r
-    -- only the two ranked rows of each group (rank 1 at least, so no group is lost): the group
-    -- by then sorts a few dozen rows, not the whole month's steps again
-    WHERE n = MAX(1, CAST(((total * 50) + 99) / 100 AS INTEGER)) OR n = MAX(1, CAST(((total * 90) + 99) / 100 AS INTEGER))
+    -- only the two ranked rows of each group: the group by then sorts a few dozen rows, not the
+    -- whole month's steps again. Nearest rank is ceil(total * p / 100) in integer division, at
+    -- least 1 for any group (total >= 1), so no group is lost.
+    WHERE n = (total * 50 + 99) / 100 OR n = (total * 90 + 99) / 100
     GROUP BY step, centre
     """
     out: dict[tuple[str, str], Durations] = {}
@@ -251,7 +256,8 @@ async def _event_counts(conn: aiosqlite.Connection, start: datetime, end: dateti
                  WHEN 'complaint' THEN json_extract(e.detail, '$.centre')
                  ELSE {_holder('e.ticket_id', 'e.at')} END AS centre,
                CASE WHEN e.kind = 'followup_phoned' THEN 'phoned_' || json_extract(e.detail, '$.result')
-                    WHEN e.kind = 'complaint' THEN 'complaint_' || (json_extract(e.detail, '$.count') >= :threshold)
+                    WHEN e.kind = 'complaint' THEN 'complaint_' || CASE WHEN CAST(json_extract(e.detail, '$.count') AS INTEGER) >= :threshold
+                                                                  THEN '1' ELSE '0' END
                     WHEN e.kind = 'followup_rating' AND json_extract(e.detail, '$.rating') IS NULL THEN 'rating_none'
                     ELSE e.kind END AS what
         FROM ticket_events e
@@ -261,14 +267,14 @@ async def _event_counts(conn: aiosqlite.Connection, start: datetime, end: dateti
         UNION ALL
         -- a ticket reaching the threshold of complaints (Art. 24 (3)) counts once
         SELECT json_extract(e.detail, '$.centre'), 'complaints_2plus' FROM ticket_events e
-        WHERE e.kind = 'complaint' AND e.at >= :start AND e.at < :end AND json_extract(e.detail, '$.count') = :threshold
+        WHERE e.kind = 'complaint' AND e.at >= :start AND e.at < :end AND CAST(json_extract(e.detail, '$.count') AS INTEGER) = :threshold
         UNION ALL
         SELECT json_extract(e.detail, '$.from'), 'transfer_out' FROM ticket_events e
         WHERE e.kind = 'transferred' AND e.at >= :start AND e.at < :end
         UNION ALL
         SELECT json_extract(e.detail, '$.to'), 'transfer_in' FROM ticket_events e
         WHERE e.kind = 'transferred' AND e.at >= :start AND e.at < :end
-    ) GROUP BY centre, what
+    ) AS counted GROUP BY centre, what
     """
     return await _grouped(conn, sql, _args(start, end, threshold=complaints_threshold))
 
@@ -286,13 +292,13 @@ async def _followup_counts(conn: aiosqlite.Connection, start: datetime, end: dat
                                   AND b.at > a.at AND b.at <= x.at))
     GROUP BY centre
     UNION ALL
-    SELECT {_holder('r.ticket_id', 'r.at')} AS centre, 'rating_sum', SUM(json_extract(r.detail, '$.rating'))
+    SELECT {_holder('r.ticket_id', 'r.at')} AS centre, 'rating_sum', SUM(CAST(json_extract(r.detail, '$.rating') AS INTEGER))
     FROM ticket_events r WHERE r.kind = 'followup_rating' AND r.at >= :start AND r.at < :end
       AND json_extract(r.detail, '$.rating') IS NOT NULL GROUP BY centre
     UNION ALL
     SELECT {_holder('r.ticket_id', 'r.at')} AS centre, 'low_rating', COUNT(*)
     FROM ticket_events r WHERE r.kind = 'followup_rating' AND r.at >= :start AND r.at < :end
-      AND json_extract(r.detail, '$.rating') < 4 GROUP BY centre
+      AND CAST(json_extract(r.detail, '$.rating') AS INTEGER) < 4 GROUP BY centre
     """
     return await _grouped(conn, sql, _args(start, end))
 
@@ -310,8 +316,8 @@ async def centre_figures(conn: aiosqlite.Connection, start: datetime, end: datet
         SELECT centre, dim || ':' || CASE dim WHEN 'source' THEN source WHEN 'level' THEN level ELSE category END, COUNT(*)
         FROM (SELECT COALESCE((SELECT json_extract(h.detail, '$.centre') FROM ticket_events h WHERE h.ticket_id = t.id
                                AND h.kind = 'routed' ORDER BY h.at, h.id LIMIT 1), '') AS centre, t.source, t.level, t.category
-              FROM tickets t WHERE t.received_at >= :start AND t.received_at < :end)
-        CROSS JOIN (SELECT 'source' AS dim UNION ALL SELECT 'level' UNION ALL SELECT 'category')
+              FROM tickets t WHERE t.received_at >= :start AND t.received_at < :end) AS t
+        CROSS JOIN (SELECT 'source' AS dim UNION ALL SELECT 'level' UNION ALL SELECT 'category') AS dims
         GROUP BY 1, 2""", args)
     limits = await _limit_counts(conn, start, end, None)
     durations = await _durations(conn, start, end, None)
@@ -411,8 +417,9 @@ async def crew_figures(conn: aiosqlite.Connection, start: datetime, end: datetim
     missing = [i for i in ids if i not in names]
     if missing:
         async with conn.execute(
-            f"SELECT actor_id, actor FROM ticket_events WHERE actor_id IN ({','.join('?' * len(missing))}) "
-            "AND actor IS NOT NULL GROUP BY actor_id", missing) as cur:
+            # the name the ledger recorded last for each of them
+            "SELECT actor_id, actor FROM ticket_events WHERE id IN (SELECT MAX(id) FROM ticket_events "
+            f"WHERE actor_id IN ({','.join('?' * len(missing))}) AND actor IS NOT NULL GROUP BY actor_id)", missing) as cur:
             for uid, name in await cur.fetchall():
                 names[uid] = (name, None)
     out = []
@@ -441,7 +448,7 @@ async def counted_events(conn: aiosqlite.Connection, start: datetime, end: datet
                CASE WHEN e.kind = 'complaint' THEN 'complaints_2plus' ELSE e.kind END, e.at, e.ticket_id
         FROM ticket_events e
         WHERE e.at >= :start AND e.at < :end
-          AND (e.kind IN ('repeat_fault', 'reopened') OR (e.kind = 'complaint' AND json_extract(e.detail, '$.count') = :threshold))
+          AND (e.kind IN ('repeat_fault', 'reopened') OR (e.kind = 'complaint' AND CAST(json_extract(e.detail, '$.count') AS INTEGER) = :threshold))
         """, _args(start, end, threshold=complaints_threshold)) as cur:
         for centre, kind, at, ticket_id in await cur.fetchall():
             if centre_id is None or (centre or "") == centre_id:
@@ -475,7 +482,7 @@ async def daily_counts(conn: aiosqlite.Connection, start: datetime, end: datetim
            "GROUP BY 1")
     async with conn.execute(sql, _args(start, end, shift=shift, centre=centre_id)) as cur:
         received = {r[0]: r[1] for r in await cur.fetchall()}
-    sql = (f"SELECT date(substr(at, 1, 19), :shift), COUNT(*) FROM ({_JUDGED}) "
+    sql = (f"SELECT date(substr(at, 1, 19), :shift), COUNT(*) FROM ({_JUDGED}) AS judged "
            "WHERE late = 1 AND (:centre IS NULL OR centre = :centre) GROUP BY 1")
     async with conn.execute(sql, _args(start, end, shift=shift, centre=centre_id)) as cur:
         late = {r[0]: r[1] for r in await cur.fetchall()}
