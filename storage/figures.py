@@ -215,8 +215,10 @@ async def _durations(conn: aiosqlite.Connection, start: datetime, end: datetime,
     {_routes('SELECT ticket_id FROM e')},
     d AS (
         SELECT e.kind AS step, {_held('e.ticket_id', 'e.at')} AS centre,
-               (julianday(substr(e.at, 1, 23)) - julianday(substr(t.received_at, 1, 23))) * 1440.0 AS minutes
-        FROM e LEFT JOIN routes ro ON ro.ticket_id = e.ticket_id JOIN tickets t ON t.id = e.ticket_id
+               -- the receipt looked up per step: a join made PostgreSQL hash every ticket
+               (julianday(substr(e.at, 1, 23))
+                - julianday(substr((SELECT t.received_at FROM tickets t WHERE t.id = e.ticket_id), 1, 23))) * 1440.0 AS minutes
+        FROM e LEFT JOIN routes ro ON ro.ticket_id = e.ticket_id
     ),
     r AS (
         SELECT step, centre, minutes,
@@ -297,11 +299,13 @@ async def _followup_counts(conn: aiosqlite.Connection, start: datetime, end: dat
     sql = f"""
     SELECT {_holder('a.ticket_id', 'a.at')} AS centre, 'reached', COUNT(*) FROM ticket_events a
     WHERE a.kind = 'followup_asked' AND a.at >= :start AND a.at < :end
-      AND EXISTS (SELECT 1 FROM ticket_events x WHERE x.ticket_id = a.ticket_id AND x.at >= a.at
+      -- (EXISTS written as a lookup per row, as in _JUDGED)
+      AND (SELECT 1 FROM ticket_events x WHERE x.ticket_id = a.ticket_id AND x.at >= a.at
                   AND (x.kind IN ('followup_solved', 'reopened')
                        OR (x.kind = 'followup_phoned' AND json_extract(x.detail, '$.result') != 'unreachable'))
                   AND NOT EXISTS (SELECT 1 FROM ticket_events b WHERE b.ticket_id = a.ticket_id AND b.kind = 'followup_asked'
-                                  AND b.at > a.at AND b.at <= x.at))
+                                  AND b.at > a.at AND b.at <= x.at)
+           LIMIT 1) IS NOT NULL
     GROUP BY centre
     UNION ALL
     SELECT {_holder('r.ticket_id', 'r.at')} AS centre, 'rating_sum', SUM(CAST(json_extract(r.detail, '$.rating') AS INTEGER))
@@ -394,7 +398,17 @@ async def crew_figures(conn: aiosqlite.Connection, start: datetime, end: datetim
     """Per crew member: the steps they pressed in the period, the late limits among them, the
     ratings of the tickets they closed, and register entries naming them."""
     args = _args(start, end, centre=centre_id)
+    # Each rating with the close before it (its crew member and time), looked up per rating: a
+    # join on the close's id made PostgreSQL hash every event of the ledger.
+    last_close = ("SELECT c2.{} FROM ticket_events c2 WHERE c2.ticket_id = r.ticket_id AND c2.kind = 'close' "
+                  "AND c2.at <= r.at ORDER BY c2.at DESC, c2.id DESC LIMIT 1")
     steps = await _grouped(conn, f"""
+        WITH rated AS MATERIALIZED (
+            SELECT r.ticket_id, json_extract(r.detail, '$.rating') AS rating,
+                   ({last_close.format('actor_id')}) AS actor_id, ({last_close.format('at')}) AS closed_at
+            FROM ticket_events r
+            WHERE r.kind = 'followup_rating' AND r.at >= :start AND r.at < :end AND json_extract(r.detail, '$.rating') IS NOT NULL
+        )
         SELECT e.actor_id, e.kind, COUNT(*) FROM ticket_events e
         WHERE e.kind IN ('accept', 'arrive', 'close') AND e.at >= :start AND e.at < :end AND e.actor_id IS NOT NULL
           AND (:centre IS NULL OR {_holder('e.ticket_id', 'e.at')} = :centre)
@@ -407,12 +421,9 @@ async def crew_figures(conn: aiosqlite.Connection, start: datetime, end: datetim
           AND (:centre IS NULL OR {_holder('e.ticket_id', 'e.at')} = :centre)
         GROUP BY e.actor_id
         UNION ALL
-        SELECT c.actor_id, 'rating_' || json_extract(r.detail, '$.rating'), COUNT(*) FROM ticket_events r
-          JOIN ticket_events c ON c.id = (SELECT c2.id FROM ticket_events c2 WHERE c2.ticket_id = r.ticket_id
-                                         AND c2.kind = 'close' AND c2.at <= r.at ORDER BY c2.at DESC, c2.id DESC LIMIT 1)
-        WHERE r.kind = 'followup_rating' AND r.at >= :start AND r.at < :end AND json_extract(r.detail, '$.rating') IS NOT NULL
-          AND c.actor_id IS NOT NULL AND (:centre IS NULL OR {_holder('c.ticket_id', 'c.at')} = :centre)
-        GROUP BY c.actor_id, json_extract(r.detail, '$.rating')
+        SELECT rated.actor_id, 'rating_' || rated.rating, COUNT(*) FROM rated
+        WHERE rated.actor_id IS NOT NULL AND (:centre IS NULL OR {_holder('rated.ticket_id', 'rated.closed_at')} = :centre)
+        GROUP BY rated.actor_id, rated.rating
         UNION ALL
         SELECT staff_id, kind, COUNT(*) FROM register_entries
         WHERE at >= :start AND at < :end AND staff_id IS NOT NULL AND (:centre IS NULL OR centre_id = :centre)
