@@ -112,7 +112,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_seed(args: argparse.Namespace) -> int:
-    from bot.config import ConfigError
+    from bot.config import ConfigError, database_path
     from bot.orgfile import OrgFileError, load_org
     from bot.seed import SeedPlan, seed
     from rules.errors import RulesError
@@ -133,8 +133,13 @@ def cmd_seed(args: argparse.Namespace) -> int:
     except OrgFileError as e:
         return fail(f"organisation file {e.path}: {e.issues[0] if e.issues else 'cannot be used'}")
 
+    try:
+        target = database_path(args.db)
+    except ConfigError as e:
+        return fail(str(e))
+
     async def fill() -> int:
-        db = await open_database(args.db)
+        db = await open_database(target)
         try:
             async with db.transaction() as conn:
                 await replace_org(conn, org)
@@ -146,8 +151,8 @@ def cmd_seed(args: argparse.Namespace) -> int:
     try:
         written = asyncio.run(fill())
     except (*DATABASE_ERRORS, DatabaseUnreachable, OSError, ValueError, MigrationError) as e:
-        return fail(f"cannot seed {args.db}: {str(e).splitlines()[0]}")
-    print(f"heatbot: {written} tickets over {args.days} days from {start} seeded into {args.db} "
+        return fail(f"cannot seed {db_label(target)}: {str(e).splitlines()[0]}")
+    print(f"heatbot: {written} tickets over {args.days} days from {start} seeded into {db_label(target)} "
           f"in {time.perf_counter() - began:.1f} s (seed {args.seed})", file=sys.stderr)
     return 0
 
@@ -160,14 +165,14 @@ def add_commands(sub) -> None:
     p.add_argument("--centre", metavar="ID", help="one centre only")
     p.add_argument("--format", choices=FORMATS, required=True)
     p.add_argument("--out", required=True, metavar="FILE")
-    p.add_argument("--db", help="database file (default: HEATBOT_DB)")
+    p.add_argument("--db", help="database file or postgresql:// URL (default: HEATBOT_DB)")
     p.add_argument("--lang", choices=("zh", "en"), help="language of the HTML page and names (default: HEATBOT_LANG)")
     p.add_argument("--tz", help="time zone of the dates (default: HEATBOT_TZ, else Asia/Shanghai)")
     p.add_argument("--policy", help="policy file for the points (default: HEATBOT_POLICY, else rules/policy.toml)")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("seed", help="fill a database with a synthetic, deterministic heating season")
-    p.add_argument("--db", required=True, help="database file (created and migrated if new)")
+    p.add_argument("--db", required=True, help="database file (created and migrated if new) or postgresql:// URL")
     p.add_argument("--tickets", type=int, required=True)
     p.add_argument("--days", type=int, required=True)
     p.add_argument("--seed", type=int, default=1)

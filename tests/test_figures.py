@@ -72,12 +72,13 @@ def _org_with_households():
 
 
 @pytest.fixture
-async def db(tmp_path):
-    database = await open_database(tmp_path / "figures.db")
-    async with database.transaction() as conn:
+async def db(database):
+    """The hand-built ledger's database, on each backend: the figures must be the same."""
+    opened = await open_database(database)
+    async with opened.transaction() as conn:
         await replace_org(conn, _org_with_households())
-    yield database
-    await database.close()
+    yield opened
+    await opened.close()
 
 
 async def _season(conn) -> dict[str, int]:

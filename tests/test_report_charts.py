@@ -12,9 +12,9 @@ from bot import charts
 from bot.cli import main
 
 
-def test_the_html_report_of_a_seeded_month_carries_three_charts(tmp_path: Path, monkeypatch):
+def test_the_html_report_of_a_seeded_month_carries_three_charts(database: Path | str, tmp_path: Path, monkeypatch):
     monkeypatch.setenv("HEATBOT_TZ", "Asia/Shanghai")
-    db, page = tmp_path / "season.db", tmp_path / "report.html"
+    db, page = database, tmp_path / "report.html"
     assert main(["seed", "--db", str(db), "--tickets", "300", "--days", "31", "--seed", "3", "--start", "2026-01-01"]) == 0
     with warnings.catch_warnings():
         warnings.filterwarnings("error", message=".*missing from font.*")

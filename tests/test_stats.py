@@ -72,7 +72,7 @@ async def reports_in(group) -> list:
 
 
 async def test_monday_at_eight_leadership_gets_last_weeks_figures_chart_once_even_across_a_restart(
-        bot: Application, tg, world: World, clock: FakeClock, emulator, db_path):
+        bot: Application, tg, world: World, clock: FakeClock, emulator, database):
     scene = await cold_flat_scene(bot, tg, world)           # Thursday 15 January: in the week of the 12th
     leadership = world.groups["leadership"]
     svc = bot.bot_data["svc"]
@@ -95,7 +95,7 @@ async def test_monday_at_eight_leadership_gets_last_weeks_figures_chart_once_eve
     clock.advance(minutes=30)
     assert await stats.send_due_reports(svc) == []
     await heatbot_app.stop(bot)
-    again = build_application(make_config(emulator, db_path), clock=clock)
+    again = build_application(make_config(emulator, database), clock=clock)
     await heatbot_app.start(again)
     try:
         assert await stats.send_due_reports(again.bot_data["svc"]) == []
