@@ -179,9 +179,11 @@ class PgConnection:
 
 
 def _params(params: Any) -> Any:
+    # Never None: psycopg leaves a statement without parameters as written, and would send the
+    # doubled % of a literal (to_pyformat) to the server as it stands.
     if isinstance(params, dict):
         return params
-    return tuple(params) if params else None
+    return tuple(params) if params is not None else ()
 
 
 def describe_url(url: str, *, strict: bool = False) -> str:
@@ -207,6 +209,9 @@ async def _open(url: str) -> psycopg.AsyncConnection:
     conn = await psycopg.AsyncConnection.connect(
         url, autocommit=True, cursor_factory=psycopg.AsyncClientCursor, row_factory=_row_factory,
         connect_timeout=CONNECT_TIMEOUT, application_name="heatbot",
+        # The figures' one-off queries (/stats, the scheduled reports) spent more time compiling
+        # with JIT than running; heatbot's statements are short or run once.
+        options="-c jit=off",
     )
     conn.adapters.register_dumper(bool, _FlagDumper)
     conn.adapters.register_loader("numeric", _NumberLoader)
