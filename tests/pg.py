@@ -37,7 +37,7 @@ from storage.db import open_database
 
 __all__ = [
     "SERVER_ENV", "create_database", "database_exists", "database_name", "database_url",
-    "drop_database", "temporary_database",
+    "drop_database", "role_with_password", "temporary_database",
 ]
 
 log = logging.getLogger(__name__)
@@ -83,6 +83,26 @@ def database_exists(server_url: str, name: str) -> bool:
     with psycopg.connect(server_url, autocommit=True) as admin:
         row = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
     return row is not None
+
+
+PASSWORD_CHECKED = "heatbot_password_checked"
+
+
+@contextmanager
+def role_with_password(server_url: str, password: str) -> Iterator[str]:
+    """A login role whose password the server checks (scripts/postgres lets everyone else in
+    without one): its name, for the ``with`` block; dropped afterwards."""
+    name = f"heatbot_role_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(server_url, autocommit=True) as admin:
+        admin.execute(f"DO $$ BEGIN CREATE ROLE {PASSWORD_CHECKED} NOLOGIN; "
+                      f"EXCEPTION WHEN duplicate_object THEN NULL; END $$")
+        admin.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {} IN ROLE {}").format(
+            sql.Identifier(name), sql.Literal(password), sql.Identifier(PASSWORD_CHECKED)))
+    try:
+        yield name
+    finally:
+        with psycopg.connect(server_url, autocommit=True) as admin:
+            admin.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(name)))
 
 
 @contextmanager

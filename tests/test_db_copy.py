@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -31,6 +30,7 @@ from storage.copy import COPY_LOCK
 from storage.db import InstanceLock, open_database
 from storage.drafts import Draft
 from tests.conftest import make_config
+from tests.pg import role_with_password
 from tests.story import report_cold_flat
 from tests.test_cli import Run, child_env, free_port, heatbot
 from tgemu import Emulator, EmulatorClient
@@ -374,14 +374,8 @@ async def test_a_copy_that_does_not_match_its_source_is_rolled_back_whole(
 @pytest.fixture
 def refusing_role(pg_server: str) -> Iterator[tuple[str, str]]:
     """A role on the test server: (name, password)."""
-    name = f"heatbot_copy_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(pg_server, autocommit=True) as admin:
-        admin.execute(f"CREATE ROLE {name} LOGIN PASSWORD 'right-{PASSWORD}'")
-    try:
+    with role_with_password(pg_server, f"right-{PASSWORD}") as name:
         yield name, f"right-{PASSWORD}"
-    finally:
-        with psycopg.connect(pg_server, autocommit=True) as admin:
-            admin.execute(f"DROP ROLE IF EXISTS {name}")
 
 
 async def test_an_unreachable_server_is_one_line_without_the_password(season: Path, tmp_path: Path):

@@ -12,7 +12,7 @@ from bot.app import build_application
 from handlers.patience import PATIENCE_KEY, Patience
 from storage import tickets
 from tests.conftest import make_config
-from tests.pg import database_name
+from tests.pg import database_name, role_with_password
 from tests.story import card_in, report_cold_flat
 from tests.test_cli import bot_env, free_port, heatbot, workdir  # noqa: F401  (workdir: a fixture)
 
@@ -25,10 +25,18 @@ def with_credentials(url: str, user: str, password: str) -> str:
     return f"{scheme}://{user}:{password}@{rest.split('@', 1)[1]}"
 
 
-@pytest.mark.parametrize("case", ["unknown-role", "unreachable-host", "no-such-database"])
+@pytest.mark.parametrize("case", ["wrong-password", "unknown-role", "unreachable-host", "no-such-database"])
 async def test_a_postgresql_server_that_refuses_or_cannot_be_reached_stops_run_with_one_line(
         tmp_path, workdir, emulator, pg_server, case):
-    if case == "unknown-role":      # the server checks the role and its password as one login
+    if case == "wrong-password":
+        with role_with_password(pg_server, "the-right-one") as role:
+            url, word = with_credentials(pg_server, role, PASSWORD), "password"
+            env = bot_env(tmp_path, HEATBOT_DB=url, TELEGRAM_API_BASE_URL=emulator.api_base_url)
+            run = await heatbot("run", env=env, cwd=workdir)
+        run.assert_one_clear_line("HEATBOT_DB", "cannot connect", word, role)
+        assert PASSWORD not in run.out + run.err
+        return
+    if case == "unknown-role":
         url, word = with_credentials(pg_server, "nobody_here", PASSWORD), "nobody_here"
     elif case == "unreachable-host":
         url, word = f"postgresql://heat:{PASSWORD}@127.0.0.1:{free_port()}/heatbot?connect_timeout=3", "127.0.0.1"
