@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 import aiosqlite
 
-from bot import escalation, views
+from bot import alerts, escalation, views
 from bot.callbacks import Acknowledge
 from bot.payload import message
 from bot.services import Services, Who
@@ -20,7 +20,7 @@ from rules.deadlines import Stage, next_check, plan
 from rules.policy import DeadlineKind, Level, assess
 from rules.roles import may_acknowledge, may_override, may_see_overdue
 from rules.roster import on_duty
-from storage import deadlines, org, roster, tickets
+from storage import deadlines, org, outbox, roster, tickets
 from storage.outbox import Priority, enqueue_card, enqueue_message
 from storage.tickets import Ticket
 
@@ -99,24 +99,37 @@ async def _fire(conn, svc: Services, ticket: Ticket, d: deadlines.Deadline, stag
     alert_kind = {Stage.REMINDED: "reminder", Stage.ESCALATED: "overdue", Stage.HEAD: "head"}[stage]
     alert_id = await deadlines.add_alert(conn, ticket.id, d.id, alert_kind, now, late_by)
     await tickets.add_event(conn, ticket.id, now, alert_kind, detail={"limit": d.kind, "late_by_minutes": late_by, "alert": alert_id})
-    ack = [[(t.label(lang, "btn_ack"), Acknowledge(alert_id).pack())]]
     card_chat = ticket.card_chat_id or (centre.chat_id if centre else await org.get_setting(conn, "dispatch_chat_id"))
-    if stage == Stage.ESCALATED:
+    if stage == Stage.ESCALATED and not await _shown_in_digest(conn, ticket):
         await enqueue_card(conn, card_chat, ticket.id, now=now)     # the card turns visibly overdue
     crew = on_duty(await roster.load_roster(conn), ticket.centre_id, now, svc.tz) if ticket.centre_id is not None else ()
     for r in await escalation.fan_out(conn, stage, group_chat=card_chat, centre_id=ticket.centre_id, on_duty=crew):
+        # Gathered per chat with the alerts still waiting there (bot/alerts.py): in a surge one
+        # message per ticket and recipient would crowd out the residents' replies.
         if r.role == "group":
-            payload = message(t.render(lang, "clock.reminder", **ctx), reply_to_card=ticket.id)
+            await alerts.enqueue_alert(conn, svc, r.chat_id, t.render(lang, "clock.reminder", **ctx), purpose="reminder",
+                                       ticket_id=ticket.id, number=ticket.number, now=now, reply_to_card=ticket.id)
         elif r.role == "crew":
             # Privately to whoever is on duty (Art. 11, 12): the group may be muted at night.
-            payload = message(t.render(lang, "roster.crew_reminder" if stage == Stage.REMINDED else "roster.crew_overdue", **ctx))
+            text = t.render(lang, "roster.crew_reminder" if stage == Stage.REMINDED else "roster.crew_overdue", **ctx)
+            await alerts.enqueue_alert(conn, svc, r.chat_id, text, purpose="reminder", ticket_id=ticket.id,
+                                       number=ticket.number, now=now)
         else:
             # The lead (privately), dispatch and the head each get the "Seen, I'm on it" button;
             # the first of them to press it owns the alert (rules.roles.may_acknowledge).
-            payload = message(t.render(lang, _ESCALATION_TEMPLATES[r.role], **ctx), buttons=ack)
-        await enqueue_message(conn, r.chat_id, payload, priority=Priority.URGENT,
-                              purpose="reminder" if r.role in ("group", "crew") else "escalation",
-                              now=now, ticket_id=ticket.id)
+            await alerts.enqueue_alert(conn, svc, r.chat_id, t.render(lang, _ESCALATION_TEMPLATES[r.role], **ctx),
+                                       purpose="escalation", ticket_id=ticket.id, number=ticket.number, now=now,
+                                       alert_id=alert_id)
+
+
+async def _shown_in_digest(conn, ticket: Ticket) -> bool:
+    """The ticket's card is still a digest (bot/digest.py): its group was over budget. At the
+    limit it gets no card of its own there: the lead and dispatch are told (Art. 13) and the
+    group was reminded before it; one card per overdue ticket would cost the group a message of
+    its 20 a minute for each ticket exactly when the digests show it cannot carry that."""
+    if ticket.card_message_id is None or ticket.card_chat_id is None:
+        return False
+    return await outbox.card_is_digest(conn, ticket.id, ticket.card_chat_id, ticket.card_message_id)
 
 
 async def alert_wide_impact(conn, svc: Services, ticket_id: int, reasons: list[str], now: datetime) -> None:

@@ -157,8 +157,11 @@ class OutboxSender:
             except Exception:
                 log.exception("outbox sender pass failed; retrying")
                 delay = 1.0
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation that
+            # arrives as the event is set, and stop() then waited for this loop forever.
             try:
-                await asyncio.wait_for(self.svc.outbox_ready.wait(), self._wall(1.0 if delay is None else delay))
+                async with asyncio.timeout(self._wall(1.0 if delay is None else delay)):
+                    await self.svc.outbox_ready.wait()
             except TimeoutError:
                 pass
 
@@ -407,8 +410,10 @@ class OutboxSender:
             if item.ticket_id is not None and item.purpose == "resident_status":
                 await self.hooks.resident_unreachable(conn, item.ticket_id, error)
             elif item.ticket_id is not None:
-                await tickets.add_event(conn, item.ticket_id, now, "delivery_failed",
-                                        detail={"chat_id": item.chat_id, "purpose": item.purpose, "error": error})
+                # A gathered alert (bot/alerts.py) failed for every ticket it carried.
+                for ticket_id in item.payload.get("gather", {}).get("tickets") or [item.ticket_id]:
+                    await tickets.add_event(conn, ticket_id, now, "delivery_failed",
+                                            detail={"chat_id": item.chat_id, "purpose": item.purpose, "error": error})
             if item.chat_id < 0 and item.chat_id not in self._unreachable_chats:
                 # Dispatch is told once while the group stays unreachable.
                 self._unreachable_chats.add(item.chat_id)

@@ -25,6 +25,7 @@ __all__ = [
     "mark_failed", "bump_attempts", "pending_count", "supersede_cards", "depth_by_priority",
     "pending_in_chat", "last_pending_card_id", "fresh_card_rows", "FreshCard", "mark_sent_many",
     "card_is_digest", "newer_edit_pending", "sent_message_id", "oldest_pending_at", "failed_count", "recent_failures", "Failure",
+    "waiting_to_join", "rewrite_waiting",
 ]
 
 
@@ -76,6 +77,28 @@ async def next_batch(conn: aiosqlite.Connection, limit: int, skip_chats: set[int
     )
     items = [OutboxItem(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]), r[7]) for r in rows if r[1] not in skip_chats]
     return items[:limit]
+
+
+async def waiting_to_join(conn: aiosqlite.Connection, chat_id: int, purpose: str, ticket_id: int | None) -> tuple[int, dict[str, Any]] | None:
+    """(id, payload) of the newest message of ``purpose`` still waiting in ``chat_id``, unclaimed,
+    that a message about ``ticket_id`` may join without overtaking anything queued after it about
+    that ticket (bot/alerts.py gathers the limits' alerts this way); None if there is none."""
+    rows = await conn.execute_fetchall(
+        "SELECT o.id, o.payload FROM outbox o WHERE o.status = 'pending' AND o.chat_id = ? AND o.claimed_by IS NULL "
+        "AND o.kind = 'message' AND o.purpose = ? AND NOT EXISTS (SELECT 1 FROM outbox x WHERE x.status = 'pending' "
+        "AND x.chat_id = o.chat_id AND x.ticket_id = ? AND x.id > o.id) ORDER BY o.id DESC LIMIT 1",
+        (chat_id, purpose, ticket_id),
+    )
+    return (rows[0][0], json.loads(rows[0][1])) if rows else None
+
+
+async def rewrite_waiting(conn: aiosqlite.Connection, item_id: int, payload: dict[str, Any]) -> bool:
+    """Replace the payload of a row no sender has claimed yet; False if one has (or it is gone)."""
+    cur = await conn.execute(
+        "UPDATE outbox SET payload = ? WHERE id = ? AND status = 'pending' AND claimed_by IS NULL",
+        (json.dumps(payload, ensure_ascii=False), item_id),
+    )
+    return cur.rowcount == 1
 
 
 def new_claimer() -> str:
