@@ -8,6 +8,7 @@ import asyncio
 
 from bot import desk, newticket, outages, register, workflows
 from bot.services import Services, Who
+from storage import desk as desk_store
 from storage import outages as outage_store
 from storage.prompts import prompt_in_flight, prompt_of
 
@@ -51,6 +52,11 @@ async def on_reply(svc: Services, who: Who, chat_id: int, reply_to_message_id: i
 async def on_private_text(svc: Services, who: Who, text: str) -> bool:
     """A message in a private chat answers a staff member's /new or /register waiting there;
     False when neither waits, and the message is then a resident's (bot/intake.py)."""
+    # Nearly every private message is a resident's: one read answers "no wizard here" without
+    # a transaction (three round trips to the database thread fewer). A wizard being opened
+    # at this moment is in another chat's update; the transaction below decides as before.
+    if not await desk_store.any_wizard(svc.db.conn, who.user_id):
+        return False
     async with svc.db.transaction() as conn:
         taken = await newticket.take_private(conn, svc, who, text) or await register.take_private(conn, svc, who, text)
     if taken:

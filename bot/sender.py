@@ -241,10 +241,11 @@ class OutboxSender:
                         digest = pending > self._chat_window(item.chat_id).free(now)
                 if is_new and new_slots <= 0:
                     continue
-                if not await outbox.claim(conn, item.id, self.claimer, self.svc.clock.now()):
-                    continue
                 new_slots -= is_new
                 plan.append((item, is_new, digest))
+            # Claimed together: one round trip to the database for the whole pass.
+            taken = await outbox.claim_many(conn, [item.id for item, _, _ in plan], self.claimer, self.svc.clock.now())
+            plan = [p for p in plan if p[0].id in taken]
         for item, is_new, digest in plan:
             self._start(item, is_new, digest, now)
         if len(self._tasks) >= self.max_in_flight:

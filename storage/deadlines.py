@@ -6,7 +6,7 @@ from datetime import datetime
 
 import aiosqlite
 
-from storage.db import insert_id
+from storage.db import fetch_one, insert_id
 from storage.timestamps import from_iso, to_iso
 
 __all__ = [
@@ -61,17 +61,15 @@ async def get(conn: aiosqlite.Connection, ticket_id: int, kind: str) -> Deadline
 
 
 async def for_ticket(conn: aiosqlite.Connection, ticket_id: int) -> list[Deadline]:
-    async with conn.execute(f"SELECT {_COLS} FROM deadlines WHERE ticket_id = ? ORDER BY due_at", (ticket_id,)) as cur:
-        return [_row(r) for r in await cur.fetchall()]
+    return [_row(r) for r in await conn.execute_fetchall(f"SELECT {_COLS} FROM deadlines WHERE ticket_id = ? ORDER BY due_at", (ticket_id,))]
 
 
 async def due(conn: aiosqlite.Connection, now: datetime, limit: int) -> list[Deadline]:
     """Open deadlines whose next stage has come; served by the partial index on next_at."""
-    async with conn.execute(
+    return [_row(r) for r in await conn.execute_fetchall(
         f"SELECT {_COLS} FROM deadlines WHERE next_at IS NOT NULL AND next_at <= ? ORDER BY next_at LIMIT ?",
         (to_iso(now), limit),
-    ) as cur:
-        return [_row(r) for r in await cur.fetchall()]
+    )]
 
 
 async def advance(conn: aiosqlite.Connection, deadline_id: int, *, from_stage: int, to_stage: int, next_at: datetime | None) -> bool:
@@ -151,10 +149,9 @@ async def get_alert(conn: aiosqlite.Connection, alert_id: int) -> Alert | None:
 
 
 async def last_acknowledger(conn: aiosqlite.Connection, ticket_id: int) -> str | None:
-    async with conn.execute(
+    row = await fetch_one(conn,
         "SELECT ack_name FROM alerts WHERE ticket_id = ? AND ack_by IS NOT NULL ORDER BY id DESC LIMIT 1", (ticket_id,),
-    ) as cur:
-        row = await cur.fetchone()
+    )
     return row[0] if row else None
 
 

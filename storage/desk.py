@@ -11,7 +11,7 @@ import aiosqlite
 from storage.db import fetch_one, insert_id
 from storage.timestamps import from_iso, to_iso
 
-__all__ = ["NewWizard", "get_wizard", "save_wizard", "delete_wizard", "claim_daily", "RegisterEntry", "NewEntry",
+__all__ = ["NewWizard", "get_wizard", "any_wizard", "save_wizard", "delete_wizard", "claim_daily", "RegisterEntry", "NewEntry",
            "insert_entry", "entries_between", "WIZARD_TABLES"]
 
 # One table per kind of desk wizard, so a dispatcher may have a /new and a /register open at once.
@@ -36,6 +36,13 @@ def _table(table: str) -> str:
 async def get_wizard(conn: aiosqlite.Connection, user_id: int, table: str = "desk_wizards") -> NewWizard | None:
     row = await fetch_one(conn, f"SELECT user_id, chat_id, nonce, step, data FROM {_table(table)} WHERE user_id = ?", (user_id,))
     return NewWizard(row[0], row[1], row[2], row[3], json.loads(row[4])) if row else None
+
+
+async def any_wizard(conn: aiosqlite.Connection, user_id: int) -> bool:
+    """Whether any desk wizard of ``user_id`` is open, in one round trip (the question every
+    private message asks before it is taken as a resident's)."""
+    union = " UNION ALL ".join(f"SELECT 1 FROM {_table(t)} WHERE user_id = ?" for t in WIZARD_TABLES)
+    return await fetch_one(conn, union, (user_id,) * len(WIZARD_TABLES)) is not None
 
 
 async def save_wizard(conn: aiosqlite.Connection, wizard: NewWizard, now: datetime, table: str = "desk_wizards") -> None:

@@ -7,6 +7,8 @@ from datetime import datetime
 
 import aiosqlite
 
+from storage.db import fetch_one
+
 from storage.timestamps import dump_json, from_iso, to_iso
 
 __all__ = [
@@ -120,24 +122,22 @@ def _place(by_building: bool) -> str:
 
 async def open_for_flat(conn: aiosqlite.Connection, community_id: str, key: str, category: str, by_building: bool) -> int | None:
     """The oldest open ticket of this category for this flat (or building)."""
-    async with conn.execute(
+    r = await fetch_one(conn,
         f"SELECT id FROM tickets WHERE community_id = ? AND {_place(by_building)} = ? AND category = ? AND status != 'closed' "
         "ORDER BY id LIMIT 1",
         (community_id, key, category),
-    ) as cur:
-        r = await cur.fetchone()
+    )
     return r[0] if r else None
 
 
 async def last_closed_for_flat(conn: aiosqlite.Connection, community_id: str, key: str, category: str,
                                by_building: bool) -> tuple[int, datetime] | None:
     """The most recently closed repaired ticket of this category for this flat (or building)."""
-    async with conn.execute(
+    r = await fetch_one(conn,
         f"SELECT id, closed_at FROM tickets WHERE community_id = ? AND {_place(by_building)} = ? AND category = ? "
         "AND status = 'closed' AND outcome = 'done' AND closed_at IS NOT NULL ORDER BY closed_at DESC LIMIT 1",
         (community_id, key, category),
-    ) as cur:
-        r = await cur.fetchone()
+    )
     return (r[0], from_iso(r[1])) if r else None
 
 
@@ -154,20 +154,18 @@ async def add_complaint(conn: aiosqlite.Connection, ticket_id: int) -> int:
 
 async def recent_in_building(conn: aiosqlite.Connection, community_id: str, building: str, category: str,
                              since: datetime) -> list[tuple[int, datetime]]:
-    async with conn.execute(
+    return [(r[0], from_iso(r[1])) for r in await conn.execute_fetchall(
         "SELECT id, received_at FROM tickets WHERE community_id = ? AND building_key = ? AND category = ? AND received_at >= ? "
         "ORDER BY id",
         (community_id, building, category, to_iso(since)),
-    ) as cur:
-        return [(r[0], from_iso(r[1])) for r in await cur.fetchall()]
+    )]
 
 
 async def cluster_alerted_since(conn: aiosqlite.Connection, community_id: str, building: str, category: str, since: datetime) -> bool:
-    async with conn.execute(
+    return await fetch_one(conn,
         "SELECT 1 FROM cluster_alerts WHERE community_id = ? AND building_key = ? AND category = ? AND at >= ? LIMIT 1",
         (community_id, building, category, to_iso(since)),
-    ) as cur:
-        return await cur.fetchone() is not None
+    ) is not None
 
 
 async def add_cluster_alert(conn: aiosqlite.Connection, community_id: str, building: str, category: str, at: datetime,

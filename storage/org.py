@@ -59,16 +59,14 @@ def _day(value) -> str | None:
 
 
 async def get_setting(conn: aiosqlite.Connection, key: str) -> int | None:
-    async with conn.execute("SELECT value FROM org_settings WHERE key = ?", (key,)) as cur:
-        row = await cur.fetchone()
+    row = await fetch_one(conn, "SELECT value FROM org_settings WHERE key = ?", (key,))
     return int(row[0]) if row and row[0] is not None else None
 
 
 async def get_centre(conn: aiosqlite.Connection, centre_id: str | None) -> Centre | None:
     if centre_id is None:
         return None
-    async with conn.execute("SELECT id, name_zh, name_en, kind, chat_id, hotline FROM centres WHERE id = ?", (centre_id,)) as cur:
-        row = await cur.fetchone()
+    row = await fetch_one(conn, "SELECT id, name_zh, name_en, kind, chat_id, hotline FROM centres WHERE id = ?", (centre_id,))
     return Centre(*row) if row else None
 
 
@@ -108,20 +106,18 @@ async def find_communities(conn: aiosqlite.Connection, text: str, limit: int = 8
 
 async def _find(conn: aiosqlite.Connection, needle: str, limit: int) -> list[Community]:
     pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    async with conn.execute(
+    return [Community(*r) for r in await conn.execute_fetchall(
         "SELECT id, name_zh, name_en FROM communities WHERE search LIKE ? ESCAPE '\\' ORDER BY name_zh LIMIT ?",
         (pattern, limit),
-    ) as cur:
-        return [Community(*r) for r in await cur.fetchall()]
+    )]
 
 
 async def centre_for(conn: aiosqlite.Connection, community_id: str, kind: str) -> Centre | None:
-    async with conn.execute(
+    row = await fetch_one(conn,
         "SELECT c.id, c.name_zh, c.name_en, c.kind, c.chat_id, c.hotline FROM community_centres cc "
         "JOIN centres c ON c.id = cc.centre_id WHERE cc.community_id = ? AND cc.kind = ?",
         (community_id, kind),
-    ) as cur:
-        row = await cur.fetchone()
+    )
     return Centre(*row) if row else None
 
 
@@ -131,13 +127,11 @@ async def staff_ids_with_role(conn: aiosqlite.Connection, role: str, centre_id: 
         sql, args = "SELECT user_id FROM staff WHERE role = ? ORDER BY user_id", (role,)
     else:
         sql, args = "SELECT user_id FROM staff WHERE role = ? AND centre_id = ? ORDER BY user_id", (role, centre_id)
-    async with conn.execute(sql, args) as cur:
-        return [r[0] for r in await cur.fetchall()]
+    return [r[0] for r in await conn.execute_fetchall(sql, args)]
 
 
 async def get_staff(conn: aiosqlite.Connection, user_id: int) -> Staff | None:
-    async with conn.execute("SELECT user_id, name, phone, centre_id, role FROM staff WHERE user_id = ?", (user_id,)) as cur:
-        row = await cur.fetchone()
+    row = await fetch_one(conn, "SELECT user_id, name, phone, centre_id, role FROM staff WHERE user_id = ?", (user_id,))
     return Staff(*row) if row else None
 
 

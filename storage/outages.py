@@ -9,7 +9,7 @@ from typing import Any
 
 import aiosqlite
 
-from storage.db import insert_id
+from storage.db import fetch_one, insert_id
 from storage.timestamps import dump_json, from_iso, to_iso
 
 __all__ = [
@@ -187,13 +187,12 @@ async def outages_for_communities(conn: aiosqlite.Connection, community_ids: lis
 
 async def active_for_community(conn: aiosqlite.Connection, community_id: str, now: datetime) -> Outage | None:
     """The shutdown that has this community cold now (the latest started, if several)."""
-    async with conn.execute(
+    row = await fetch_one(conn,
         f"SELECT {_COLS} FROM outages WHERE status = 'published' AND kind <> 'calibration' AND restored_at IS NULL "
         "AND starts_at <= ? AND id IN (SELECT outage_id FROM outage_communities WHERE community_id = ?) "
         "ORDER BY starts_at DESC, id DESC LIMIT 1",
         (to_iso(now), community_id),
-    ) as cur:
-        row = await cur.fetchone()
+    )
     return await _row(conn, row) if row else None
 
 

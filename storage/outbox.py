@@ -16,7 +16,7 @@ from typing import Any
 
 import aiosqlite
 
-from storage.db import insert_id
+from storage.db import fetch_one, insert_id
 from storage.timestamps import from_iso, to_iso
 
 __all__ = [
@@ -25,7 +25,7 @@ __all__ = [
     "mark_failed", "bump_attempts", "pending_count", "supersede_cards", "depth_by_priority",
     "pending_in_chat", "last_pending_card_id", "fresh_card_rows", "FreshCard", "mark_sent_many",
     "card_is_digest", "newer_edit_pending", "sent_message_id", "oldest_pending_at", "failed_count", "recent_failures", "Failure",
-    "waiting_to_join", "rewrite_waiting",
+    "waiting_to_join", "rewrite_waiting", "claim_many",
 ]
 
 
@@ -132,6 +132,19 @@ async def claim(conn: aiosqlite.Connection, item_id: int, claimer: str, now: dat
     return cur.rowcount == 1
 
 
+async def claim_many(conn: aiosqlite.Connection, item_ids: list[int], claimer: str, now: datetime) -> set[int]:
+    """:func:`claim` for several rows in one statement (one round trip): the ids it took."""
+    if not item_ids:
+        return set()
+    marks = ", ".join("?" * len(item_ids))
+    rows = await conn.execute_fetchall(
+        f"UPDATE outbox SET claimed_by = ?, claimed_at = ? WHERE id IN ({marks}) AND status = 'pending' "
+        "AND claimed_by IS NULL RETURNING id",
+        (claimer, to_iso(now), *item_ids),
+    )
+    return {r[0] for r in rows}
+
+
 async def release_claim(conn: aiosqlite.Connection, item_id: int, claimer: str) -> None:
     """Give a row back unsent (an error before Telegram was reached), for any sender to take."""
     await conn.execute(
@@ -200,15 +213,13 @@ async def supersede_cards(conn: aiosqlite.Connection, ticket_id: int, chat_id: i
 
 
 async def last_pending_card_id(conn: aiosqlite.Connection, ticket_id: int, chat_id: int) -> int | None:
-    async with conn.execute(
+    return (await fetch_one(conn,
         "SELECT MAX(id) FROM outbox WHERE status = 'pending' AND kind = 'card' AND ticket_id = ? AND chat_id = ?", (ticket_id, chat_id),
-    ) as cur:
-        return (await cur.fetchone())[0]
+    ))[0]
 
 
 async def pending_in_chat(conn: aiosqlite.Connection, chat_id: int) -> int:
-    async with conn.execute("SELECT COUNT(*) FROM outbox WHERE status = 'pending' AND chat_id = ?", (chat_id,)) as cur:
-        return (await cur.fetchone())[0]
+    return (await fetch_one(conn, "SELECT COUNT(*) FROM outbox WHERE status = 'pending' AND chat_id = ?", (chat_id,)))[0]
 
 
 @dataclass(frozen=True)
@@ -220,13 +231,12 @@ class FreshCard:
 
 async def fresh_card_rows(conn: aiosqlite.Connection, chat_id: int, limit: int) -> list[FreshCard]:
     """New tickets waiting for their first card in ``chat_id``, oldest first (digest candidates)."""
-    async with conn.execute(
+    rows = await conn.execute_fetchall(
         "SELECT o.ticket_id, json_group_array(CAST(o.id AS TEXT)) FROM outbox o JOIN tickets t ON t.id = o.ticket_id "
         "WHERE o.status = 'pending' AND o.kind = 'card' AND o.chat_id = ? AND t.status = 'new' AND t.card_message_id IS NULL "
         "GROUP BY o.ticket_id ORDER BY MIN(o.id) LIMIT ?",
         (chat_id, limit),
-    ) as cur:
-        rows = await cur.fetchall()
+    )
     return [FreshCard(r[0], tuple(sorted(int(x) for x in json.loads(r[1])))) for r in rows]
 
 
@@ -239,13 +249,12 @@ async def mark_sent_many(conn: aiosqlite.Connection, item_ids: list[int] | tuple
 
 async def card_is_digest(conn: aiosqlite.Connection, ticket_id: int, chat_id: int, message_id: int) -> bool:
     """Whether the ticket's card message is a digest (the ledger says so; it is never pruned)."""
-    async with conn.execute(
+    return await fetch_one(conn,
         "SELECT 1 FROM ticket_events WHERE ticket_id = ? AND kind = 'card_posted' "
         "AND CAST(json_extract(detail, '$.digest') AS INTEGER) = 1 "
         "AND CAST(json_extract(detail, '$.chat_id') AS BIGINT) = ? AND CAST(json_extract(detail, '$.message_id') AS BIGINT) = ? LIMIT 1",
         (ticket_id, chat_id, message_id),
-    ) as cur:
-        return await cur.fetchone() is not None
+    ) is not None
 
 
 async def oldest_pending_at(conn: aiosqlite.Connection) -> datetime | None:
@@ -293,28 +302,25 @@ async def bump_attempts(conn: aiosqlite.Connection, item_id: int, error: str) ->
 async def sent_row(conn: aiosqlite.Connection, chat_id: int, message_id: int) -> tuple[int, dict[str, Any]] | None:
     """(outbox id, payload) of the row that produced bot message ``message_id`` in ``chat_id``
     (index outbox_message), for editing it or reading what it asked."""
-    async with conn.execute(
+    row = await fetch_one(conn,
         "SELECT id, payload FROM outbox WHERE chat_id = ? AND message_id = ? AND status = 'sent' ORDER BY id LIMIT 1",
         (chat_id, message_id),
-    ) as cur:
-        row = await cur.fetchone()
+    )
     return (row[0], json.loads(row[1])) if row else None
 
 
 async def newer_edit_pending(conn: aiosqlite.Connection, chat_id: int, row_id: int, edit_of: int) -> bool:
     """A later row waits to edit the same message: this edit can be skipped (coalescing)."""
-    async with conn.execute(
+    return await fetch_one(conn,
         "SELECT 1 FROM outbox WHERE status = 'pending' AND chat_id = ? AND id > ? "
         "AND CAST(json_extract(payload, '$.edit_of') AS BIGINT) = ? LIMIT 1",
         (chat_id, row_id, edit_of),
-    ) as cur:
-        return await cur.fetchone() is not None
+    ) is not None
 
 
 async def sent_message_id(conn: aiosqlite.Connection, row_id: int, chat_id: int) -> int | None:
     """The Telegram message row ``row_id`` produced in ``chat_id``; None if it was never sent."""
-    async with conn.execute("SELECT message_id FROM outbox WHERE id = ? AND chat_id = ? AND status = 'sent'", (row_id, chat_id)) as cur:
-        row = await cur.fetchone()
+    row = await fetch_one(conn, "SELECT message_id FROM outbox WHERE id = ? AND chat_id = ? AND status = 'sent'", (row_id, chat_id))
     return row[0] if row else None
 
 

@@ -36,12 +36,10 @@ async def replace_roster(conn: aiosqlite.Connection, roster: Roster | None) -> N
 async def load_roster(conn: aiosqlite.Connection) -> Roster:
     """The roster, with only people still in the staff registry: someone removed mid-shift is
     neither mentioned nor sent reminders from then on."""
-    async with conn.execute("SELECT user_id FROM staff") as cur:
-        known = {r[0] for r in await cur.fetchall()}
-    async with conn.execute(
+    known = {r[0] for r in await conn.execute_fetchall("SELECT user_id FROM staff")}
+    rows = await conn.execute_fetchall(
         "SELECT centre_id, name, start_min, end_min, days, on_date, covers, staff FROM roster_shifts ORDER BY id",
-    ) as cur:
-        rows = await cur.fetchall()
+    )
     shifts = []
     for centre_id, name, start, end, days, on_date, covers, staff in rows:
         people = tuple(int(u) for u in _ids(staff) if int(u) in known)
