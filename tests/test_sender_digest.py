@@ -5,7 +5,7 @@ import json
 import subprocess
 import sys
 
-from bot import desk
+from bot import clockwork, desk
 from bot.services import Who
 from storage import outbox, tickets
 from tests.conftest import ROOT
@@ -138,3 +138,26 @@ async def test_heatbot_status_reads_the_database_file_without_telegram(hb, tgc, 
     missing = subprocess.run([sys.executable, "-m", "bot.cli", "status"], cwd=tmp_path, env={"HEATBOT_DB": str(tmp_path / "nope.db"), "PYTHONPATH": str(ROOT)},
                              capture_output=True, text=True, timeout=30)
     assert missing.returncode == 2 and missing.stderr.startswith("heatbot: no database at") and "Traceback" not in missing.stderr
+
+
+async def test_a_ticket_still_shown_in_a_digest_gets_its_alerts_at_its_limit_but_no_card_of_its_own(hb, tgc, w, shared):
+    resident = await started_resident(tgc)
+    numbers = await new_tickets(hb, resident, 22)
+    group, dispatch = w.groups["repair-north"], w.groups["dispatch"]
+    digest = await group.next_message()
+    assert "新工单 22 张" in digest.text
+    await until(lambda: _pending_is(hb, 0), shared, step=0.2, timeout=10)
+    svc = hb.bot_data["svc"]
+    shared.advance(minutes=20)                       # the reminders, then the accept limit
+    assert await clockwork.sweep(svc) == 22
+    shared.advance(minutes=12)
+    assert await clockwork.sweep(svc) == 22
+    await until(lambda: _pending_is(hb, 0), shared, step=1.0, timeout=20)
+    # Every required alert went out: dispatch was told of each ticket, with a button for each.
+    told = " ".join(await texts_in(dispatch))
+    assert all(f"{n:04d}" in told for n in numbers)
+    buttons = [b for m in await dispatch.transcript() if m.from_bot for b in m.button_texts()]
+    assert sorted(buttons) == sorted(f"👀 {n:04d} 已知悉" for n in numbers)
+    # The group: the digest and the gathered reminder, and no full card per overdue ticket.
+    posted = await texts_in(group)
+    assert len(posted) == 2 and all(f"工单 {n:04d}" in posted[1] for n in numbers)
