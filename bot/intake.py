@@ -47,6 +47,15 @@ async def _lang(conn, who: Who, svc: Services) -> str:
     return await views.user_lang(conn, svc, who.user_id, who.telegram_lang)
 
 
+async def _draft_and_lang(conn, who: Who, svc: Services) -> tuple[Draft | None, str]:
+    """Both lookups every intake update makes, in one read once the user has a row."""
+    found = await drafts.draft_and_language(conn, who.user_id)
+    if found is None:
+        return await drafts.get_draft(conn, who.user_id), await _lang(conn, who, svc)
+    draft, stored, chosen = found
+    return draft, views.language_of(svc, stored if chosen else None, who.telegram_lang)
+
+
 async def _say(conn, svc: Services, who: Who, payload: dict[str, Any]) -> None:
     await enqueue_message(conn, who.chat_id, payload, priority=Priority.STATUS, purpose="reply", now=svc.clock.now())
 
@@ -92,8 +101,7 @@ async def handle(svc: Services, who: Who, inp: Input) -> str | None:
     """
     alert: str | None = None
     async with svc.db.transaction() as conn:
-        lang = await _lang(conn, who, svc)
-        draft = await drafts.get_draft(conn, who.user_id)
+        draft, lang = await _draft_and_lang(conn, who, svc)
         t = svc.texts
         if inp.kind == "button":
             if draft is None or inp.button is None or inp.button.nonce != draft.nonce:

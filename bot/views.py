@@ -23,7 +23,7 @@ from storage.outages import Outage
 from storage.tickets import Ticket
 
 __all__ = [
-    "main_menu", "status_buttons", "user_lang", "place_name", "places", "join_names", "status_label", "ClockView", "clock_view",
+    "main_menu", "status_buttons", "user_lang", "language_of", "place_name", "places", "join_names", "status_label", "ClockView", "clock_view",
     "card_context", "duty_context", "mentions", "render_card", "render_digest", "notice_context", "message_carries",
 ]
 
@@ -44,7 +44,12 @@ def status_buttons(svc: Services, lang: str) -> Buttons:
 
 async def user_lang(conn: aiosqlite.Connection, svc: Services, user_id: int, telegram_lang: str | None) -> str:
     row = await users.get_user(conn, user_id)
-    return pick_language(row.lang if row and row.lang_chosen else None, telegram_lang, svc.default_lang)
+    return language_of(svc, row.lang if row and row.lang_chosen else None, telegram_lang)
+
+
+def language_of(svc: Services, chosen: str | None, telegram_lang: str | None) -> str:
+    """The language to answer in: the one the user chose, else their Telegram app's, else ours."""
+    return pick_language(chosen, telegram_lang, svc.default_lang)
 
 
 async def place_name(conn, lang: str, community_id: str | None, community_text: str | None) -> str:

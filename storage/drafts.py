@@ -12,7 +12,7 @@ import aiosqlite
 from storage.db import fetch_one
 from storage.timestamps import to_iso
 
-__all__ = ["Draft", "get_draft", "save_draft", "delete_draft"]
+__all__ = ["Draft", "get_draft", "draft_and_language", "save_draft", "delete_draft"]
 
 
 @dataclass
@@ -26,6 +26,19 @@ class Draft:
 async def get_draft(conn: aiosqlite.Connection, user_id: int) -> Draft | None:
     row = await fetch_one(conn, "SELECT user_id, nonce, step, data FROM drafts WHERE user_id = ?", (user_id,))
     return Draft(row[0], row[1], row[2], json.loads(row[3])) if row else None
+
+
+async def draft_and_language(conn: aiosqlite.Connection, user_id: int) -> tuple[Draft | None, str | None, bool] | None:
+    """The user's draft and their stored language (and whether they chose it) in one round trip,
+    for every message of the intake; None when the user has no row yet."""
+    row = await fetch_one(
+        conn, "SELECT u.lang, u.lang_chosen, d.user_id, d.nonce, d.step, d.data FROM users u "
+        "LEFT JOIN drafts d ON d.user_id = u.user_id WHERE u.user_id = ?", (user_id,),
+    )
+    if row is None:
+        return None
+    draft = Draft(row[2], row[3], row[4], json.loads(row[5])) if row[2] is not None else None
+    return draft, row[0], bool(row[1])
 
 
 async def save_draft(conn: aiosqlite.Connection, draft: Draft, now: datetime) -> None:
