@@ -119,6 +119,7 @@ def build_application(config: Config, *, clock: Clock | None = None, sender_batc
     texts = Texts(config.tz)
 
     async def post_init(app: Application) -> None:
+        texts.warm()
         db = await open_database(config.db_path)
         try:
             async with db.transaction() as conn:
