@@ -7,6 +7,12 @@ time Telegram's limits allow for the messages this run sent: for each chat its m
 its limit (1/s private, 20/min group) and all messages over the global 30/s; the largest.
 
     .venv/bin/python -m bench.surge [--reports 1000] [--centres 1] [--window 600] [--scale 4]
+                                    [--db postgresql://…/postgres [--instances 2]]
+
+With ``--db`` the bot runs on a fresh database created on that PostgreSQL server (dropped after);
+with ``--instances N`` too, N bot processes serve it in webhook mode behind a round-robin
+balancer (tgemu.balancer), as behind a company's load balancer; one of them holds the sender
+lease and sends, so Telegram's limits are the same as for one.
 
 With ``--centres N`` (1-5) the reports go round-robin to the example organisation's first N
 communities, each served by a repair centre of its own (the org file is copied with N repair
@@ -22,6 +28,7 @@ import logging
 import os
 import random
 import re
+import socket
 import sys
 import tempfile
 import time
@@ -31,6 +38,7 @@ from pathlib import Path
 from bench.common import ROOT, TOKEN, ScaledClock, flat_of, peak_rss_mb, report
 from storage.timestamps import from_iso
 from tgemu import Emulator, EmulatorClient
+from tgemu.balancer import RoundRobin
 from demo.world import build_world
 from storage.db import open_database
 from bot.orgfile import load_org
@@ -63,7 +71,25 @@ def org_for(centres: int) -> str:
 COUNTED = ("sendMessage", "sendPhoto", "editMessageText", "editMessageCaption", "editMessageReplyMarkup")
 
 
-async def run(reports: int, window: float, scale: float, seed: int, centres: int = 1) -> dict:
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def _fresh_pg_database(server: str) -> tuple[str, str]:
+    """A new database on ``server``: (its name, its URL)."""
+    import psycopg
+    from urllib.parse import urlsplit, urlunsplit
+    name = f"heatbot_bench_surge_{os.getpid()}"
+    async with await psycopg.AsyncConnection.connect(server, autocommit=True) as admin:
+        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        await admin.execute(f"CREATE DATABASE {name}")
+    return name, urlunsplit(urlsplit(server)._replace(path=f"/{name}"))
+
+
+async def run(reports: int, window: float, scale: float, seed: int, centres: int = 1,
+              server: str | None = None, instances: int = 1) -> dict:
     random.seed(seed)
     clock = ScaledClock(scale)
     emulator = Emulator(clock=clock)
@@ -72,7 +98,7 @@ async def run(reports: int, window: float, scale: float, seed: int, centres: int
     clients = [EmulatorClient.for_emulator(emulator) for _ in range(max(1, reports // 50))]
     tg = clients[0]
     tmp = Path(tempfile.mkdtemp(prefix="heatbot-surge-"))
-    db_path = tmp / "surge.db"
+    pg_name, db_path = await _fresh_pg_database(server) if server else (None, tmp / "surge.db")
     org_path = tmp / "org.toml"
     org_path.write_text(org_for(centres), encoding="utf-8")
     await build_world(tg, org_path)   # the groups and people the org file names
@@ -80,10 +106,19 @@ async def run(reports: int, window: float, scale: float, seed: int, centres: int
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": emulator.api_base_url,
            "HEATBOT_DB": str(db_path), "HEATBOT_ORG": str(org_path),
            "BENCH_SCALE": str(scale), "BENCH_WALL0": repr(clock.wall0)}
-    # The bot runs in its own process, as in production, so it has a CPU of its own.
-    bot = await asyncio.create_subprocess_exec(sys.executable, "-m", "bench.surge_bot", cwd=tmp, env=env,
-                                               stdout=asyncio.subprocess.PIPE)
-    assert (await bot.stdout.readline()).strip() == b"ready"
+    # The bot runs in its own process (or processes), as in production, so it has a CPU of its own.
+    balancer = None
+    if instances > 1:
+        balancer = RoundRobin([_free_port() for _ in range(instances)])
+        await balancer.start()
+        env.update(WEBHOOK_URL=balancer.url, WEBHOOK_SECRET="bench_secret")
+    bots = []
+    for i in range(instances):
+        port_env = {"WEBHOOK_PORT": str(balancer.ports[i])} if balancer else {}
+        bots.append(await asyncio.create_subprocess_exec(sys.executable, "-m", "bench.surge_bot", cwd=tmp,
+                                                         env={**env, **port_env}, stdout=asyncio.subprocess.PIPE))
+        # One at a time: the first migrates the new database; the others then find it done.
+        assert (await bots[-1].stdout.readline()).strip() == b"ready"
     residents = [await clients[i % len(clients)].user(f"住户{i}", language_code="zh") for i in range(reports)]
     failures: list[str] = []
     t0 = clock.monotonic()
@@ -116,23 +151,34 @@ async def run(reports: int, window: float, scale: float, seed: int, centres: int
                 break
         await asyncio.sleep(0.2)
     wall = time.monotonic() - wall0
-    bot.terminate()
-    stats = json.loads((await bot.stdout.readline()) or b"{}")
-    await bot.wait()
+    stats: dict = {}
+    for bot in bots:
+        bot.terminate()
+        for key, value in json.loads((await bot.stdout.readline()) or b"{}").items():
+            stats[key] = max(stats.get(key, 0), value) if key == "peak_rss_mb" else stats.get(key, 0) + value
+        await bot.wait()
+    if balancer is not None:
+        await balancer.stop()
 
-    async with conn.execute("SELECT COUNT(*), SUM(card_message_id IS NOT NULL) FROM tickets") as cur:
+    async with conn.execute("SELECT COUNT(*), SUM(CASE WHEN card_message_id IS NOT NULL THEN 1 ELSE 0 END) FROM tickets") as cur:
         tickets, carded = await cur.fetchone()
     async with conn.execute("SELECT MAX(at) FROM ticket_events WHERE kind = 'card_posted'") as cur:
         last_card = from_iso((await cur.fetchone())[0])
-    async with conn.execute("SELECT MAX(sent_at), SUM(status = 'sent'), SUM(status = 'failed') FROM outbox WHERE purpose = 'resident_status'") as cur:
+    async with conn.execute("SELECT MAX(sent_at), SUM(CASE WHEN status = 'sent' THEN 1 ELSE 0 END), "
+                            "SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) FROM outbox WHERE purpose = 'resident_status'") as cur:
         last_reply_iso, receipts, failed_receipts = await cur.fetchone()
     async with conn.execute("SELECT COUNT(*) FROM outbox WHERE status != 'sent'") as cur:
         undelivered = (await cur.fetchone())[0]
     async with conn.execute("SELECT purpose, COUNT(*) FROM outbox WHERE status = 'pending' GROUP BY purpose ORDER BY 2 DESC") as cur:
         still_pending = {r[0]: r[1] for r in await cur.fetchall()}
-    async with conn.execute("SELECT COUNT(*) FROM ticket_events WHERE kind = 'card_posted' AND json_extract(detail, '$.digest') = 1") as cur:
+    async with conn.execute("SELECT COUNT(*) FROM ticket_events WHERE kind = 'card_posted' "
+                            "AND CAST(json_extract(detail, '$.digest') AS INTEGER) = 1") as cur:
         digested = (await cur.fetchone())[0]
     await db.close()
+    if pg_name is not None:
+        import psycopg
+        async with await psycopg.AsyncConnection.connect(server, autocommit=True) as admin:
+            await admin.execute(f"DROP DATABASE IF EXISTS {pg_name} WITH (FORCE)")
 
     calls = await tg.calls()
     ok = [c for c in calls if c.ok and c.method in COUNTED]
@@ -149,12 +195,13 @@ async def run(reports: int, window: float, scale: float, seed: int, centres: int
     delivered = min(carded or 0, receipts or 0)
     lost = reports - delivered
     result = {
-        "reports": reports, "centres": centres, "delivered": delivered, "lost": lost, "http_429": http_429,
+        "reports": reports, "centres": centres, "backend": "postgresql" if server else "sqlite", "instances": instances, "delivered": delivered, "lost": lost, "http_429": http_429,
         "seconds_to_last_card": round(to_card, 1), "seconds_to_last_reply": round(to_reply, 1),
         "theoretical_min_seconds": round(theoretical, 1), "ratio": round(max(to_card, to_reply) / theoretical, 3),
         "peak_rss_mb": stats.get("peak_rss_mb"),     # the bot's process
     }
-    print(f"surge: {reports} reports for {centres} centre{'s' if centres > 1 else ''} over {window:.0f} s (simulated; clock x{scale:g}, {wall:.0f} s of wall time)")
+    print(f"surge ({result['backend']}, {instances} instance{'s' if instances > 1 else ''}): "
+          f"{reports} reports for {centres} centre{'s' if centres > 1 else ''} over {window:.0f} s (simulated; clock x{scale:g}, {wall:.0f} s of wall time)")
     print(f"  tickets committed {tickets}, with a card {carded} ({digested} of them via digests), receipts sent {receipts}, failed {failed_receipts or 0}")
     print(f"  residents without an answer: {len(failures)}" + (f" (first: {failures[0]})" if failures else ""))
     print(f"  outbox rows not sent: {undelivered} (still pending: {still_pending or 'none'}); sender: {({k: v for k, v in stats.items() if k != 'peak_rss_mb'})}")
@@ -176,9 +223,13 @@ def main() -> int:
     p.add_argument("--window", type=float, default=600.0, help="simulated seconds over which the reports arrive")
     p.add_argument("--scale", type=float, default=4.0, help="simulated seconds per wall second")
     p.add_argument("--seed", type=int, default=5)
+    p.add_argument("--db", help="a PostgreSQL server URL (its admin database); default: a SQLite file")
+    p.add_argument("--instances", type=int, default=1, help="bot processes behind a balancer (webhook mode; needs --db)")
     args = p.parse_args()
+    if args.instances > 1 and not args.db:
+        p.error("--instances above 1 needs --db postgresql://…: one SQLite file serves one process")
     logging.basicConfig(level=logging.ERROR)
-    result = asyncio.run(run(args.reports, args.window, args.scale, args.seed, args.centres))
+    result = asyncio.run(run(args.reports, args.window, args.scale, args.seed, args.centres, args.db, args.instances))
     print(json.dumps(result))
     return 0
 

@@ -11,14 +11,15 @@ import signal
 
 from bench.common import ScaledClock, peak_rss_mb
 from bot import app as heatbot_app
-from bot.app import build_application
+from bot.app import build_application, webhook_for
 from bot.config import load_config
 
 
 async def main() -> None:
     clock = ScaledClock(float(os.environ["BENCH_SCALE"]), wall0=float(os.environ["BENCH_WALL0"]))
-    app = build_application(load_config(env_file=None), clock=clock)
-    await heatbot_app.start(app)
+    config = load_config(env_file=None)
+    app = build_application(config, clock=clock)
+    await heatbot_app.start(app, webhook=webhook_for(config))
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     print("ready", flush=True)

@@ -23,7 +23,6 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
-from aiohttp import web
 
 from bot import desk
 from bot.clock import FakeClock, SystemClock
@@ -35,6 +34,7 @@ from storage.db import Database, open_database
 from storage.drafts import Draft
 from tests.test_cli import bot_env, free_port
 from tgemu import Emulator, EmulatorClient, Msg, User
+from tgemu.balancer import RoundRobin
 
 TZ = ZoneInfo("Asia/Shanghai")
 RESIDENTS = 8
@@ -44,53 +44,6 @@ KILLS = 3
 SENDS_BETWEEN_KILLS = 12
 SECRET = "lb_secret"
 GROUP_PER_MIN = 300
-
-
-class RoundRobin:
-    """The load balancer in front of the instances: each POST to the next instance in turn; one
-    that does not answer (killed, not started yet) is skipped, and if none answers the update
-    gets a 502, which Telegram (the emulator) retries."""
-
-    def __init__(self, ports: list[int]) -> None:
-        self.ports = ports
-        self.handled: Counter[int] = Counter()      # updates each instance answered
-        self._next = 0
-        self._session: aiohttp.ClientSession | None = None
-        self._runner: web.AppRunner | None = None
-        self.url = ""
-
-    async def start(self) -> None:
-        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
-        app = web.Application()
-        app.router.add_post("/telegram", self._forward)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}"
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-        if self._session is not None:
-            await self._session.close()
-
-    async def _forward(self, request: web.Request) -> web.Response:
-        body = await request.read()
-        headers = {k: v for k, v in request.headers.items() if k.lower() in ("content-type", "x-telegram-bot-api-secret-token")}
-        for _ in self.ports:
-            port = self.ports[self._next % len(self.ports)]
-            self._next += 1
-            try:
-                assert self._session is not None
-                async with self._session.post(f"http://127.0.0.1:{port}/telegram", data=body, headers=headers) as resp:
-                    await resp.read()
-                    if resp.status == 200:
-                        self.handled[port] += 1
-                        return web.Response(status=200)
-            except (aiohttp.ClientError, asyncio.TimeoutError):
-                continue
-        return web.Response(status=502)
 
 
 @pytest.fixture
