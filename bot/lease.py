@@ -24,18 +24,22 @@ machine is suspended, and a suspended holder has lost its lease as surely as a p
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from telegram import Bot
 
 from storage import lease as leases
 from storage.db import Database
 from storage.dialect import DATABASE_ERRORS
 from storage.outbox import claimer_is_dead
 
-__all__ = ["LeaseState", "LEASE_FOR", "RENEW_EVERY", "RETRY_EVERY", "SAFETY_MARGIN", "SenderLease", "bot_id_of", "boottime"]
+__all__ = ["LeaseGuard", "LeaseLost", "LeaseState", "LEASE_FOR", "RENEW_EVERY", "RETRY_EVERY", "SAFETY_MARGIN", "SenderLease", "bot_id_of", "boottime"]
 
 log = logging.getLogger(__name__)
 
@@ -221,3 +225,30 @@ class SenderLease:
     def _lost(self, why: str) -> None:
         self._valid_until = None
         log.warning("this instance lost the sender lease (%s): it stops sending", why)
+
+
+class LeaseLost(Exception):
+    """The sender lease ran out before a Telegram call; nothing was sent by that call."""
+
+
+class LeaseGuard:
+    """The bot as the sender uses it: each call first asks whether the lease is still ours by
+    this process's clock (no round trip, so it is safe inside a transaction too); the sender
+    renewed it just before, in ``OutboxSender._attempt``, if that was due."""
+
+    def __init__(self, bot: Bot, lease: SenderLease) -> None:
+        self._bot = bot
+        self._lease = lease
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._bot, name)
+        if not callable(attr) or not inspect.iscoroutinefunction(attr):
+            return attr
+        lease = self._lease
+
+        async def guarded(*args: Any, **kwargs: Any) -> Any:
+            if not lease.held:
+                raise LeaseLost
+            return await attr(*args, **kwargs)
+
+        return guarded

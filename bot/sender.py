@@ -30,16 +30,12 @@ posted afresh; the ticket is untouched.
 
 **Digests** of new cards for a group over its budget: bot/digest.py.
 
-**One sender per bot.** Several instances on one PostgreSQL database each run a sender, but
-only the holder of the bot's sender lease (bot/lease.py) claims and sends rows; the others
-wait for the lease. The holder asks the lease before every Telegram call, by its own clock, and
-renews it first when its trusted time is up, so a sender that was paused past its lease sends
-nothing until it knows whether it still holds it.
+**One sender per bot.** Of several instances on one database only the holder of the bot's
+sender lease claims and sends rows; it asks the lease before every Telegram call (bot/lease.py).
 """
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 import random
 from collections import deque
@@ -56,20 +52,18 @@ from bot.budgets import PRIVATE_STRICT_FOR, MonotonicClock, SystemMonotonic, Win
 from bot.config import SendSettings
 from bot.delivery import DeliveryHooks, Permanent, Sent
 from bot.digest import post_digest
-from bot.lease import SenderLease, boottime, bot_id_of
-from bot.telegram_api import markup_for, retry_after_seconds, start_attempt, telegram_answered
+from bot.lease import LeaseGuard, LeaseLost, SenderLease, boottime, bot_id_of
+from bot.telegram_api import edit_text, markup_for, retry_after_seconds, start_attempt, telegram_answered
 from bot.payload import message
 from bot.services import Services
 from storage import outbox, reports, tickets
 from storage.dialect import DATABASE_ERRORS, OPERATIONAL_ERRORS
 from storage.outbox import OutboxItem
 
-__all__ = ["LeaseLost", "OutboxSender"]
+__all__ = ["OutboxSender"]
 
 log = logging.getLogger(__name__)
 
-_NOT_MODIFIED = "message is not modified"
-_EDIT_GONE = ("message to edit not found", "message can't be edited")
 _GLOBAL_429_CHATS = 3           # this many chats refused within a second = the bot is throttled
 _COMMIT_RETRY = 0.2
 
@@ -104,7 +98,7 @@ class OutboxSender:
         # The lease runs on real time (its own clocks, injectable for tests), not the bot's.
         self.lease = SenderLease(svc.db, bot_id_of(bot.token), self.claimer, monotonic=lease_monotonic,
                                  on_taken=svc.wake_sender, **({"wall": lease_wall} if lease_wall else {}))
-        self.bot = _LeaseGuard(bot, self.lease)
+        self.bot = LeaseGuard(bot, self.lease)
         self.stats = {"sent": 0, "edited": 0, "digests": 0, "http_429": 0, "retries": 0, "failed": 0}
 
     # ----------------------------------------------------------------- lifecycle
@@ -445,12 +439,10 @@ class OutboxSender:
                 filename, data = await self.hooks.render_document(conn, payload["document"])
             msg = await self.bot.send_document(item.chat_id, InputFile(data, filename=filename), caption=payload.get("text") or None,
                                                parse_mode=ParseMode.HTML, reply_markup=markup, reply_parameters=reply)
-        elif payload.get("voice"):
-            msg = await self.bot.send_voice(item.chat_id, payload["voice"], caption=payload.get("text") or None,
-                                            parse_mode=ParseMode.HTML, reply_markup=markup, reply_parameters=reply)
-        elif payload.get("photo"):
-            msg = await self.bot.send_photo(item.chat_id, payload["photo"], caption=payload.get("text") or None,
-                                            parse_mode=ParseMode.HTML, reply_markup=markup, reply_parameters=reply)
+        elif payload.get("voice") or payload.get("photo"):        # a Telegram file id, with a caption
+            send, file_id = (self.bot.send_voice, payload["voice"]) if payload.get("voice") else (self.bot.send_photo, payload["photo"])
+            msg = await send(item.chat_id, file_id, caption=payload.get("text") or None,
+                             parse_mode=ParseMode.HTML, reply_markup=markup, reply_parameters=reply)
         else:
             msg = await self.bot.send_message(item.chat_id, payload["text"], parse_mode=ParseMode.HTML,
                                               reply_markup=markup, reply_parameters=reply)
@@ -474,17 +466,7 @@ class OutboxSender:
         if await outbox.newer_edit_pending(conn, item.chat_id, item.id, payload["edit_of"]):
             return Sent(None)
         message_id = await outbox.sent_message_id(conn, payload["edit_of"], item.chat_id)
-        if message_id is None:
-            return None
-        try:
-            await self.bot.edit_message_text(payload["text"], chat_id=item.chat_id, message_id=message_id,
-                                             parse_mode=ParseMode.HTML, reply_markup=markup)
-        except BadRequest as e:
-            reason = str(e).lower()
-            if _NOT_MODIFIED in reason:
-                return Sent(message_id)
-            if not any(s in reason for s in _EDIT_GONE):
-                raise
+        if message_id is None or not await edit_text(self.bot, item.chat_id, message_id, payload["text"], markup):
             return None
         return Sent(message_id)
 
@@ -501,18 +483,10 @@ class OutboxSender:
         # No markup on an edit removes the buttons, as Telegram does.
         markup = markup_for(message("", buttons=buttons))
         if edit_id is not None:
-            try:
-                await self.bot.edit_message_text(text, chat_id=item.chat_id, message_id=edit_id,
-                                                 parse_mode=ParseMode.HTML, reply_markup=markup)
+            if await edit_text(self.bot, item.chat_id, edit_id, text, markup):
                 return Sent(edit_id, False, through)
-            except BadRequest as e:
-                reason = str(e).lower()
-                if _NOT_MODIFIED in reason:
-                    return Sent(edit_id, False, through)
-                if not any(s in reason for s in _EDIT_GONE):
-                    raise
-                # Someone deleted the card in the group: post a fresh one, the ticket is intact.
-                log.info("card of ticket %s is gone (%s); sending a fresh one", ticket.id, e)
+            # Someone deleted the card in the group: post a fresh one, the ticket is intact.
+            log.info("card of ticket %s is gone; sending a fresh one", ticket.id)
         msg = await self.bot.send_message(item.chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
         return Sent(msg.message_id, True, through)
 
@@ -523,30 +497,3 @@ class OutboxSender:
             return await self._send(item)
         message_id, fresh = posted
         return Sent(message_id, digest=fresh)
-
-
-class LeaseLost(Exception):
-    """The sender lease ran out before a Telegram call; nothing was sent by that call."""
-
-
-class _LeaseGuard:
-    """The bot as the sender uses it: each call first asks whether the lease is still ours by
-    this process's clock (no round trip, so it is safe inside a transaction too); the sender
-    renewed it just before, in :meth:`OutboxSender._attempt`, if that was due."""
-
-    def __init__(self, bot: Bot, lease: SenderLease) -> None:
-        self._bot = bot
-        self._lease = lease
-
-    def __getattr__(self, name: str) -> Any:
-        attr = getattr(self._bot, name)
-        if not callable(attr) or not inspect.iscoroutinefunction(attr):
-            return attr
-        lease = self._lease
-
-        async def guarded(*args: Any, **kwargs: Any) -> Any:
-            if not lease.held:
-                raise LeaseLost
-            return await attr(*args, **kwargs)
-
-        return guarded

@@ -8,10 +8,11 @@ from typing import Any
 from telegram import (
     ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove,
 )
-from telegram.error import RetryAfter
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, RetryAfter
 from telegram.request import HTTPXRequest
 
-__all__ = ["AnsweredRequest", "markup_for", "retry_after_seconds", "start_attempt", "telegram_answered"]
+__all__ = ["AnsweredRequest", "edit_text", "markup_for", "retry_after_seconds", "start_attempt", "telegram_answered"]
 
 # Whether Telegram answered the current delivery task's request with 2xx. Each delivery runs in
 # its own task, so the flag is the task's own (a task starts with a copy of the context).
@@ -56,3 +57,23 @@ def markup_for(payload: dict[str, Any]):
 def retry_after_seconds(e: RetryAfter) -> float:
     value = e.retry_after
     return float(value.total_seconds() if hasattr(value, "total_seconds") else value)
+
+
+_NOT_MODIFIED = "message is not modified"
+_EDIT_GONE = ("message to edit not found", "message can't be edited")
+
+
+async def edit_text(bot, chat_id: int, message_id: int, text: str, markup) -> bool:
+    """Edit a message to ``text`` (HTML): True once it shows it ("not modified" means it already
+    did), False when the message is gone (deleted, or too old to edit); other refusals raise."""
+    try:
+        await bot.edit_message_text(text, chat_id=chat_id, message_id=message_id, parse_mode=ParseMode.HTML,
+                                    reply_markup=markup)
+    except BadRequest as e:
+        reason = str(e).lower()
+        if _NOT_MODIFIED in reason:
+            return True
+        if any(s in reason for s in _EDIT_GONE):
+            return False
+        raise
+    return True

@@ -31,7 +31,8 @@ from bot.config import SendSettings
 from bot.delivery import DeliveryHooks
 from bot.lease import LEASE_FOR, RENEW_EVERY, RETRY_EVERY, SenderLease, bot_id_of
 from bot.payload import message
-from bot.sender import LeaseLost, OutboxSender
+from bot.lease import LeaseLost
+from bot.sender import OutboxSender
 from bot.services import Services
 from bot.texts import Texts
 from rules.policy import load_policy
