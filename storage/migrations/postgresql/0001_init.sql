@@ -124,19 +124,20 @@ CREATE TABLE ticket_events (
     detail    TEXT COLLATE "C"
 );
 CREATE INDEX ticket_events_ticket ON ticket_events(ticket_id, id);
--- restrict_violation (23001) is an integrity error, as SQLite's RAISE(ABORT) in a trigger is.
-CREATE FUNCTION ticket_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Refuses any change to an append-only table, naming it as SQLite's trigger does; every ledger
+-- uses it. restrict_violation (23001) is an integrity error, as SQLite's RAISE(ABORT) is.
+CREATE FUNCTION append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    RAISE EXCEPTION 'ticket_events is append-only' USING ERRCODE = 'restrict_violation';
+    RAISE EXCEPTION '% is append-only', TG_TABLE_NAME USING ERRCODE = 'restrict_violation';
 END;
 $$;
 CREATE TRIGGER ticket_events_append_only_update BEFORE UPDATE ON ticket_events
-    FOR EACH ROW EXECUTE FUNCTION ticket_events_append_only();
+    FOR EACH ROW EXECUTE FUNCTION append_only();
 CREATE TRIGGER ticket_events_append_only_delete BEFORE DELETE ON ticket_events
-    FOR EACH ROW EXECUTE FUNCTION ticket_events_append_only();
+    FOR EACH ROW EXECUTE FUNCTION append_only();
 -- TRUNCATE skips row triggers; SQLite has no way to empty the ledger either.
 CREATE TRIGGER ticket_events_append_only_truncate BEFORE TRUNCATE ON ticket_events
-    FOR EACH STATEMENT EXECUTE FUNCTION ticket_events_append_only();
+    FOR EACH STATEMENT EXECUTE FUNCTION append_only();
 
 -- Messages to send, written in the same transaction as the change that causes them.
 -- kind 'message': payload holds the rendered message; kind 'card': the sender renders the

@@ -76,19 +76,14 @@ CREATE TABLE outage_events (
     detail    TEXT COLLATE "C"
 );
 CREATE INDEX outage_events_outage ON outage_events(outage_id, id);
--- restrict_violation (23001) is an integrity error, as SQLite's RAISE(ABORT) in a trigger is.
-CREATE FUNCTION outage_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    RAISE EXCEPTION 'outage_events is append-only' USING ERRCODE = 'restrict_violation';
-END;
-$$;
+-- append_only() is 0001's.
 CREATE TRIGGER outage_events_append_only_update BEFORE UPDATE ON outage_events
-    FOR EACH ROW EXECUTE FUNCTION outage_events_append_only();
+    FOR EACH ROW EXECUTE FUNCTION append_only();
 CREATE TRIGGER outage_events_append_only_delete BEFORE DELETE ON outage_events
-    FOR EACH ROW EXECUTE FUNCTION outage_events_append_only();
+    FOR EACH ROW EXECUTE FUNCTION append_only();
 -- TRUNCATE skips row triggers; SQLite has no way to empty the record either.
 CREATE TRIGGER outage_events_append_only_truncate BEFORE TRUNCATE ON outage_events
-    FOR EACH STATEMENT EXECUTE FUNCTION outage_events_append_only();
+    FOR EACH STATEMENT EXECUTE FUNCTION append_only();
 
 -- Which outbox rows carried an outage's messages, and to whom: the progress message counts them.
 CREATE TABLE outage_messages (
